@@ -1,0 +1,202 @@
+//! The catalog: everything in `content/`, loaded and checked as a whole.
+//!
+//! Checks that span files (two films in one studio, a film too long for its slots) live here,
+//! so a loaded `Catalog` is one the schedule rules can trust without checking again.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use walkdir::WalkDir;
+
+use crate::content_error::ContentError;
+use crate::film::Film;
+use crate::schedule::{check_fits, slots_of};
+use crate::seat_map::SeatMap;
+use crate::settings::SiteSettings;
+
+/// The content folder's layout.
+pub const SETTINGS_FILE: &str = "site.toml";
+pub const SEAT_MAP_FILE: &str = "auditorium.txt";
+pub const FILMS_DIR: &str = "films";
+
+/// Site settings, the auditorium and every film, in studio order.
+#[derive(Debug, Clone)]
+pub struct Catalog {
+    pub root: PathBuf,
+    pub settings: SiteSettings,
+    pub seat_map: SeatMap,
+    pub films: Vec<Film>,
+}
+
+impl Catalog {
+    /// Loads `content/`: `site.toml`, `auditorium.txt` and `films/*.md`.
+    pub fn load(root: &Path) -> Result<Self, ContentError> {
+        if !root.is_dir() {
+            return Err(ContentError::new(
+                root,
+                "is not a folder; pass the content folder with --content",
+            ));
+        }
+        let settings = SiteSettings::load(&root.join(SETTINGS_FILE))?;
+        let seat_map = SeatMap::load(&root.join(SEAT_MAP_FILE))?;
+        let mut films = Vec::new();
+        let films_dir = root.join(FILMS_DIR);
+        for entry in WalkDir::new(&films_dir)
+            .min_depth(1)
+            .max_depth(1)
+            .sort_by_file_name()
+        {
+            let entry = entry.map_err(|e| {
+                ContentError::new(&films_dir, format!("cannot list the films: {e}"))
+            })?;
+            let path = entry.path();
+            if path.extension().is_some_and(|e| e == "md") && entry.file_type().is_file() {
+                films.push(Film::load(path)?);
+            }
+        }
+        Self::from_parts(root, settings, seat_map, films)
+    }
+
+    /// Checks the whole and sorts films by studio.
+    pub fn from_parts(
+        root: &Path,
+        settings: SiteSettings,
+        seat_map: SeatMap,
+        mut films: Vec<Film>,
+    ) -> Result<Self, ContentError> {
+        if films.is_empty() {
+            return Err(ContentError::new(
+                root.join(FILMS_DIR),
+                "holds no film; add one `<slug>.md` file per film",
+            ));
+        }
+        films.sort_by_key(|f| f.studio);
+        let mut by_studio: HashMap<u32, &Film> = HashMap::new();
+        for film in &films {
+            if let Some(other) = by_studio.insert(film.studio, film) {
+                return Err(ContentError::new(
+                    &film.source,
+                    format!(
+                        "studio {} already screens {:?} ({}); each studio screens exactly one film",
+                        film.studio,
+                        other.title,
+                        other.source.display()
+                    ),
+                )
+                .field("studio"));
+            }
+        }
+        let catalog = Catalog {
+            root: root.to_path_buf(),
+            settings,
+            seat_map,
+            films,
+        };
+        for film in &catalog.films {
+            if let Some(poster) = &film.poster
+                && !catalog.root.join(poster).is_file()
+            {
+                return Err(ContentError::new(
+                    &film.source,
+                    format!("{} is not a file in the content folder", poster.display()),
+                )
+                .field("poster"));
+            }
+            let slots = slots_of(&catalog, film);
+            if let Err((start, next, gap)) =
+                check_fits(slots, film.runtime_min, catalog.settings.cleaning_minutes)
+            {
+                return Err(ContentError::new(
+                    &film.source,
+                    format!(
+                        "{} minutes plus {} minutes of cleaning does not fit between the {} and {} slots ({gap} minutes); shorten the runtime or give the film its own `slots`",
+                        film.runtime_min,
+                        catalog.settings.cleaning_minutes,
+                        start.format("%H:%M"),
+                        next.format("%H:%M")
+                    ),
+                )
+                .field("runtime_min"));
+            }
+        }
+        Ok(catalog)
+    }
+
+    pub fn film(&self, slug: &str) -> Option<&Film> {
+        self.films.iter().find(|f| f.slug == slug)
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use chrono::NaiveDate;
+
+    /// A catalog of `n` films (`film-1` in studio 1 ...), 150 minutes each.
+    pub(crate) fn catalog_of(n: u32, settings_toml: &str) -> Catalog {
+        let settings = SiteSettings::parse(settings_toml, Path::new("site.toml")).unwrap();
+        let seat_map = SeatMap::parse("A ss.ss\n", Path::new("auditorium.txt")).unwrap();
+        let films = (1..=n)
+            .map(|i| Film {
+                slug: format!("film-{i}"),
+                studio: i,
+                title: format!("Film {i}"),
+                release_date: NaiveDate::from_ymd_opt(2000, 1, 1).unwrap(),
+                runtime_min: 150,
+                directors: vec!["Someone".into()],
+                genres: vec!["Drama".into()],
+                trailer_youtube_id: "aaaaaaaaaaa".into(),
+                tagline: String::new(),
+                palette: ["#000000".into(), "#ffffff".into()],
+                slots: None,
+                poster: None,
+                lore_markdown: String::new(),
+                source: PathBuf::from(format!("films/film-{i}.md")),
+            })
+            .collect();
+        Catalog::from_parts(Path::new("content"), settings, seat_map, films).unwrap()
+    }
+
+    #[test]
+    fn the_real_content_loads() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+        let catalog = Catalog::load(&root).unwrap();
+        assert_eq!(catalog.films.len(), 21);
+        let studios: Vec<u32> = catalog.films.iter().map(|f| f.studio).collect();
+        assert_eq!(studios, (1..=21).collect::<Vec<_>>());
+        assert_eq!(catalog.seat_map.seat_count, 216);
+    }
+
+    #[test]
+    fn two_films_in_one_studio_is_an_error_naming_both() {
+        let mut catalog = catalog_of(2, "");
+        catalog.films[1].studio = 1;
+        let err = Catalog::from_parts(
+            Path::new("content"),
+            catalog.settings,
+            catalog.seat_map,
+            catalog.films,
+        )
+        .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("studio"));
+        assert!(
+            err.message.contains("Film 1") && err.file.ends_with("film-2.md"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_runtime_that_does_not_fit_is_an_error() {
+        let mut catalog = catalog_of(2, "");
+        catalog.films[1].runtime_min = 170; // studio 2: slots every 180 minutes, 15 of cleaning
+        let err = Catalog::from_parts(
+            Path::new("content"),
+            catalog.settings,
+            catalog.seat_map,
+            catalog.films,
+        )
+        .unwrap_err();
+        assert_eq!(err.field.as_deref(), Some("runtime_min"));
+        assert!(err.message.contains("06:00 and 09:00"), "{err}");
+    }
+}

@@ -1,0 +1,70 @@
+//! The embedded SQLite store: the default, one file, no server.
+//!
+//! Every connection is opened the same way: WAL so readers never block the writer, a busy
+//! timeout so two processes wait for each other instead of failing, and `synchronous=FULL` so a
+//! write that returned is on disk (a booking acknowledged is a booking kept).
+
+mod migrations;
+mod schedule;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+pub use self::migrations::SCHEMA_VERSION;
+use super::StoreError;
+
+/// How long a connection waits for another writer before giving up.
+pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Wraps a rusqlite error as a store error.
+pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(Box::new(e))
+}
+
+/// Opens a connection with Tiketa's settings and brings the schema up to date.
+pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let open_err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+        path: path.display().to_string(),
+        source: e,
+    };
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| open_err(Box::new(e)))?;
+    }
+    let conn = Connection::open(path).map_err(|e| open_err(Box::new(e)))?;
+    conn.busy_timeout(BUSY_TIMEOUT)
+        .map_err(|e| open_err(Box::new(e)))?;
+    conn.execute_batch(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
+    )
+    .map_err(|e| open_err(Box::new(e)))?;
+    migrations::migrate(&conn, path)?;
+    Ok(conn)
+}
+
+/// A single-connection SQLite store: what the generator needs (one roll, then reads).
+pub struct SqliteStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+impl SqliteStore {
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Ok(SqliteStore {
+            path: path.to_path_buf(),
+            conn: Mutex::new(open_connection(path)?),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
+        // A panic while holding the lock leaves SQLite consistent (transactions roll back on
+        // drop), so a poisoned lock is safe to keep using.
+        self.conn.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
