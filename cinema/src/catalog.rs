@@ -83,7 +83,8 @@ impl Catalog {
                         other.source.display()
                     ),
                 )
-                .field("studio"));
+                .field("studio")
+                .at_line(field_line(&film.source, "studio")));
             }
         }
         let catalog = Catalog {
@@ -116,15 +117,26 @@ impl Catalog {
                         next.format("%H:%M")
                     ),
                 )
-                .field("runtime_min"));
+                .field("runtime_min")
+                .at_line(field_line(&film.source, "runtime_min")));
             }
         }
         Ok(catalog)
     }
 
+    /// The film whose page has this slug.
     pub fn film(&self, slug: &str) -> Option<&Film> {
         self.films.iter().find(|f| f.slug == slug)
     }
+}
+
+/// The line of a front-matter field in a film file, for errors found after parsing (1 when the
+/// file cannot be read again, which only loses precision, never the error).
+fn field_line(file: &Path, field: &str) -> usize {
+    std::fs::read_to_string(file)
+        .ok()
+        .and_then(|text| text.lines().position(|l| l.trim_start().starts_with(field)).map(|i| i + 1))
+        .unwrap_or(1)
 }
 
 #[cfg(test)]

@@ -1,0 +1,21 @@
+//! The booking rules: what makes a booking request acceptable, how bookings are named and how
+//! their owners prove they own them.
+//!
+//! Everything here is plain Rust with no HTTP in sight, so the rules are tested without a server
+//! and the web layer only parses, calls [`Desk`] and turns its answers into replies. The rules
+//! that need the database (is the seat free, is the showtime still open) are decided by the
+//! store inside one transaction, because checking them outside it would race.
+
+mod desk;
+mod error;
+mod idempotency;
+mod reference;
+mod request;
+mod token;
+
+pub use desk::{Confirmation, Desk};
+pub use error::BookingError;
+pub use idempotency::{Fingerprint, IdempotencyKey, SealedToken};
+pub use reference::BookingReference;
+pub use request::{BookingRequest, MAX_NAME_CHARS, MAX_SEATS, ValidRequest};
+pub use token::{ManageToken, TokenHash};

@@ -1,0 +1,97 @@
+//! Manage tokens: the secret that lets a booker look at or cancel their booking.
+//!
+//! The token is shown once, in the reply that creates the booking. The store keeps only its
+//! BLAKE3 hash, so a copy of the database does not let anyone cancel bookings, and a token is
+//! checked by comparing hashes in constant time, so response timing does not leak how much of a
+//! guess was right.
+
+use std::fmt;
+
+use rand::RngCore;
+
+/// A manage token: 128 random bits, written as 32 lowercase hex digits.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ManageToken(String);
+
+/// What the store keeps instead of the token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TokenHash(pub [u8; 32]);
+
+impl ManageToken {
+    pub const BYTES: usize = 16;
+
+    pub fn generate(rng: &mut impl RngCore) -> Self {
+        let mut bytes = [0u8; Self::BYTES];
+        rng.fill_bytes(&mut bytes);
+        Self::from_bytes(bytes)
+    }
+
+    pub fn from_bytes(bytes: [u8; Self::BYTES]) -> Self {
+        ManageToken(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    /// The raw bytes, for sealing.
+    pub fn to_bytes(&self) -> [u8; Self::BYTES] {
+        let mut out = [0u8; Self::BYTES];
+        for (i, byte) in out.iter_mut().enumerate() {
+            *byte = u8::from_str_radix(&self.0[2 * i..2 * i + 2], 16).expect("hex by construction");
+        }
+        out
+    }
+
+    /// Reads a token as given by a client; `None` if it cannot be one.
+    pub fn parse(text: &str) -> Option<Self> {
+        let text = text.trim();
+        (text.len() == 2 * Self::BYTES
+            && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+        .then(|| ManageToken(text.to_string()))
+    }
+
+    pub fn hash(&self) -> TokenHash {
+        TokenHash(*blake3::hash(self.0.as_bytes()).as_bytes())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TokenHash {
+    /// Whether `token` is the one this hash was made from. Constant time: `blake3::Hash`'s
+    /// equality does not stop at the first differing byte.
+    pub fn matches(&self, token: &ManageToken) -> bool {
+        blake3::Hash::from_bytes(self.0) == blake3::hash(token.0.as_bytes())
+    }
+}
+
+/// Never print a secret by accident (logs, panics, `{:?}` in a test failure).
+impl fmt::Debug for ManageToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ManageToken(..)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_token_matches_its_hash_and_nothing_else() {
+        let mut rng = rand::rng();
+        let token = ManageToken::generate(&mut rng);
+        let other = ManageToken::generate(&mut rng);
+        let hash = token.hash();
+        assert!(hash.matches(&token));
+        assert!(!hash.matches(&other));
+        assert_eq!(ManageToken::parse(token.as_str()), Some(token.clone()));
+        assert_eq!(ManageToken::from_bytes(token.to_bytes()), token);
+        assert!(!format!("{token:?}").contains(token.as_str()));
+    }
+
+    #[test]
+    fn malformed_tokens_are_refused() {
+        for bad in ["", "abc", &"g".repeat(32), &"A".repeat(32), &"a".repeat(33)] {
+            assert!(ManageToken::parse(bad).is_none(), "{bad:?}");
+        }
+    }
+}

@@ -1,0 +1,124 @@
+//! The build pipeline: load -> (roll) -> render -> write.
+//!
+//! Each step is a plain function over owned values; nothing is global. Pages render in
+//! parallel (rayon) and stream to the staging folder as they are done, so memory stays flat
+//! however large the catalog.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+use cinema::schedule::plan_horizon;
+use cinema::store::sqlite::SqliteStore;
+use cinema::store::{RollReport, ScheduleStore};
+use cinema::{Catalog, Showtime};
+use rayon::prelude::*;
+use walkdir::WalkDir;
+
+use crate::error::BuildError;
+use crate::output::{OutputDir, WriteSummary, stage_page};
+use crate::render::{Renderer, ThemePaths};
+
+/// Where a build reads and writes, and the moment it builds for.
+#[derive(Debug, Clone)]
+pub struct BuildOptions {
+    pub content: PathBuf,
+    pub theme: PathBuf,
+    pub out: PathBuf,
+    pub db: PathBuf,
+    pub now: DateTime<Utc>,
+}
+
+/// What a build did.
+#[derive(Debug, Clone)]
+pub struct BuildReport {
+    pub roll: Option<RollReport>,
+    pub summary: WriteSummary,
+    pub elapsed: Duration,
+    /// Live showtimes left out because their film is no longer in the catalog.
+    pub orphaned_showtimes: usize,
+}
+
+impl BuildReport {
+    /// The one line a build ends with.
+    pub fn line(&self) -> String {
+        let s = self.summary;
+        let roll = self.roll.map(|r| format!("rolled: {} archived, {} created; ", r.archived, r.created)).unwrap_or_default();
+        format!(
+            "{roll}site: {} pages written, {} unchanged, {} removed in {:.3} s",
+            s.written,
+            s.unchanged,
+            s.removed,
+            self.elapsed.as_secs_f64()
+        )
+    }
+}
+
+/// Rolls the schedule forward (when `roll` is set), then builds the site.
+pub fn run(opts: &BuildOptions, roll: bool) -> Result<BuildReport, BuildError> {
+    let started = Instant::now();
+    let catalog = Catalog::load(&opts.content)?;
+    let store = SqliteStore::open(&opts.db)?;
+    let roll = if roll { Some(store.roll(&plan_horizon(&catalog, opts.now), opts.now)?) } else { None };
+    let (showtimes, orphaned_showtimes) = showtimes_of_catalog(&catalog, store.live_showtimes(opts.now)?);
+    let summary = write_site(opts, &catalog, &showtimes)?;
+    Ok(BuildReport { roll, summary, elapsed: started.elapsed(), orphaned_showtimes })
+}
+
+/// Live showtimes of films still in the catalog. A film taken out of `content/` keeps its rows
+/// (and bookings) in the store, but its pages go.
+fn showtimes_of_catalog(catalog: &Catalog, live: Vec<Showtime>) -> (Vec<Showtime>, usize) {
+    let total = live.len();
+    let kept: Vec<Showtime> = live.into_iter().filter(|s| catalog.film(&s.film_slug).is_some()).collect();
+    let orphaned = total - kept.len();
+    (kept, orphaned)
+}
+
+/// Renders and writes the site for these showtimes.
+pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]) -> Result<WriteSummary, BuildError> {
+    let out = OutputDir::open(&opts.out)?;
+    let fingerprint = fingerprint(opts, showtimes)?;
+    if out.is_up_to_date(&fingerprint) {
+        return Ok(WriteSummary { unchanged: out.previous().files.len(), ..Default::default() });
+    }
+    let renderer = Renderer::new(catalog, &ThemePaths::new(&opts.theme), showtimes)?;
+    let jobs = renderer.jobs();
+    let staged: Result<Vec<_>, BuildError> = jobs
+        .par_iter()
+        .map(|job| {
+            let page = renderer.render(job)?;
+            stage_page(&out, page.path, &page.bytes)
+        })
+        .collect();
+    match staged {
+        Ok(files) => out.commit(fingerprint, files),
+        Err(e) => {
+            out.abandon();
+            Err(e)
+        }
+    }
+}
+
+/// A hash of everything the output depends on: the generator's version, every file of the
+/// content and theme folders, and the live showtimes.
+fn fingerprint(opts: &BuildOptions, showtimes: &[Showtime]) -> Result<String, BuildError> {
+    let mut hasher = blake3::Hasher::new();
+    hasher.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
+    for dir in [&opts.content, &opts.theme] {
+        for entry in WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
+            if entry.file_type().is_file() {
+                let bytes = std::fs::read(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
+                hasher.update(entry.path().to_string_lossy().as_bytes());
+                hasher.update(&(bytes.len() as u64).to_le_bytes());
+                hasher.update(&bytes);
+            }
+        }
+    }
+    for s in showtimes {
+        hasher.update(s.id.as_str().as_bytes());
+        hasher.update(&s.starts_at.timestamp().to_le_bytes());
+        hasher.update(&s.ends_at.timestamp().to_le_bytes());
+    }
+    Ok(hasher.finalize().to_hex().to_string())
+}

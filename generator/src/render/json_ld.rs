@@ -1,0 +1,79 @@
+//! schema.org JSON-LD for film pages (`Movie`) and booking pages (`ScreeningEvent`).
+
+use cinema::SiteSettings;
+use serde_json::{Value, json};
+
+use super::views::{FilmView, ShowtimeView};
+
+/// JSON made safe to sit inside `<script type="application/ld+json">`: a title holding
+/// `</script>` must not end the script element, so `<`, `>` and `&` become `\u` escapes.
+pub fn to_script_json(value: &Value) -> String {
+    let text = value.to_string();
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '<' => out.push_str("\\u003c"),
+            '>' => out.push_str("\\u003e"),
+            '&' => out.push_str("\\u0026"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+fn movie(settings: &SiteSettings, film: &FilmView) -> Value {
+    json!({
+        "@type": "Movie",
+        "name": film.title,
+        "url": format!("{}{}", settings.base_url, film.url),
+        "image": format!("{}{}", settings.base_url, film.poster_url),
+        "datePublished": film.release_date,
+        "duration": format!("PT{}M", film.runtime_min),
+        "genre": film.genres,
+        "director": film.directors.iter().map(|d| json!({"@type": "Person", "name": d})).collect::<Vec<_>>(),
+        "description": film.tagline,
+        "trailer": {
+            "@type": "VideoObject",
+            "name": format!("{} trailer", film.title),
+            "embedUrl": format!("https://www.youtube-nocookie.com/embed/{}", film.trailer_youtube_id),
+            "thumbnailUrl": format!("{}{}", settings.base_url, film.poster_url),
+        },
+    })
+}
+
+pub fn film_page(settings: &SiteSettings, film: &FilmView) -> String {
+    let mut value = movie(settings, film);
+    value["@context"] = json!("https://schema.org");
+    to_script_json(&value)
+}
+
+pub fn booking_page(settings: &SiteSettings, film: &FilmView, showtime: &ShowtimeView) -> String {
+    to_script_json(&json!({
+        "@context": "https://schema.org",
+        "@type": "ScreeningEvent",
+        "name": format!("{} in Studio {}", film.title, film.studio),
+        "url": format!("{}{}", settings.base_url, showtime.url),
+        "startDate": showtime.starts_at,
+        "endDate": showtime.ends_at,
+        "eventStatus": "https://schema.org/EventScheduled",
+        "location": {
+            "@type": "MovieTheater",
+            "name": settings.name,
+            "url": settings.base_url,
+        },
+        "workPresented": movie(settings, film),
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn script_closing_tags_cannot_escape_the_script_element() {
+        let out = to_script_json(&json!({"name": "</script><script>alert(1)</script>"}));
+        assert!(!out.contains('<') && !out.contains('>'), "{out}");
+        let back: Value = serde_json::from_str(&out).unwrap();
+        assert_eq!(back["name"], "</script><script>alert(1)</script>");
+    }
+}

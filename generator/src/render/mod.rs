@@ -1,0 +1,232 @@
+//! Rendering: the catalog, the live showtimes and a theme in; the bytes of every page out.
+//!
+//! A [`Renderer`] is built once per build (Markdown rendered, views formatted, templates
+//! loaded) and then renders any page independently of the others, which is what lets the build
+//! render pages in parallel and stream them to disk without holding the site in memory.
+
+pub mod assets;
+mod feeds;
+pub mod json_ld;
+pub mod markdown;
+pub mod poster;
+pub mod views;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use cinema::{Catalog, Showtime, SiteSettings};
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+
+use self::assets::Assets;
+use self::views::{FilmView, ShowtimeView, schedule_days};
+use crate::error::BuildError;
+
+/// A theme on disk: `templates/` and `assets/`.
+pub struct ThemePaths {
+    pub templates: PathBuf,
+    pub assets: PathBuf,
+}
+
+impl ThemePaths {
+    pub fn new(theme_dir: &Path) -> Self {
+        ThemePaths { templates: theme_dir.join("templates"), assets: theme_dir.join("assets") }
+    }
+}
+
+/// One file of the site to produce.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageJob {
+    Index,
+    Film(usize),
+    Book(usize),
+    ManageBooking,
+    NotFound,
+    Sitemap,
+    Robots,
+    ScheduleJson,
+    Poster(usize),
+    Asset(String),
+}
+
+/// A rendered file: its path under the output root and its bytes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub path: String,
+    pub bytes: Vec<u8>,
+}
+
+pub struct Renderer {
+    env: Environment<'static>,
+    templates_dir: PathBuf,
+    settings: SiteSettings,
+    content_root: PathBuf,
+    poster_overrides: Vec<Option<PathBuf>>,
+    films: Vec<FilmView>,
+    film_values: Vec<Value>,
+    film_by_slug: HashMap<String, usize>,
+    showtimes: Vec<ShowtimeView>,
+    /// Indexes into `showtimes`, per film, so a film page does not scan the whole schedule.
+    showtimes_by_film: Vec<Vec<usize>>,
+    seat_map: Value,
+    assets: Assets,
+    cinema_films: Vec<cinema::Film>,
+}
+
+impl Renderer {
+    /// Prepares everything pages share. `showtimes` are the live ones, in start order.
+    pub fn new(catalog: &Catalog, theme: &ThemePaths, showtimes: &[Showtime]) -> Result<Self, BuildError> {
+        if !theme.templates.is_dir() {
+            return Err(BuildError::Other(format!(
+                "{}: no templates folder; pass the theme folder with --theme (it holds templates/ and assets/)",
+                theme.templates.display()
+            )));
+        }
+        let assets = Assets::load(&theme.assets)?;
+        let settings = catalog.settings.clone();
+        let films: Vec<FilmView> = catalog.films.iter().map(|f| FilmView::new(catalog, f, poster_path(f).1)).collect();
+        let film_values = films
+            .iter()
+            .map(|f| context! { lore_html => Value::from_safe_string(f.lore_html.clone()), ..Value::from_serialize(f) })
+            .collect();
+        let film_by_slug: HashMap<String, usize> = films.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
+        let tz = settings.time_zone;
+        let showtimes: Vec<ShowtimeView> = showtimes.iter().map(|s| ShowtimeView::new(s, tz)).collect();
+        let mut showtimes_by_film = vec![Vec::new(); films.len()];
+        for (i, s) in showtimes.iter().enumerate() {
+            if let Some(&f) = film_by_slug.get(&s.film_slug) {
+                showtimes_by_film[f].push(i);
+            }
+        }
+
+        let mut env = Environment::new();
+        env.set_loader(minijinja::path_loader(&theme.templates));
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_keep_trailing_newline(true);
+        env.add_global("site", Value::from_serialize(SiteGlobal::from(&settings)));
+        let urls: HashMap<String, String> = assets.by_name.keys().map(|k| (k.clone(), assets.url(k).expect("listed"))).collect();
+        env.add_function("asset", move |name: &str| -> Result<String, minijinja::Error> {
+            urls.get(name).cloned().ok_or_else(|| {
+                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("no asset named {name:?} in the theme's assets/ folder"))
+            })
+        });
+
+        Ok(Renderer {
+            env,
+            templates_dir: theme.templates.clone(),
+            settings,
+            content_root: catalog.root.clone(),
+            poster_overrides: catalog.films.iter().map(|f| f.poster.clone()).collect(),
+            films,
+            film_values,
+            film_by_slug,
+            showtimes,
+            showtimes_by_film,
+            seat_map: Value::from_serialize(&catalog.seat_map),
+            assets,
+            cinema_films: catalog.films.clone(),
+        })
+    }
+
+    /// Every file of the site. Pages of archived showtimes are simply not in the list.
+    pub fn jobs(&self) -> Vec<PageJob> {
+        let mut jobs = vec![PageJob::Index, PageJob::ManageBooking, PageJob::NotFound, PageJob::Sitemap, PageJob::Robots, PageJob::ScheduleJson];
+        jobs.extend((0..self.films.len()).flat_map(|i| [PageJob::Film(i), PageJob::Poster(i)]));
+        jobs.extend((0..self.showtimes.len()).map(PageJob::Book));
+        jobs.extend(self.assets.by_name.keys().cloned().map(PageJob::Asset));
+        jobs
+    }
+
+    pub fn render(&self, job: &PageJob) -> Result<Page, BuildError> {
+        let (path, bytes) = match job {
+            PageJob::Index => ("index.html".into(), self.page("index.html", "/", context! { films => &self.film_values })?),
+            PageJob::Film(i) => {
+                let film = &self.films[*i];
+                let mine: Vec<&ShowtimeView> = self.showtimes_by_film[*i].iter().map(|&s| &self.showtimes[s]).collect();
+                let ctx = context! {
+                    film => &self.film_values[*i],
+                    schedule => Value::from_serialize(schedule_days(&mine)),
+                    json_ld => Value::from_safe_string(json_ld::film_page(&self.settings, film)),
+                };
+                (format!("films/{}/index.html", film.slug), self.page("film.html", &film.url, ctx)?)
+            }
+            PageJob::Book(i) => {
+                let showtime = &self.showtimes[*i];
+                let f = self.film_by_slug.get(&showtime.film_slug).copied().ok_or_else(|| {
+                    BuildError::Other(format!(
+                        "showtime {} is of film {:?}, which is no longer in content/films; restore the film or let its showtimes pass",
+                        showtime.id, showtime.film_slug
+                    ))
+                })?;
+                let ctx = context! {
+                    film => &self.film_values[f],
+                    showtime => Value::from_serialize(showtime),
+                    seat_map => &self.seat_map,
+                    json_ld => Value::from_safe_string(json_ld::booking_page(&self.settings, &self.films[f], showtime)),
+                };
+                (format!("book/{}/index.html", showtime.id), self.page("book.html", &showtime.url, ctx)?)
+            }
+            PageJob::ManageBooking => ("booking/index.html".into(), self.page("booking.html", "/booking/", context! {})?),
+            PageJob::NotFound => ("404.html".into(), self.page("404.html", "/404.html", context! {})?),
+            PageJob::Sitemap => ("sitemap.xml".into(), feeds::sitemap(&self.settings, &self.films).into_bytes()),
+            PageJob::Robots => ("robots.txt".into(), feeds::robots(&self.settings).into_bytes()),
+            PageJob::ScheduleJson => ("api/schedule.json".into(), feeds::schedule_json(&self.settings, &self.films, &self.showtimes).into_bytes()),
+            PageJob::Poster(i) => {
+                let film = &self.cinema_films[*i];
+                let (path, _) = poster_path(film);
+                let bytes = match &self.poster_overrides[*i] {
+                    Some(file) => {
+                        let full = self.content_root.join(file);
+                        std::fs::read(&full).map_err(|e| BuildError::io(&full, e))?
+                    }
+                    None => poster::svg(film, &self.settings.name).into_bytes(),
+                };
+                (path, bytes)
+            }
+            PageJob::Asset(name) => {
+                let asset = &self.assets.by_name[name];
+                (asset.output_path.clone(), asset.bytes.clone())
+            }
+        };
+        Ok(Page { path, bytes })
+    }
+
+    fn page(&self, template: &str, page_url: &str, ctx: Value) -> Result<Vec<u8>, BuildError> {
+        let tmpl = self.env.get_template(template).map_err(|e| BuildError::template(&self.templates_dir, &e))?;
+        let html = tmpl
+            .render(context! { page_url => page_url, ..ctx })
+            .map_err(|e| BuildError::template(&self.templates_dir, &e))?;
+        Ok(html.into_bytes())
+    }
+}
+
+/// Where a film's poster is published, as (output path, URL).
+fn poster_path(film: &cinema::Film) -> (String, String) {
+    let ext = film.poster.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()).unwrap_or("svg").to_ascii_lowercase();
+    let path = format!("posters/{}.{ext}", film.slug);
+    let url = format!("/{path}");
+    (path, url)
+}
+
+/// The `site` global: settings as templates need them.
+#[derive(serde::Serialize)]
+struct SiteGlobal {
+    name: String,
+    tagline: String,
+    base_url: String,
+    booking_api_url: String,
+    time_zone: String,
+    horizon_days: u32,
+}
+
+impl From<&SiteSettings> for SiteGlobal {
+    fn from(s: &SiteSettings) -> Self {
+        SiteGlobal {
+            name: s.name.clone(),
+            tagline: s.tagline.clone(),
+            base_url: s.base_url.clone(),
+            booking_api_url: s.booking_api_url.clone(),
+            time_zone: s.time_zone.name().to_string(),
+            horizon_days: s.horizon_days,
+        }
+    }
+}
