@@ -54,6 +54,31 @@ impl fmt::Display for ContentError {
     }
 }
 
+/// Turns a TOML parse error into a content error naming the line and, where the line holds
+/// one, the key (`horizon_days = "three"` names `horizon_days`). `first_line` is the line of
+/// the file the TOML text starts on.
+pub fn from_toml(err: &toml::de::Error, text: &str, file: &std::path::Path, first_line: usize) -> ContentError {
+    let mut out = ContentError::new(file, err.message().trim().to_string());
+    // Messages such as "missing field `runtime_min`" name the field themselves.
+    if let Some(field) = err.message().split('`').nth(1) {
+        out = out.field(field);
+    }
+    if let Some(span) = err.span() {
+        let line = line_of_offset(text, span.start);
+        out = out.at_line(first_line + line - 1);
+        let line_text = text.lines().nth(line - 1).unwrap_or_default();
+        if out.field.is_none()
+            && let Some((key, _)) = line_text.split_once('=')
+        {
+            let key = key.trim();
+            if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.') {
+                out = out.field(key);
+            }
+        }
+    }
+    out
+}
+
 /// The 1-based line of a byte offset in a text, for errors from parsers that report offsets.
 pub fn line_of_offset(text: &str, offset: usize) -> usize {
     text[..offset.min(text.len())].matches('\n').count() + 1

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
-use crate::content_error::{ContentError, line_of_offset};
+use crate::content_error::{ContentError, from_toml};
 use crate::settings::{check_slots, hhmm};
 
 /// The front matter as written; checked and turned into a [`Film`].
@@ -87,17 +87,7 @@ impl Film {
             ));
         }
         let (front, body, front_first_line) = split_front_matter(text, path)?;
-        let fm: FrontMatter = toml::from_str(front).map_err(|e| {
-            let line = e
-                .span()
-                .map(|s| front_first_line + line_of_offset(front, s.start) - 1)
-                .unwrap_or(1);
-            let mut err = ContentError::new(path, e.message().trim().to_string()).at_line(line);
-            if let Some(field) = e.message().split('`').nth(1) {
-                err = err.field(field);
-            }
-            err
-        })?;
+        let fm: FrontMatter = toml::from_str(front).map_err(|e| from_toml(&e, front, path, front_first_line))?;
         let field_line = |name: &str| {
             front
                 .lines()

@@ -10,7 +10,7 @@ use chrono::NaiveTime;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::content_error::{ContentError, line_of_offset};
+use crate::content_error::{ContentError, from_toml};
 
 /// The cinema's settings, as an operator writes them in `content/site.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -141,13 +141,7 @@ impl SiteSettings {
 
     /// Parses settings text; `path` only names the file in errors.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ContentError> {
-        let mut settings: SiteSettings = toml::from_str(text).map_err(|e| {
-            let mut err = ContentError::new(path, e.message().to_string());
-            if let Some(span) = e.span() {
-                err = err.at_line(line_of_offset(text, span.start));
-            }
-            err
-        })?;
+        let mut settings: SiteSettings = toml::from_str(text).map_err(|e| from_toml(&e, text, path, 1))?;
         settings.base_url = settings.base_url.trim_end_matches('/').to_string();
         settings.booking_api_url = settings.booking_api_url.trim_end_matches('/').to_string();
         settings.check(path)?;

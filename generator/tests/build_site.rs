@@ -1,0 +1,158 @@
+//! The real binary on the real content: pages, links, escaping, idempotence, atomicity.
+
+mod common;
+
+use common::{NOW, Workspace, attribute_values, html_pages, snapshot};
+
+#[test]
+fn a_roll_builds_every_page_a_visitor_needs() {
+    let ws = Workspace::new();
+    let line = ws.run_ok("roll", NOW);
+    // 08:00 in Jakarta: the 06:00 slots (21) have started, 345 - 21 = 324 are live.
+    assert!(line.contains("rolled: 0 archived, 324 created"), "{line}");
+    assert!(line.trim_end().lines().count() == 1 && line.contains("pages written") && line.contains(" removed in "), "{line}");
+
+    let index = ws.read("index.html");
+    let film_links: std::collections::BTreeSet<_> = attribute_values(&index, "href").into_iter().filter(|h| h.starts_with("/films/")).collect();
+    assert_eq!(film_links.len(), 21, "one card per studio: {film_links:?}");
+    let studio_pos = |title: &str| index.find(title).unwrap_or_else(|| panic!("{title} missing from the index"));
+    assert!(studio_pos("Spirited Away") < studio_pos("Akira") && studio_pos("Akira") < studio_pos("La La Land"), "studio order");
+    assert!(index.contains("Now Showing, Forever"));
+
+    let film = ws.read("films/interstellar/index.html");
+    assert!(film.contains("Interstellar") && film.contains("data-trailer-id=\"zSWdZVtXT7E\""));
+    assert!(!film.contains("<iframe"), "the trailer iframe must not be in the page before it is opened");
+    let bookings: Vec<_> = attribute_values(&film, "href").into_iter().filter(|h| h.starts_with("/book/")).collect();
+    // Studio 7 is odd: 5 a day for 3 days, less the 06:00 of the first day.
+    assert_eq!(bookings.len(), 14, "{bookings:?}");
+    assert!(bookings.contains(&"/book/interstellar-20261124-1000/".to_string()));
+    assert!(film.contains("10:00") && film.contains("12:49"), "start and end times of the 10:00 show");
+
+    let book = ws.read("book/interstellar-20261124-1000/index.html");
+    assert!(book.contains("data-showtime-id=\"interstellar-20261124-1000\""));
+    assert_eq!(book.matches("data-seat=\"").count(), 216, "the whole auditorium is drawn");
+    assert!(book.contains("data-seat=\"L1\"") && book.contains("wheelchair"));
+
+    let book_pages = std::fs::read_dir(ws.out().join("book")).unwrap().count();
+    assert_eq!(book_pages, 324);
+    for file in ["404.html", "booking/index.html", "robots.txt", "sitemap.xml"] {
+        assert!(ws.out().join(file).is_file(), "{file}");
+    }
+    let feed: serde_json::Value = serde_json::from_str(&ws.read("api/schedule.json")).unwrap();
+    assert_eq!(feed["showtimes"].as_array().unwrap().len(), 324);
+    assert_eq!(feed["time_zone"], "Asia/Jakarta");
+    assert!(ws.read("sitemap.xml").contains("<loc>http://127.0.0.1:8080/films/akira/</loc>"));
+}
+
+fn json_ld(html: &str) -> serde_json::Value {
+    let start = html.find("<script type=\"application/ld+json\">").expect("a JSON-LD script") + 35;
+    let end = start + html[start..].find("</script>").unwrap();
+    serde_json::from_str(&html[start..end]).unwrap()
+}
+
+#[test]
+fn film_and_booking_pages_carry_schema_org_json_ld() {
+    let ws = Workspace::new();
+    ws.run_ok("roll", NOW);
+    let movie = json_ld(&ws.read("films/akira/index.html"));
+    assert_eq!(movie["@type"], "Movie");
+    assert_eq!(movie["name"], "Akira");
+    assert_eq!(movie["duration"], "PT124M");
+    let event = json_ld(&ws.read("book/akira-20261124-1800/index.html"));
+    assert_eq!(event["@type"], "ScreeningEvent");
+    assert_eq!(event["startDate"], "2026-11-24T18:00:00+07:00");
+    assert_eq!(event["endDate"], "2026-11-24T20:04:00+07:00");
+    assert_eq!(event["workPresented"]["name"], "Akira");
+    assert_eq!(event["location"]["@type"], "MovieTheater");
+}
+
+#[test]
+fn every_internal_link_resolves_and_nothing_is_loaded_from_outside() {
+    let ws = Workspace::new();
+    ws.run_ok("roll", NOW);
+    let out = ws.out();
+    let pages = html_pages(&out);
+    assert!(pages.len() > 300);
+    let mut checked = 0;
+    for (path, html) in &pages {
+        for url in attribute_values(html, "href").into_iter().chain(attribute_values(html, "src")) {
+            let internal = url.strip_prefix("http://127.0.0.1:8080").unwrap_or(&url);
+            if internal.starts_with('#') || internal.starts_with("mailto:") {
+                continue;
+            }
+            assert!(internal.starts_with('/'), "{}: link {url:?} leaves the site", path.display());
+            let target = internal.split(['#', '?']).next().unwrap();
+            let file = if target.ends_with('/') { out.join(&target[1..]).join("index.html") } else { out.join(&target[1..]) };
+            assert!(file.is_file(), "{}: {url} does not resolve to a written file", path.display());
+            checked += 1;
+        }
+    }
+    assert!(checked > 1000, "only {checked} links checked");
+    for asset in std::fs::read_dir(out.join("assets")).unwrap() {
+        let text = std::fs::read_to_string(asset.unwrap().path()).unwrap_or_default();
+        for outside in ["http://", "https://", "//fonts.", "@import url("] {
+            let hits: Vec<_> = text.match_indices(outside).map(|(i, _)| &text[i..(i + 60).min(text.len())]).collect();
+            let allowed = |h: &&str| h.starts_with("https://www.youtube-nocookie.com/embed/") || h.starts_with("http://www.w3.org/");
+            assert!(hits.iter().all(allowed), "assets must not load anything from outside: {hits:?}");
+        }
+    }
+}
+
+#[test]
+fn a_title_with_markup_stays_text() {
+    let ws = Workspace::new();
+    let path = ws.path("content/films/akira.md");
+    let text = std::fs::read_to_string(&path).unwrap().replace("title = \"Akira\"", "title = \"<script>alert('x')</script> & Co\"");
+    std::fs::write(&path, text.replace("In 2019", "<img src=x onerror=alert(1)> In 2019")).unwrap();
+    ws.run_ok("roll", NOW);
+    for page in ["index.html", "films/akira/index.html", "book/akira-20261124-1800/index.html"] {
+        let html = ws.read(page);
+        assert!(!html.contains("<script>alert"), "{page} lets a title's markup through");
+        assert!(!html.contains("<img src=x"), "{page} lets the lore's markup through");
+        assert!(html.contains("&lt;script&gt;"), "{page} shows the title as text");
+    }
+    let ld = json_ld(&ws.read("films/akira/index.html"));
+    assert_eq!(ld["name"], "<script>alert('x')</script> & Co");
+    let poster = std::fs::read_to_string(ws.out().join("posters/akira.svg")).unwrap();
+    assert!(poster.contains("&lt;script&gt;") && !poster.contains("<script>"));
+}
+
+#[test]
+fn a_second_roll_changes_nothing_and_a_later_one_removes_started_pages() {
+    let ws = Workspace::new();
+    ws.run_ok("roll", NOW);
+    let before = snapshot(&ws.out());
+    let again = ws.run_ok("roll", NOW);
+    assert!(again.contains("rolled: 0 archived, 0 created") && again.contains(" 0 pages written"), "{again}");
+    assert_eq!(snapshot(&ws.out()), before, "bytes and modification times unchanged");
+
+    // By 10:30 the 09:00 (10 even studios) and 10:00 (11 odd studios) shows have started.
+    let later = ws.run_ok("roll", "2026-11-24T10:30:00+07:00");
+    assert!(later.contains("rolled: 21 archived, 0 created") && later.contains(" 21 removed"), "{later}");
+    assert!(!ws.out().join("book/interstellar-20261124-1000").exists(), "an archived showtime's page and folder go");
+    assert!(ws.out().join("book/interstellar-20261124-1400/index.html").is_file());
+    let after = snapshot(&ws.out());
+    let index = std::path::PathBuf::from("index.html");
+    assert_eq!(after[&index], before[&index], "the index did not change, so it was not rewritten");
+    let film = std::path::PathBuf::from("films/interstellar/index.html");
+    assert_ne!(after[&film].0, before[&film].0, "the film page lost a showtime");
+}
+
+#[test]
+fn concurrent_rolls_serialise_and_agree() {
+    let ws = Workspace::new();
+    let outputs: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..3).map(|_| s.spawn(|| ws.run("roll", NOW))).collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut created = 0;
+    for out in &outputs {
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        let line = String::from_utf8_lossy(&out.stdout);
+        created += line.split("archived, ").nth(1).unwrap().split(' ').next().unwrap().parse::<usize>().unwrap();
+    }
+    assert_eq!(created, 324, "each showtime created once across all rolls");
+    assert_eq!(std::fs::read_dir(ws.out().join("book")).unwrap().count(), 324);
+    let line = ws.run_ok("roll", NOW);
+    assert!(line.contains(" 0 pages written"), "{line}");
+}
