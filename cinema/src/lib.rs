@@ -5,6 +5,7 @@
 //! the booking rules, bookings) durable. It knows nothing of HTML or HTTP, so both binaries can
 //! share it without reaching into each other.
 
+pub mod booking;
 pub mod catalog;
 pub mod content_error;
 pub mod film;

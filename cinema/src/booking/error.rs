@@ -28,9 +28,7 @@ pub enum BookingError {
     InvalidEmail(&'static str),
     #[error("there is no booking with this reference and manage token")]
     BookingNotFound,
-    #[error(
-        "this Idempotency-Key was already used for a different request; use a new key for a new booking"
-    )]
+    #[error("this Idempotency-Key was already used for a different request; use a new key for a new booking")]
     IdempotencyKeyReused,
     #[error("Idempotency-Key must be 1 to 255 visible ASCII characters")]
     InvalidIdempotencyKey,
@@ -61,9 +59,7 @@ impl BookingError {
     /// The seats the error is about, for clients that highlight them.
     pub fn seats(&self) -> Option<&[String]> {
         match self {
-            BookingError::SeatsTaken(s)
-            | BookingError::UnknownSeats(s)
-            | BookingError::DuplicateSeats(s) => Some(s),
+            BookingError::SeatsTaken(s) | BookingError::UnknownSeats(s) | BookingError::DuplicateSeats(s) => Some(s),
             _ => None,
         }
     }

@@ -7,9 +7,9 @@
 //! store never keeps (it keeps a different derivation as the key's id). Each key seals exactly
 //! one token, so the stream is never reused.
 
+use super::error::BookingError;
 use super::request::ValidRequest;
 use super::token::ManageToken;
-use super::error::BookingError;
 use crate::schedule::ShowtimeId;
 
 const ID_CONTEXT: &str = "tiketa 2026 idempotency key id";
@@ -32,8 +32,7 @@ impl IdempotencyKey {
     /// 1 to 255 visible ASCII characters, as clients send UUIDs or similar.
     pub fn parse(text: &str) -> Result<Self, BookingError> {
         let ok = (1..=255).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic());
-        ok.then(|| IdempotencyKey(text.to_string()))
-            .ok_or(BookingError::InvalidIdempotencyKey)
+        ok.then(|| IdempotencyKey(text.to_string())).ok_or(BookingError::InvalidIdempotencyKey)
     }
 
     /// What the store keys the record by.
@@ -51,10 +50,7 @@ impl IdempotencyKey {
 
     fn stream(&self) -> [u8; ManageToken::BYTES] {
         let mut out = [0u8; ManageToken::BYTES];
-        blake3::Hasher::new_derive_key(SEAL_CONTEXT)
-            .update(self.0.as_bytes())
-            .finalize_xof()
-            .fill(&mut out);
+        blake3::Hasher::new_derive_key(SEAL_CONTEXT).update(self.0.as_bytes()).finalize_xof().fill(&mut out);
         out
     }
 }

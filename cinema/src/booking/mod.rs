@@ -6,7 +6,7 @@
 //! that need the database (is the seat free, is the showtime still open) are decided by the
 //! store inside one transaction, because checking them outside it would race.
 
-mod desk;
+pub(crate) mod desk;
 mod error;
 mod idempotency;
 mod reference;

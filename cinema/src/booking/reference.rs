@@ -41,10 +41,7 @@ impl BookingReference {
         let bytes = rest.as_bytes();
         let well_formed = bytes.len() == 9
             && bytes[4] == b'-'
-            && bytes
-                .iter()
-                .enumerate()
-                .all(|(i, b)| i == 4 || ALPHABET.contains(b));
+            && bytes.iter().enumerate().all(|(i, b)| i == 4 || ALPHABET.contains(b));
         well_formed.then_some(BookingReference(upper))
     }
 
@@ -71,10 +68,7 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.as_str().len(), 12);
         assert_eq!(BookingReference::parse(a.as_str()), Some(a.clone()));
-        assert_eq!(
-            BookingReference::parse(&format!(" {} ", a.as_str().to_lowercase())),
-            Some(a)
-        );
+        assert_eq!(BookingReference::parse(&format!(" {} ", a.as_str().to_lowercase())), Some(a));
     }
 
     #[test]

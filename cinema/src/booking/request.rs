@@ -57,9 +57,7 @@ fn check_name(raw: &str) -> Result<String, BookingError> {
         return Err(BookingError::InvalidName("must be at most 80 characters"));
     }
     if name.chars().any(char::is_control) {
-        return Err(BookingError::InvalidName(
-            "must not contain control characters such as line breaks or tabs",
-        ));
+        return Err(BookingError::InvalidName("must not contain control characters such as line breaks or tabs"));
     }
     Ok(name.to_string())
 }
@@ -74,9 +72,7 @@ fn check_email(email: &str) -> Result<String, BookingError> {
     let (local, domain) = email.split_once('@').ok_or_else(bad)?;
     let local_ok = !local.is_empty()
         && local.len() <= 64
-        && local
-            .chars()
-            .all(|c| c.is_ascii_graphic() && !"@\"(),:;<>[\\]".contains(c));
+        && local.chars().all(|c| c.is_ascii_graphic() && !"@\"(),:;<>[\\]".contains(c));
     let labels: Vec<&str> = domain.split('.').collect();
     let domain_ok = labels.len() >= 2
         && labels.iter().all(|l| {
@@ -86,11 +82,7 @@ fn check_email(email: &str) -> Result<String, BookingError> {
                 && !l.ends_with('-')
                 && l.chars().all(|c| c.is_alphanumeric() || c == '-')
         });
-    if local_ok && domain_ok {
-        Ok(email.to_string())
-    } else {
-        Err(bad())
-    }
+    if local_ok && domain_ok { Ok(email.to_string()) } else { Err(bad()) }
 }
 
 fn check_seats(seats: &[String], seat_map: &SeatMap) -> Result<Vec<String>, BookingError> {
@@ -98,10 +90,7 @@ fn check_seats(seats: &[String], seat_map: &SeatMap) -> Result<Vec<String>, Book
         return Err(BookingError::NoSeats { max: MAX_SEATS });
     }
     if seats.len() > MAX_SEATS {
-        return Err(BookingError::TooManySeats {
-            count: seats.len(),
-            max: MAX_SEATS,
-        });
+        return Err(BookingError::TooManySeats { count: seats.len(), max: MAX_SEATS });
     }
     let mut seen = HashSet::new();
     let mut duplicates: Vec<String> = Vec::new();
@@ -113,11 +102,7 @@ fn check_seats(seats: &[String], seat_map: &SeatMap) -> Result<Vec<String>, Book
     if !duplicates.is_empty() {
         return Err(BookingError::DuplicateSeats(duplicates));
     }
-    let unknown: Vec<String> = seats
-        .iter()
-        .filter(|s| !seat_map.contains(s))
-        .cloned()
-        .collect();
+    let unknown: Vec<String> = seats.iter().filter(|s| !seat_map.contains(s)).cloned().collect();
     if !unknown.is_empty() {
         return Err(BookingError::UnknownSeats(unknown));
     }
@@ -148,9 +133,7 @@ mod tests {
 
     #[test]
     fn a_good_request_is_trimmed_and_keeps_its_seat_order() {
-        let valid = request("  Ana Lima ", Some(" ana@example.com "), &["A3", "B1"])
-            .validate(&room())
-            .unwrap();
+        let valid = request("  Ana Lima ", Some(" ana@example.com "), &["A3", "B1"]).validate(&room()).unwrap();
         assert_eq!(valid.name, "Ana Lima");
         assert_eq!(valid.email.as_deref(), Some("ana@example.com"));
         assert_eq!(valid.seats, ["A3", "B1"]);
@@ -192,14 +175,10 @@ mod tests {
         let nine = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8", "B1"];
         assert_eq!(code(request("Ana", None, &nine)), "too_many_seats");
         assert!(request("Ana", None, &nine[..8]).validate(&room()).is_ok());
-        let err = request("Ana", None, &["A1", "A2", "A1", "A1"])
-            .validate(&room())
-            .unwrap_err();
+        let err = request("Ana", None, &["A1", "A2", "A1", "A1"]).validate(&room()).unwrap_err();
         assert_eq!(err.code(), "duplicate_seats");
         assert_eq!(err.seats().unwrap(), ["A1"]);
-        let err = request("Ana", None, &["A1", "Z9", "B5", "a1"])
-            .validate(&room())
-            .unwrap_err();
+        let err = request("Ana", None, &["A1", "Z9", "B5", "a1"]).validate(&room()).unwrap_err();
         assert_eq!(err.code(), "unknown_seats");
         assert_eq!(err.seats().unwrap(), ["Z9", "B5", "a1"]);
     }

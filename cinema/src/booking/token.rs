@@ -42,9 +42,8 @@ impl ManageToken {
     /// Reads a token as given by a client; `None` if it cannot be one.
     pub fn parse(text: &str) -> Option<Self> {
         let text = text.trim();
-        (text.len() == 2 * Self::BYTES
-            && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
-        .then(|| ManageToken(text.to_string()))
+        (text.len() == 2 * Self::BYTES && text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+            .then(|| ManageToken(text.to_string()))
     }
 
     pub fn hash(&self) -> TokenHash {

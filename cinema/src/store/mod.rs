@@ -4,10 +4,12 @@
 //! PostgreSQL store for several service instances can sit beside the embedded SQLite one
 //! without the schedule rules, the booking rules or the HTTP layer changing.
 
+pub mod bookings;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
 
+pub use self::bookings::BookingStore;
 use crate::schedule::{Showtime, ShowtimeId};
 
 /// A store failure. The message says what the operator can do about it.

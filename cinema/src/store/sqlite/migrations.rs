@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::backend;
+use super::{backend, retry_while_busy};
 use crate::store::StoreError;
 
 const MIGRATIONS: &[&str] = &[
@@ -24,6 +24,34 @@ const MIGRATIONS: &[&str] = &[
         created_at INTEGER NOT NULL
     ) STRICT;
     CREATE INDEX showtimes_live ON showtimes (archived, starts_at);",
+    // 2: bookings. A seat row is active while its booking is; the partial unique index lets a
+    // seat be held by at most one active booking, whatever the code above it does. Idempotency
+    // records keep a key's derived id and the sealed token, never the key or the token.
+    "CREATE TABLE bookings (
+        id           INTEGER PRIMARY KEY,
+        reference    TEXT NOT NULL UNIQUE,
+        showtime_id  TEXT NOT NULL REFERENCES showtimes (id),
+        name         TEXT NOT NULL,
+        email        TEXT,
+        token_hash   BLOB NOT NULL,
+        created_at   INTEGER NOT NULL,
+        cancelled_at INTEGER
+    ) STRICT;
+    CREATE TABLE booking_seats (
+        booking_id  INTEGER NOT NULL REFERENCES bookings (id),
+        showtime_id TEXT NOT NULL,
+        seat        TEXT NOT NULL,
+        active      INTEGER NOT NULL DEFAULT 1
+    ) STRICT;
+    CREATE UNIQUE INDEX booking_seats_one_holder ON booking_seats (showtime_id, seat) WHERE active = 1;
+    CREATE INDEX booking_seats_of_booking ON booking_seats (booking_id);
+    CREATE TABLE idempotency_keys (
+        key_id       BLOB PRIMARY KEY,
+        fingerprint  BLOB NOT NULL,
+        booking_id   INTEGER NOT NULL REFERENCES bookings (id),
+        sealed_token BLOB NOT NULL,
+        created_at   INTEGER NOT NULL
+    ) STRICT, WITHOUT ROWID;",
 ];
 
 /// The schema version this build writes.
@@ -44,7 +72,7 @@ pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
         return Ok(());
     }
     // IMMEDIATE: two processes opening a fresh database at once must not both migrate.
-    conn.execute_batch("BEGIN IMMEDIATE").map_err(backend)?;
+    retry_while_busy(|| conn.execute_batch("BEGIN IMMEDIATE")).map_err(backend)?;
     let result = (|| {
         let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
         for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {

@@ -4,6 +4,9 @@
 //! timeout so two processes wait for each other instead of failing, and `synchronous=FULL` so a
 //! write that returned is on disk (a booking acknowledged is a booking kept).
 
+mod bookings;
+mod bookings_read;
+mod bookings_writer;
 mod migrations;
 mod schedule;
 
@@ -13,6 +16,7 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use self::bookings::{SqliteBookingStore, WRITE_QUEUE};
 pub use self::migrations::SCHEMA_VERSION;
 use super::StoreError;
 

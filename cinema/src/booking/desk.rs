@@ -1,0 +1,179 @@
+//! The booking desk: the one place the booking rules are applied, in order.
+//!
+//! The desk checks what it can without the database (the request, the key, the reference's
+//! shape), then leaves to the store what only a transaction can decide (is the showtime open,
+//! are the seats free) and turns the store's outcomes into answers or [`BookingError`]s. Writes
+//! are awaited, never blocked on, so an async server can call them directly; reads block and
+//! belong on a blocking thread.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use super::error::BookingError;
+use super::idempotency::{Fingerprint, IdempotencyKey};
+use super::reference::BookingReference;
+use super::request::BookingRequest;
+use super::token::ManageToken;
+use crate::schedule::{Showtime, ShowtimeId};
+use crate::seat_map::SeatMap;
+use crate::store::bookings::{
+    BookingRecord, BookingStore, CancelOutcome, IdempotencyRecord, NewBooking, PlaceOutcome, ShowtimeSeats,
+};
+
+/// How many fresh references to try if one is taken (with 30^8 of them, one retry is a lot).
+const REFERENCE_ATTEMPTS: usize = 4;
+
+/// A booking made (or, for a retried idempotency key, the one made before).
+#[derive(Debug, Clone)]
+pub struct Confirmation {
+    pub booking: BookingRecord,
+    /// Shown once, to whoever made the booking.
+    pub token: ManageToken,
+    /// True when this answers a retry of an earlier request.
+    pub replayed: bool,
+}
+
+/// The booking rules over a store and a room.
+pub struct Desk<S> {
+    store: S,
+    seat_map: Arc<SeatMap>,
+}
+
+impl<S: BookingStore> Desk<S> {
+    pub fn new(store: S, seat_map: Arc<SeatMap>) -> Self {
+        Desk { store, seat_map }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn seat_map(&self) -> &SeatMap {
+        &self.seat_map
+    }
+
+    /// Books the requested seats of a showtime, all or none.
+    pub async fn book(
+        &self,
+        showtime: &str,
+        request: &BookingRequest,
+        idempotency_key: Option<&str>,
+        now: DateTime<Utc>,
+    ) -> Result<Confirmation, BookingError> {
+        let showtime = showtime_id(showtime)?;
+        let key = idempotency_key.map(IdempotencyKey::parse).transpose()?;
+        let valid = request.validate(&self.seat_map)?;
+        let fingerprint = Fingerprint::of(&showtime, &valid);
+        for _ in 0..REFERENCE_ATTEMPTS {
+            let (reference, token) = {
+                // ThreadRng is a CSPRNG seeded from the OS; scoped so it is not held across await.
+                let mut rng = rand::rng();
+                (BookingReference::generate(&mut rng), ManageToken::generate(&mut rng))
+            };
+            let booking = NewBooking {
+                showtime: showtime.clone(),
+                seats: valid.seats.clone(),
+                name: valid.name.clone(),
+                email: valid.email.clone(),
+                reference,
+                token_hash: token.hash(),
+                idempotency: key.as_ref().map(|k| IdempotencyRecord {
+                    key_id: k.id(),
+                    fingerprint,
+                    sealed_token: k.seal(&token),
+                }),
+                now,
+            };
+            match self.store.place(booking).await? {
+                PlaceOutcome::Placed(booking) => {
+                    return Ok(Confirmation { booking, token, replayed: false });
+                }
+                PlaceOutcome::Replayed { booking, sealed_token } => {
+                    let key = key.as_ref().expect("only a keyed request is replayed");
+                    return Ok(Confirmation { booking, token: key.unseal(&sealed_token), replayed: true });
+                }
+                PlaceOutcome::KeyReused => return Err(BookingError::IdempotencyKeyReused),
+                PlaceOutcome::SeatsTaken(seats) => return Err(BookingError::SeatsTaken(seats)),
+                PlaceOutcome::ShowtimeNotFound => {
+                    return Err(BookingError::ShowtimeNotFound(showtime.0));
+                }
+                PlaceOutcome::ShowtimeClosed => {
+                    return Err(BookingError::ShowtimeClosed(showtime.0));
+                }
+                PlaceOutcome::ReferenceTaken => continue,
+            }
+        }
+        Err(BookingError::Store(crate::store::StoreError::Backend("could not draw an unused booking reference".into())))
+    }
+
+    /// Cancels a booking whose token matches; its seats are free once this returns.
+    pub async fn cancel(
+        &self,
+        reference: &str,
+        token: &str,
+        now: DateTime<Utc>,
+    ) -> Result<BookingRecord, BookingError> {
+        let (reference, token) = credentials(reference, token)?;
+        match self.store.cancel(reference, token, now).await? {
+            CancelOutcome::Cancelled(record) => Ok(record),
+            CancelOutcome::NotFound => Err(BookingError::BookingNotFound),
+            CancelOutcome::ShowtimeClosed => Err(BookingError::ShowtimeClosed(String::from("of this booking"))),
+        }
+    }
+
+    /// A booking, for whoever holds its token. Blocking.
+    pub fn booking(&self, reference: &str, token: &str) -> Result<BookingRecord, BookingError> {
+        let (reference, token) = credentials(reference, token)?;
+        match self.store.booking(&reference)? {
+            Some(record) if record.token_hash.matches(&token) => Ok(record),
+            _ => Err(BookingError::BookingNotFound),
+        }
+    }
+
+    /// A showtime that can still be booked, with its taken seats. Blocking.
+    pub fn seats(&self, showtime: &str, now: DateTime<Utc>) -> Result<ShowtimeSeats, BookingError> {
+        let id = showtime_id(showtime)?;
+        let seats = self.store.showtime_seats(&id)?.ok_or_else(|| BookingError::ShowtimeNotFound(id.0.clone()))?;
+        if is_closed(&seats.showtime, now) {
+            return Err(BookingError::ShowtimeClosed(id.0));
+        }
+        Ok(seats)
+    }
+
+    /// The live showtimes with their free seats. Blocking.
+    pub fn showtimes(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, BookingError> {
+        let total = self.seat_map.seat_count;
+        Ok(self
+            .store
+            .live_showtimes_taken(now)?
+            .into_iter()
+            .map(|(s, taken)| (s, total.saturating_sub(taken)))
+            .collect())
+    }
+}
+
+/// Whether a showtime can no longer be booked or changed.
+pub(crate) fn is_closed(showtime: &Showtime, now: DateTime<Utc>) -> bool {
+    showtime.archived || showtime.has_started(now)
+}
+
+fn showtime_id(text: &str) -> Result<ShowtimeId, BookingError> {
+    if ShowtimeId::is_well_formed(text) && !text.is_empty() {
+        Ok(ShowtimeId(text.to_string()))
+    } else {
+        Err(BookingError::ShowtimeNotFound(text.chars().take(160).collect()))
+    }
+}
+
+/// A malformed reference or token is answered like a wrong one, so nothing can be probed.
+fn credentials(reference: &str, token: &str) -> Result<(BookingReference, ManageToken), BookingError> {
+    match (BookingReference::parse(reference), ManageToken::parse(token)) {
+        (Some(r), Some(t)) => Ok((r, t)),
+        _ => Err(BookingError::BookingNotFound),
+    }
+}
+
+#[cfg(test)]
+#[path = "desk_tests.rs"]
+mod tests;

@@ -1,0 +1,119 @@
+//! The SQLite booking store: a writer thread for every booking write, a pool for reads.
+//!
+//! See [`super::bookings_writer`] for why writes are funnelled through one thread. The queue
+//! to it is bounded, so an overloaded service refuses new bookings quickly ("store busy")
+//! instead of queueing without limit; closing the store lets the writer finish what was
+//! queued, commit it, and close its connection before `close` returns.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::thread::JoinHandle;
+
+use chrono::{DateTime, Utc};
+
+use super::bookings_read::{self, ReadPool};
+use super::bookings_writer::{self, Command};
+use super::open_connection;
+use crate::booking::{BookingReference, ManageToken};
+use crate::schedule::{Showtime, ShowtimeId};
+use crate::store::StoreError;
+use crate::store::bookings::{
+    BookingRecord, BookingStore, CancelOutcome, NewBooking, Pending, PlaceOutcome, ShowtimeSeats,
+};
+
+/// How many writes may wait for the writer before new ones are refused.
+pub const WRITE_QUEUE: usize = 8192;
+
+/// Bookings in a SQLite file.
+pub struct SqliteBookingStore {
+    path: PathBuf,
+    writes: Mutex<Option<SyncSender<Command>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+    reads: ReadPool,
+}
+
+impl SqliteBookingStore {
+    /// Opens (and migrates) the database and starts the writer thread.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let conn = open_connection(path)?;
+        let (tx, rx) = sync_channel(WRITE_QUEUE);
+        let writer = std::thread::Builder::new()
+            .name("tiketa-booking-writer".into())
+            .spawn(move || bookings_writer::run(conn, rx))
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        Ok(SqliteBookingStore {
+            path: path.to_path_buf(),
+            writes: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+            reads: ReadPool::new(path),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Stops taking writes, waits for the queued ones to commit and closes the writer's
+    /// connection. Reads still work after; later writes are refused.
+    pub fn close(&self) {
+        drop(lock(&self.writes).take());
+        if let Some(writer) = lock(&self.writer).take() {
+            // A panicked writer has already dropped its connection; nothing more to do.
+            let _ = writer.join();
+        }
+    }
+
+    fn submit<T>(&self, make: impl FnOnce(super::super::bookings::Reply<T>) -> Command) -> Pending<T> {
+        let (reply, pending) = Pending::channel();
+        let sender = lock(&self.writes).clone();
+        let Some(sender) = sender else {
+            return Pending::ready(Err(StoreError::Backend("the booking store is closed".into())));
+        };
+        match sender.try_send(make(reply)) {
+            Ok(()) => pending,
+            Err(TrySendError::Full(_)) => {
+                Pending::ready(Err(StoreError::Backend("the booking store is busy; try again shortly".into())))
+            }
+            Err(TrySendError::Disconnected(_)) => {
+                Pending::ready(Err(StoreError::Backend("the booking writer stopped".into())))
+            }
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl Drop for SqliteBookingStore {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+impl BookingStore for SqliteBookingStore {
+    fn place(&self, booking: NewBooking) -> Pending<PlaceOutcome> {
+        self.submit(|reply| Command::Place(Box::new(booking), reply))
+    }
+
+    fn cancel(&self, reference: BookingReference, token: ManageToken, now: DateTime<Utc>) -> Pending<CancelOutcome> {
+        self.submit(|reply| Command::Cancel { reference, token, now, reply })
+    }
+
+    fn booking(&self, reference: &BookingReference) -> Result<Option<BookingRecord>, StoreError> {
+        self.reads.with(|c| bookings_read::booking_by_reference(c, reference).map(|o| o.map(|(_, r)| r)))
+    }
+
+    fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError> {
+        self.reads.with(|c| bookings_read::showtime_seats(c, id))
+    }
+
+    fn live_showtimes_taken(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, StoreError> {
+        self.reads.with(|c| bookings_read::live_showtimes_taken(c, now))
+    }
+
+    fn check(&self) -> Result<(), StoreError> {
+        self.reads.with(|c| c.query_row("SELECT count(*) FROM showtimes", [], |_| Ok(())))
+    }
+}
