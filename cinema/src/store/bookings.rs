@@ -43,7 +43,7 @@ pub struct IdempotencyRecord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BookingRecord {
     pub reference: BookingReference,
-    pub showtime: ShowtimeId,
+    pub showtime: Showtime,
     /// In the order they were requested.
     pub seats: Vec<String>,
     pub name: String,

@@ -61,56 +61,73 @@ pub(crate) fn booking_by_reference(
     reference: &BookingReference,
 ) -> rusqlite::Result<Option<(i64, BookingRecord)>> {
     let row = conn
-        .prepare_cached(
-            "SELECT id, reference, showtime_id, name, email, token_hash, created_at, cancelled_at
-             FROM bookings WHERE reference = ?1",
-        )?
-        .query_row([reference.as_str()], booking_row)
+        .prepare_cached(&format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE reference = ?1"))?
+        .query_row([reference.as_str()], BookingRow::read)
         .optional()?;
-    row.map(|(id, record)| with_seats(conn, id, record).map(|r| (id, r))).transpose()
+    row.map(|row| Ok((row.id, row.complete(conn)?))).transpose()
 }
 
 pub(crate) fn booking_by_id(conn: &Connection, id: i64) -> rusqlite::Result<BookingRecord> {
-    let (_, record) = conn
-        .prepare_cached(
-            "SELECT id, reference, showtime_id, name, email, token_hash, created_at, cancelled_at
-             FROM bookings WHERE id = ?1",
-        )?
-        .query_row([id], booking_row)?;
-    with_seats(conn, id, record)
+    conn.prepare_cached(&format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE id = ?1"))?
+        .query_row([id], BookingRow::read)?
+        .complete(conn)
 }
 
-fn booking_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<(i64, BookingRecord)> {
-    let reference: String = row.get(1)?;
-    let hash: Vec<u8> = row.get(5)?;
-    let bad = |what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(
-            1,
-            rusqlite::types::Type::Text,
-            format!("stored {what} is malformed").into(),
-        )
-    };
-    Ok((
-        row.get(0)?,
-        BookingRecord {
-            reference: BookingReference::parse(&reference).ok_or_else(|| bad("reference"))?,
+const BOOKING_COLUMNS: &str = "id, reference, showtime_id, name, email, token_hash, created_at, cancelled_at";
+
+/// A `bookings` row, before its seats and showtime are read.
+struct BookingRow {
+    id: i64,
+    reference: BookingReference,
+    showtime: ShowtimeId,
+    name: String,
+    email: Option<String>,
+    token_hash: TokenHash,
+    created_at: DateTime<Utc>,
+    cancelled_at: Option<DateTime<Utc>>,
+}
+
+impl BookingRow {
+    fn read(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        let bad = |i: usize, what: &str| {
+            rusqlite::Error::FromSqlConversionFailure(
+                i,
+                rusqlite::types::Type::Text,
+                format!("stored {what} is malformed").into(),
+            )
+        };
+        let reference: String = row.get(1)?;
+        let hash: Vec<u8> = row.get(5)?;
+        Ok(BookingRow {
+            id: row.get(0)?,
+            reference: BookingReference::parse(&reference).ok_or_else(|| bad(1, "reference"))?,
             showtime: ShowtimeId(row.get(2)?),
-            seats: Vec::new(),
             name: row.get(3)?,
             email: row.get(4)?,
-            token_hash: TokenHash(hash.try_into().map_err(|_| bad("token hash"))?),
+            token_hash: TokenHash(hash.try_into().map_err(|_| bad(5, "token hash"))?),
             created_at: timestamp(row.get(6)?)?,
             cancelled_at: row.get::<_, Option<i64>>(7)?.map(timestamp).transpose()?,
-        },
-    ))
-}
+        })
+    }
 
-fn with_seats(conn: &Connection, id: i64, mut record: BookingRecord) -> rusqlite::Result<BookingRecord> {
-    record.seats = conn
-        .prepare_cached("SELECT seat FROM booking_seats WHERE booking_id = ?1 ORDER BY rowid")?
-        .query_map([id], |r| r.get(0))?
-        .collect::<rusqlite::Result<_>>()?;
-    Ok(record)
+    /// Adds the seats (in request order) and the showtime (showtimes are never deleted).
+    fn complete(self, conn: &Connection) -> rusqlite::Result<BookingRecord> {
+        let seats = conn
+            .prepare_cached("SELECT seat FROM booking_seats WHERE booking_id = ?1 ORDER BY rowid")?
+            .query_map([self.id], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let showtime = showtime(conn, &self.showtime)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+        Ok(BookingRecord {
+            reference: self.reference,
+            showtime,
+            seats,
+            name: self.name,
+            email: self.email,
+            token_hash: self.token_hash,
+            created_at: self.created_at,
+            cancelled_at: self.cancelled_at,
+        })
+    }
 }
 
 pub(crate) fn showtime_seats(conn: &Connection, id: &ShowtimeId) -> rusqlite::Result<Option<ShowtimeSeats>> {

@@ -248,7 +248,7 @@ fn cancel(
     if record.cancelled_at.is_some() {
         return Ok(CancelOutcome::Cancelled(record));
     }
-    match super::schedule::showtime(conn, &record.showtime)? {
+    match super::schedule::showtime(conn, &record.showtime.id)? {
         Some(s) if !is_closed(&s, now) => {}
         _ => return Ok(CancelOutcome::ShowtimeClosed),
     }
