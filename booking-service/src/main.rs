@@ -1,1 +1,31 @@
-fn main() {}
+//! `tiketa-booking`: see the library crate for the design; this is only the process's edge.
+
+use std::process::ExitCode;
+
+use booking_service::{Config, server};
+use clap::Parser;
+use tracing_subscriber::EnvFilter;
+
+fn main() -> ExitCode {
+    // `.env` first, so real environment variables (and then flags) win over it.
+    let _ = dotenvy::dotenv();
+    let config = Config::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tiketa-booking: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(server::run(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tiketa-booking: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

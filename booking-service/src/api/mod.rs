@@ -1,0 +1,95 @@
+//! The JSON API under `/api`: one file per route, plus what they share.
+//!
+//! [`ROUTES`] is the API's table of contents. The fallback uses it to tell an unknown path
+//! (`404`) from a known path asked with the wrong method (`405` with `Allow`), and a test holds
+//! the OpenAPI document to it, so the three cannot drift apart.
+
+mod body;
+pub mod book;
+pub mod fallback;
+pub mod health;
+pub mod manage;
+pub mod openapi;
+pub mod seats;
+pub mod showtimes;
+mod views;
+
+use warp::http::{HeaderValue, StatusCode, header};
+use warp::reply::Response;
+
+pub use views::{BookingView, ShowtimeView};
+
+/// Every API route: method and path template (`{name}` is one path segment).
+pub const ROUTES: &[(&str, &str)] = &[
+    ("GET", "/api/health"),
+    ("GET", "/api/showtimes"),
+    ("GET", "/api/showtimes/{id}/seats"),
+    ("POST", "/api/showtimes/{id}/bookings"),
+    ("GET", "/api/bookings/{reference}"),
+    ("DELETE", "/api/bookings/{reference}"),
+    ("GET", "/api/openapi.json"),
+];
+
+/// The methods `path` answers, comma-separated, or `None` if no route has this path.
+pub fn allowed_methods(path: &str) -> Option<String> {
+    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+    let methods: Vec<&str> = ROUTES
+        .iter()
+        .filter(|(_, template)| {
+            let parts: Vec<&str> = template.split('/').collect();
+            parts.len() == segments.len()
+                && parts.iter().zip(&segments).all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
+        })
+        .map(|(method, _)| *method)
+        .collect();
+    (!methods.is_empty()).then(|| methods.join(", "))
+}
+
+/// A JSON reply that no cache keeps: seat maps and bookings change from one second to the next.
+pub fn json_response(status: StatusCode, body: impl Into<warp::hyper::body::Bytes>) -> Response {
+    let mut res = Response::new(body.into().into());
+    *res.status_mut() = status;
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// Serialises a value as a JSON reply.
+pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
+    json_response(status, serde_json::to_vec(value).expect("API views always serialise"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_methods_match_templates_segment_by_segment() {
+        assert_eq!(allowed_methods("/api/bookings/TK-2222-2222").as_deref(), Some("GET, DELETE"));
+        assert_eq!(allowed_methods("/api/showtimes/x/seats").as_deref(), Some("GET"));
+        assert_eq!(allowed_methods("/api/health/").as_deref(), Some("GET"));
+        assert_eq!(allowed_methods("/api/showtimes/x/nope"), None);
+        assert_eq!(allowed_methods("/api/showtimes//seats"), None);
+        assert_eq!(allowed_methods("/api"), None);
+    }
+}
+
+/// Runs a blocking read against the app on a blocking thread, at most
+/// [`crate::app::READ_CONCURRENCY`] at a time.
+pub async fn read<T: Send + 'static>(
+    app: &std::sync::Arc<crate::App>,
+    work: impl FnOnce(&crate::App) -> T + Send + 'static,
+) -> Result<T, crate::api_error::ApiError> {
+    let _permit = app.reads.acquire().await.map_err(|_| crate::api_error::ApiError::internal())?;
+    let app = app.clone();
+    crate::guard::blocking(move || work(&app)).await
+}
+
+/// Hands the app to a handler.
+pub fn with_app(
+    app: std::sync::Arc<crate::App>,
+) -> impl warp::Filter<Extract = (std::sync::Arc<crate::App>,), Error = std::convert::Infallible> + Clone {
+    use warp::Filter;
+    warp::any().map(move || app.clone())
+}

@@ -1,0 +1,40 @@
+//! `GET /api/showtimes/{id}/seats`: the showtime, the room and the taken seat ids.
+//!
+//! The busiest route: every visitor of a booking page asks for it. The room is the same for
+//! every showtime, so its JSON is made once at start and spliced in; per request there is one
+//! indexed query for the taken seats. Nothing about who took a seat is ever included.
+
+use std::sync::Arc;
+
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::http::StatusCode;
+use warp::reply::Response;
+
+use super::{ShowtimeView, json_response, read, with_app};
+use crate::App;
+use crate::api_error::ApiError;
+use crate::guard::guard;
+
+pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
+    warp::path!("api" / "showtimes" / String / "seats")
+        .and(warp::get())
+        .and(with_app(app))
+        .then(|id: String, app: Arc<App>| guard(handle(id, app)))
+        .boxed()
+}
+
+async fn handle(id: String, app: Arc<App>) -> Response {
+    let now = app.clock.now();
+    let seats = match read(&app, move |app| app.desk.seats(&id, now)).await {
+        Ok(Ok(seats)) => seats,
+        Ok(Err(e)) => return ApiError::from(e).into_response(),
+        Err(e) => return e.into_response(),
+    };
+    let free = app.catalog.seat_map.seat_count.saturating_sub(seats.taken.len());
+    let showtime = serde_json::to_string(&ShowtimeView::new(&seats.showtime, &app.catalog, Some(free)))
+        .expect("a showtime serialises");
+    let taken = serde_json::to_string(&seats.taken).expect("seat ids serialise");
+    let body = format!(r#"{{"showtime":{showtime},"seat_map":{},"taken":{taken}}}"#, app.seat_map_json);
+    json_response(StatusCode::OK, body)
+}

@@ -1,0 +1,114 @@
+//! The one error shape: `{"error": {"code": "...", "message": "...", ...}}` with the right
+//! status, whatever went wrong and wherever (a booking rule, a malformed request, an unknown
+//! route, a panic). Clients branch on `code`; `message` is for people.
+
+use cinema::booking::BookingError;
+use serde::Serialize;
+use warp::http::{HeaderValue, StatusCode, header};
+use warp::reply::Response;
+
+/// An error reply.
+#[derive(Debug, Clone)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    /// The seats the error is about (taken, unknown, duplicated).
+    pub seats: Option<Vec<String>>,
+    /// Seconds to wait before retrying (429, 503).
+    pub retry_after: Option<u64>,
+    /// The methods a path does answer (405).
+    pub allow: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Envelope<'a> {
+    error: Body<'a>,
+}
+
+#[derive(Serialize)]
+struct Body<'a> {
+    code: &'a str,
+    message: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    seats: Option<&'a [String]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    retry_after: Option<u64>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError { status, code, message: message.into(), seats: None, retry_after: None, allow: None }
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", "there is nothing at this path")
+    }
+
+    pub fn method_not_allowed(allow: &str) -> Self {
+        ApiError {
+            allow: Some(allow.to_string()),
+            ..Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("this path answers {allow} only"))
+        }
+    }
+
+    pub fn internal() -> Self {
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "something went wrong on our side; nothing was changed unless a booking reply said so",
+        )
+    }
+
+    pub fn into_response(self) -> Response {
+        let body = serde_json::to_vec(&Envelope {
+            error: Body {
+                code: self.code,
+                message: &self.message,
+                seats: self.seats.as_deref(),
+                retry_after: self.retry_after,
+            },
+        })
+        .expect("an error body always serialises");
+        let mut res = crate::api::json_response(self.status, body);
+        if let Some(secs) = self.retry_after {
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
+        if let Some(allow) = self.allow.and_then(|a| HeaderValue::from_str(&a).ok()) {
+            res.headers_mut().insert(header::ALLOW, allow);
+        }
+        res
+    }
+}
+
+impl From<BookingError> for ApiError {
+    fn from(e: BookingError) -> Self {
+        let status = match &e {
+            BookingError::ShowtimeNotFound(_) | BookingError::BookingNotFound => StatusCode::NOT_FOUND,
+            BookingError::ShowtimeClosed(_) => StatusCode::GONE,
+            BookingError::SeatsTaken(_) => StatusCode::CONFLICT,
+            BookingError::UnknownSeats(_)
+            | BookingError::DuplicateSeats(_)
+            | BookingError::NoSeats { .. }
+            | BookingError::TooManySeats { .. }
+            | BookingError::InvalidName(_)
+            | BookingError::InvalidEmail(_)
+            | BookingError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
+            BookingError::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
+            BookingError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        let message = match &e {
+            // The store's own words are for the operator's log, not for clients.
+            BookingError::Store(inner) => {
+                tracing::error!("booking store: {inner}");
+                "the booking store is unavailable; try again shortly".to_string()
+            }
+            other => other.to_string(),
+        };
+        ApiError {
+            seats: e.seats().map(<[String]>::to_vec),
+            retry_after: matches!(e, BookingError::Store(_)).then_some(1),
+            ..ApiError::new(status, e.code(), message)
+        }
+    }
+}

@@ -1,0 +1,102 @@
+//! The command line: flags, environment variables and a `.env` file, in that order of
+//! precedence (clap reads flags before `env`, and `dotenvy` never overrides a variable that is
+//! already set). Every default works for local use out of the box.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use chrono::{DateTime, Utc};
+use clap::Parser;
+
+/// Seat maps and bookings over JSON for the Tiketa static site.
+#[derive(Debug, Clone, Parser)]
+#[command(
+    name = "tiketa-booking",
+    version,
+    after_help = "Examples:\n  tiketa-booking\n  tiketa-booking --site dist --listen 127.0.0.1:8080\n  DATABASE_URL=/srv/tiketa/tiketa.db PORT=0.0.0.0:9000 tiketa-booking --cors-origin https://tiketa.example"
+)]
+pub struct Config {
+    /// The SQLite database that `tiketa-gen roll` writes showtimes into. A `sqlite://` prefix
+    /// is accepted.
+    #[arg(long, env = "DATABASE_URL", default_value = "var/tiketa.db")]
+    pub db: String,
+
+    /// Address to listen on: `host:port`, or a bare port for 127.0.0.1.
+    #[arg(long, env = "PORT", default_value = "127.0.0.1:8080")]
+    pub listen: String,
+
+    /// The content folder (site settings, auditorium, films).
+    #[arg(long, env = "TIKETA_CONTENT", default_value = "content")]
+    pub content: PathBuf,
+
+    /// Origins allowed to call the API from a browser (repeat or comma-separate). Default: the
+    /// site's `base_url` from the content settings, plus this server's own loopback origins
+    /// when it also serves the site. `*` is allowed only when given explicitly.
+    #[arg(long = "cors-origin", env = "TIKETA_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+
+    /// Also serve a built site (the generator's `dist/`) from this folder.
+    #[arg(long, env = "TIKETA_SITE")]
+    pub site: Option<PathBuf>,
+
+    /// Booking POSTs allowed per client IP per minute; 0 turns the limit off.
+    #[arg(long, env = "TIKETA_POST_LIMIT", default_value_t = 30)]
+    pub post_limit: u32,
+
+    /// How many POSTs a client may make at once before the per-minute rate applies.
+    #[arg(long, env = "TIKETA_POST_BURST", default_value_t = 10)]
+    pub post_burst: u32,
+
+    /// Pretend it is this moment (RFC 3339) when deciding whether a showtime has started; for
+    /// tests and demos.
+    #[arg(long, env = "TIKETA_NOW")]
+    pub now: Option<DateTime<Utc>>,
+}
+
+impl Config {
+    /// The database path, without a `sqlite://` or `sqlite:` prefix.
+    pub fn db_path(&self) -> PathBuf {
+        let db = self.db.as_str();
+        PathBuf::from(db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db))
+    }
+
+    /// The listen address; a bare port means loopback.
+    pub fn listen_addr(&self) -> Result<SocketAddr, String> {
+        let text = self.listen.trim();
+        let full =
+            if text.chars().all(|c| c.is_ascii_digit()) { format!("127.0.0.1:{text}") } else { text.to_string() };
+        full.parse().map_err(|_| {
+            format!("--listen {text:?} is not an address; expected host:port such as 127.0.0.1:8080, or a port")
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_parse_and_defaults_work() {
+        let c = Config::try_parse_from(["tiketa-booking"]).unwrap();
+        assert_eq!(c.listen_addr().unwrap().to_string(), "127.0.0.1:8080");
+        assert_eq!(c.db_path(), PathBuf::from("var/tiketa.db"));
+        let c = Config::try_parse_from([
+            "tiketa-booking",
+            "--db",
+            "sqlite:///tmp/x.db",
+            "--listen",
+            "9000",
+            "--cors-origin",
+            "https://a.example,https://b.example",
+            "--now",
+            "2026-11-24T00:00:00+07:00",
+        ])
+        .unwrap();
+        assert_eq!(c.db_path(), PathBuf::from("/tmp/x.db"));
+        assert_eq!(c.listen_addr().unwrap().to_string(), "127.0.0.1:9000");
+        assert_eq!(c.cors_origins, ["https://a.example", "https://b.example"]);
+        assert!(c.now.is_some());
+        let bad = Config::try_parse_from(["tiketa-booking", "--listen", "nope"]).unwrap();
+        assert!(bad.listen_addr().unwrap_err().contains("host:port"));
+    }
+}

@@ -1,0 +1,25 @@
+//! tiketa-booking: the booking service behind the static pages.
+//!
+//! The service is a thin web layer over [`cinema::booking::Desk`]: it parses requests, calls the
+//! desk and turns answers into JSON replies. The files read like its table of contents:
+//! [`routes`] combines the filters of [`api`] (one file per route), [`site`] and the
+//! cross-cutting pieces ([`cors`], [`security`], [`rate_limit`], [`guard`], [`recover`]);
+//! [`server`] binds, serves and shuts down; [`config`] is the command line.
+
+pub mod api;
+pub mod api_error;
+pub mod app;
+pub mod clock;
+pub mod config;
+pub mod cors;
+pub mod guard;
+pub mod http1;
+pub mod rate_limit;
+pub mod recover;
+pub mod routes;
+pub mod security;
+pub mod server;
+pub mod site;
+
+pub use app::App;
+pub use config::Config;

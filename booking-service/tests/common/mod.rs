@@ -1,0 +1,154 @@
+//! Shared helpers for the service's tests: a small catalog in a temp folder, a database rolled
+//! with its showtimes, and the real `tiketa-booking` binary started on a free port.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use cinema::Catalog;
+use cinema::schedule::plan_horizon;
+use cinema::store::ScheduleStore;
+use cinema::store::sqlite::SqliteStore;
+
+/// The moment tests run at (the service is started with `--now`).
+pub const NOW: &str = "2030-01-10T00:00:00+07:00";
+/// film `aurora` in studio 1 screens at 10:00 on the first day.
+pub const SHOW: &str = "aurora-20300110-1000";
+
+pub fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(NOW).unwrap().with_timezone(&Utc)
+}
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+}
+
+/// A temp folder with `content/` (the real settings and auditorium, two small films) and a
+/// database holding the horizon's showtimes at [`NOW`].
+pub struct Fixture {
+    pub dir: tempfile::TempDir,
+}
+
+const FILM: &str = "+++
+studio = {studio}
+title = \"{title}\"
+release_date = \"2001-01-01\"
+runtime_min = 120
+directors = [\"Someone\"]
+genres = [\"Drama\"]
+trailer_youtube_id = \"aaaaaaaaaaa\"
++++
+
+Lore.
+";
+
+impl Fixture {
+    pub fn new() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let content = dir.path().join("content");
+        std::fs::create_dir_all(content.join("films")).unwrap();
+        for file in ["site.toml", "auditorium.txt"] {
+            std::fs::copy(repo_root().join("content").join(file), content.join(file)).unwrap();
+        }
+        for (studio, slug, title) in [(1, "aurora", "Aurora"), (2, "borealis", "Borealis")] {
+            let text = FILM.replace("{studio}", &studio.to_string()).replace("{title}", title);
+            std::fs::write(content.join("films").join(format!("{slug}.md")), text).unwrap();
+        }
+        let fixture = Fixture { dir };
+        let catalog = Catalog::load(&fixture.content()).unwrap();
+        SqliteStore::open(&fixture.db()).unwrap().roll(&plan_horizon(&catalog, now()), now()).unwrap();
+        fixture
+    }
+
+    pub fn content(&self) -> PathBuf {
+        self.dir.path().join("content")
+    }
+
+    pub fn db(&self) -> PathBuf {
+        self.dir.path().join("var/tiketa.db")
+    }
+
+    pub fn catalog(&self) -> Catalog {
+        Catalog::load(&self.content()).unwrap()
+    }
+
+    /// The live showtime ids, in start order.
+    pub fn showtimes(&self) -> Vec<String> {
+        SqliteStore::open(&self.db()).unwrap().live_showtimes(now()).unwrap().into_iter().map(|s| s.id.0).collect()
+    }
+
+    pub fn count(&self, sql: &str) -> i64 {
+        rusqlite::Connection::open(self.db()).unwrap().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+/// The real `tiketa-booking`, started on a free loopback port.
+pub struct Server {
+    pub child: Child,
+    pub addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts the binary and waits for its "listening on" line.
+    pub fn start(fixture: &Fixture, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tiketa-booking"))
+            .args(["--db", fixture.db().to_str().unwrap()])
+            .args(["--content", fixture.content().to_str().unwrap()])
+            .args(["--listen", "127.0.0.1:0", "--now", NOW, "--post-limit", "0"])
+            .args(extra)
+            .current_dir(fixture.dir.path())
+            .env_remove("DATABASE_URL")
+            .env_remove("PORT")
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        stdout.read_line(&mut line).unwrap();
+        let url = line
+            .trim()
+            .strip_prefix("tiketa-booking listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line: {line:?}"));
+        // Keep reading stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in stdout.lines() {});
+        Server { child, addr: url.parse().unwrap() }
+    }
+
+    /// Kills the process with SIGKILL: no shutdown code runs.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
+    pub fn terminate(&mut self) -> bool {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.success();
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!("tiketa-booking did not stop within 10 s of SIGTERM");
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// A booking body.
+pub fn booking(name: &str, seats: &[&str]) -> Vec<u8> {
+    serde_json::to_vec(&serde_json::json!({ "name": name, "seats": seats })).unwrap()
+}

@@ -1,0 +1,44 @@
+//! 200 clients on 200 real threads ask the real server, on a real database file, for the same
+//! seat at the same moment: exactly one gets it.
+
+mod common;
+
+use std::sync::Barrier;
+
+use booking_service::http1::Connection;
+use common::{Fixture, SHOW, Server, booking};
+
+#[test]
+fn two_hundred_clients_racing_for_one_seat_book_it_exactly_once() {
+    const CLIENTS: usize = 200;
+    let fixture = Fixture::new();
+    let server = Server::start(&fixture, &[]);
+    let path = format!("/api/showtimes/{SHOW}/bookings");
+    let barrier = Barrier::new(CLIENTS);
+    let statuses: Vec<(u16, serde_json::Value)> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..CLIENTS)
+            .map(|i| {
+                let (barrier, path, addr) = (&barrier, &path, server.addr);
+                s.spawn(move || {
+                    // Connect first, so the requests leave as close together as possible.
+                    let mut conn = Connection::open(addr).unwrap();
+                    let body = booking(&format!("Client {i}"), &["F7"]);
+                    barrier.wait();
+                    let reply = conn.send("POST", path, &[("Content-Type", "application/json")], Some(&body)).unwrap();
+                    (reply.status, reply.json())
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let created = statuses.iter().filter(|(s, _)| *s == 201).count();
+    let conflicts: Vec<_> = statuses.iter().filter(|(s, _)| *s == 409).collect();
+    assert_eq!(created, 1, "statuses: {:?}", statuses.iter().map(|(s, _)| s).collect::<Vec<_>>());
+    assert_eq!(conflicts.len(), CLIENTS - 1);
+    for (_, body) in conflicts {
+        assert_eq!(body["error"]["code"], "seats_taken");
+        assert_eq!(body["error"]["seats"], serde_json::json!(["F7"]));
+    }
+    assert_eq!(fixture.count("SELECT count(*) FROM booking_seats WHERE seat = 'F7'"), 1);
+    assert_eq!(fixture.count("SELECT count(*) FROM bookings"), 1);
+}
