@@ -13,6 +13,8 @@ use clap::Parser;
 #[command(
     name = "tiketa-booking",
     version,
+    // A flag given twice takes the last value, so scripts can append overrides.
+    args_override_self = true,
     after_help = "Examples:\n  tiketa-booking\n  tiketa-booking --site dist --listen 127.0.0.1:8080\n  DATABASE_URL=/srv/tiketa/tiketa.db PORT=0.0.0.0:9000 tiketa-booking --cors-origin https://tiketa.example"
 )]
 pub struct Config {
