@@ -221,7 +221,11 @@ async fn every_request_error_has_its_status_and_code() {
     let big = format!(r#"{{"name":"{}","seats":["A1"]}}"#, "x".repeat(17 * 1024));
     error(&api.post(&path, big.as_bytes()).await, 413, "payload_too_large");
     // Unknown showtime.
-    error(&api.post("/api/showtimes/nope-20300110-1000/bookings", &booking("Ana", &["A1"])).await, 404, "showtime_not_found");
+    error(
+        &api.post("/api/showtimes/nope-20300110-1000/bookings", &booking("Ana", &["A1"])).await,
+        404,
+        "showtime_not_found",
+    );
     assert_eq!(f.count("SELECT count(*) FROM bookings"), 0);
 }
 
@@ -275,7 +279,8 @@ async fn a_booking_opens_with_its_token_only_and_cancelling_frees_its_seats() {
     let res = warp::test::request().method("DELETE").path(&format!("{url}?token={wrong}")).reply(&api.filter).await;
     error(&res, 404, "booking_not_found");
 
-    let res = warp::test::request().method("DELETE").path(&url).header("x-manage-token", token).reply(&api.filter).await;
+    let res =
+        warp::test::request().method("DELETE").path(&url).header("x-manage-token", token).reply(&api.filter).await;
     assert_eq!(res.status(), 200);
     assert_eq!(body(&res)["status"], "cancelled");
     let seats = body(&api.get(&format!("/api/showtimes/{SHOW}/seats")).await);
@@ -303,7 +308,8 @@ async fn unknown_routes_and_wrong_methods_answer_json() {
 async fn cors_headers_are_on_successes_and_errors_for_the_allowed_origin_only() {
     let f = Fixture::new();
     let api = api(&f, &[]);
-    for (method, path, status) in [("GET", "/api/health", 200), ("GET", "/api/nope", 404), ("PUT", "/api/health", 405)] {
+    for (method, path, status) in [("GET", "/api/health", 200), ("GET", "/api/nope", 404), ("PUT", "/api/health", 405)]
+    {
         let res = warp::test::request().method(method).path(path).header("origin", ORIGIN).reply(&api.filter).await;
         assert_eq!(res.status(), status);
         assert_eq!(header(&res, "access-control-allow-origin"), Some(ORIGIN), "{method} {path}");
@@ -332,7 +338,8 @@ async fn cors_headers_are_on_successes_and_errors_for_the_allowed_origin_only() 
     assert_eq!(header(&preflight, "access-control-allow-origin"), Some(ORIGIN));
     assert!(header(&preflight, "access-control-allow-methods").unwrap().contains("POST"));
 
-    let res = warp::test::request().path("/api/health").header("origin", "https://evil.example").reply(&api.filter).await;
+    let res =
+        warp::test::request().path("/api/health").header("origin", "https://evil.example").reply(&api.filter).await;
     error(&res, 403, "cors_forbidden");
     assert_eq!(header(&res, "access-control-allow-origin"), None);
     assert_eq!(header(&res, "x-content-type-options"), Some("nosniff"), "security headers on refusals too");
@@ -383,8 +390,7 @@ async fn the_openapi_document_describes_exactly_the_routes_and_codes() {
                 .map(move |m| (m.to_uppercase(), path.clone()))
         })
         .collect();
-    let routes: BTreeSet<(String, String)> =
-        api::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
+    let routes: BTreeSet<(String, String)> = api::ROUTES.iter().map(|(m, p)| (m.to_string(), p.to_string())).collect();
     assert_eq!(documented, routes);
 
     // Every documented route answers (no 404 from the router, no 405).
@@ -403,7 +409,11 @@ async fn the_openapi_document_describes_exactly_the_routes_and_codes() {
         }
         // Every status a route answers is documented for it.
         let op = &doc["paths"][template][method.to_lowercase()];
-        assert!(op["responses"][res.status().as_str()].is_object(), "{method} {template}: {} undocumented", res.status());
+        assert!(
+            op["responses"][res.status().as_str()].is_object(),
+            "{method} {template}: {} undocumented",
+            res.status()
+        );
     }
 
     // Every error code the service can send is in the document's enum.
@@ -413,11 +423,12 @@ async fn the_openapi_document_describes_exactly_the_routes_and_codes() {
         .iter()
         .map(|c| c.as_str().unwrap())
         .collect();
-    let source: String = ["src/api_error.rs", "src/recover.rs", "src/api/body.rs", "src/api/book.rs", "src/api/health.rs"]
-        .iter()
-        .map(|p| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap())
-        .collect::<String>()
-        + &std::fs::read_to_string(common::repo_root().join("cinema/src/booking/error.rs")).unwrap();
+    let source: String =
+        ["src/api_error.rs", "src/recover.rs", "src/api/body.rs", "src/api/book.rs", "src/api/health.rs"]
+            .iter()
+            .map(|p| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap())
+            .collect::<String>()
+            + &std::fs::read_to_string(common::repo_root().join("cinema/src/booking/error.rs")).unwrap();
     let mut used = BTreeSet::new();
     for line in source.lines() {
         for part in line.split('"').skip(1).step_by(2) {

@@ -141,6 +141,17 @@ impl<S: BookingStore> Desk<S> {
         Ok(seats)
     }
 
+    /// The same as [`Desk::seats`] when the store can answer from memory; `None` otherwise.
+    /// Never blocks.
+    pub fn seats_in_memory(&self, showtime: &str, now: DateTime<Utc>) -> Option<Result<ShowtimeSeats, BookingError>> {
+        let id = match showtime_id(showtime) {
+            Ok(id) => id,
+            Err(e) => return Some(Err(e)),
+        };
+        let seats = self.store.showtime_seats_in_memory(&id)?;
+        Some(if is_closed(&seats.showtime, now) { Err(BookingError::ShowtimeClosed(id.0)) } else { Ok(seats) })
+    }
+
     /// The live showtimes with their free seats. Blocking.
     pub fn showtimes(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, BookingError> {
         let total = self.seat_map.seat_count;

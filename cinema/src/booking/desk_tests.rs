@@ -302,3 +302,42 @@ fn showtimes_list_free_seats() {
     assert!(list.iter().filter(|(s, _)| s.id.as_str() != SHOW).all(|(_, free)| *free == 16));
     f.desk.store().check().unwrap();
 }
+
+#[test]
+fn the_in_memory_seats_follow_every_commit() {
+    let f = fixture();
+    assert!(f.desk.seats_in_memory(SHOW, now()).is_none(), "nothing is in memory before a read");
+    assert!(f.taken().is_empty());
+    let memory = || f.desk.seats_in_memory(SHOW, now()).unwrap().unwrap().taken;
+    let c = f.book(&["A1", "A2"]).unwrap();
+    assert_eq!(memory(), ["A1", "A2"]);
+    block(f.desk.cancel(c.booking.reference.as_str(), c.token.as_str(), now())).unwrap();
+    assert!(memory().is_empty());
+    // A second cancel of the same booking must not free seats someone else took since.
+    f.book(&["A1"]).unwrap();
+    block(f.desk.cancel(c.booking.reference.as_str(), c.token.as_str(), now())).unwrap();
+    assert_eq!(memory(), ["A1"]);
+    // Under concurrent load, memory and the database agree.
+    std::thread::scope(|s| {
+        for i in 0..8 {
+            let desk = &f.desk;
+            s.spawn(move || {
+                for seat in ["B1", "B2", "B3", "B4", "B5", "B6", "B7", "B8"] {
+                    let _ = block(desk.book(SHOW, &req(&format!("n{i}"), &[seat]), None, now()));
+                }
+            });
+        }
+    });
+    let db: Vec<String> = rusqlite::Connection::open(&f.path)
+        .unwrap()
+        .prepare("SELECT seat FROM booking_seats WHERE showtime_id = ?1 AND active = 1 ORDER BY seat")
+        .unwrap()
+        .query_map([SHOW], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(memory(), db);
+    assert_eq!(db.len(), 9);
+    let later = at("2026-11-24T10:00:00+07:00");
+    assert_eq!(f.desk.seats_in_memory(SHOW, later).unwrap().unwrap_err().code(), "showtime_closed");
+}

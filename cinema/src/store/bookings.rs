@@ -165,6 +165,12 @@ pub trait BookingStore: Send + Sync {
     /// A showtime (archived or not) and its taken seats.
     fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError>;
 
+    /// The same from memory, if the store holds it there: never blocks, so an async caller
+    /// may call it directly. `None` means "ask [`BookingStore::showtime_seats`]".
+    fn showtime_seats_in_memory(&self, _id: &ShowtimeId) -> Option<ShowtimeSeats> {
+        None
+    }
+
     /// The live showtimes at `now` (as [`super::ScheduleStore::live_showtimes`]), each with its
     /// number of taken seats.
     fn live_showtimes_taken(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, StoreError>;

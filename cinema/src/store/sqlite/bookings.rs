@@ -6,13 +6,14 @@
 //! queued, commit it, and close its connection before `close` returns.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
 
 use super::bookings_read::{self, ReadPool};
+use super::bookings_seats::SeatIndex;
 use super::bookings_writer::{self, Command};
 use super::open_connection;
 use crate::booking::{BookingReference, ManageToken};
@@ -31,6 +32,7 @@ pub struct SqliteBookingStore {
     writes: Mutex<Option<SyncSender<Command>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
     reads: ReadPool,
+    seats: Arc<SeatIndex>,
 }
 
 impl SqliteBookingStore {
@@ -38,15 +40,18 @@ impl SqliteBookingStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = open_connection(path)?;
         let (tx, rx) = sync_channel(WRITE_QUEUE);
+        let seats = Arc::new(SeatIndex::default());
+        let writer_seats = seats.clone();
         let writer = std::thread::Builder::new()
             .name("tiketa-booking-writer".into())
-            .spawn(move || bookings_writer::run(conn, rx))
+            .spawn(move || bookings_writer::run(conn, rx, &writer_seats))
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         Ok(SqliteBookingStore {
             path: path.to_path_buf(),
             writes: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
             reads: ReadPool::new(path),
+            seats,
         })
     }
 
@@ -106,7 +111,19 @@ impl BookingStore for SqliteBookingStore {
     }
 
     fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError> {
-        self.reads.with(|c| bookings_read::showtime_seats(c, id))
+        if let Some(seats) = self.seats.get(id.as_str()) {
+            return Ok(Some(seats));
+        }
+        let generation = self.seats.generation();
+        let seats = self.reads.with(|c| bookings_read::showtime_seats(c, id))?;
+        if let Some(seats) = &seats {
+            self.seats.fill(generation, seats);
+        }
+        Ok(seats)
+    }
+
+    fn showtime_seats_in_memory(&self, id: &ShowtimeId) -> Option<ShowtimeSeats> {
+        self.seats.get(id.as_str())
     }
 
     fn live_showtimes_taken(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, StoreError> {

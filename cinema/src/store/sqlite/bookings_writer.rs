@@ -16,6 +16,7 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_ite
 
 use super::backend;
 use super::bookings_read::{booking_by_id, booking_by_reference};
+use super::bookings_seats::{SeatChange, SeatIndex};
 use crate::booking::desk::is_closed;
 use crate::booking::{BookingReference, ManageToken, SealedToken};
 use crate::schedule::ShowtimeId;
@@ -34,15 +35,26 @@ pub(crate) enum Command {
 /// An applied command's answer, held until the commit.
 enum Answer {
     Place(Reply<PlaceOutcome>, Result<PlaceOutcome, StoreError>),
-    Cancel(Reply<CancelOutcome>, Result<CancelOutcome, StoreError>),
+    /// `bool`: whether this cancel freed seats (false when it was cancelled before).
+    Cancel(Reply<CancelOutcome>, Result<(CancelOutcome, bool), StoreError>),
 }
 
 impl Answer {
     fn send(self) {
         match self {
             Answer::Place(r, v) => r.send(v),
-            Answer::Cancel(r, v) => r.send(v),
+            Answer::Cancel(r, v) => r.send(v.map(|(outcome, _)| outcome)),
         }
+    }
+
+    /// The seats this answer took or freed, for the in-memory seat index.
+    fn seat_changes(&self, out: &mut Vec<SeatChange>) {
+        let (record, taken) = match self {
+            Answer::Place(_, Ok(PlaceOutcome::Placed(record))) => (record, true),
+            Answer::Cancel(_, Ok((CancelOutcome::Cancelled(record), true))) => (record, false),
+            _ => return,
+        };
+        out.extend(record.seats.iter().map(|seat| (record.showtime.id.0.clone(), seat.clone(), taken)));
     }
 
     /// The commit failed: nothing in the batch happened.
@@ -56,7 +68,8 @@ impl Answer {
 }
 
 /// Runs until every sender is gone and the queue is drained, then returns (closing `conn`).
-pub(crate) fn run(conn: Connection, commands: Receiver<Command>) {
+/// After each commit, and before answering, publishes the seats it took and freed to `seats`.
+pub(crate) fn run(conn: Connection, commands: Receiver<Command>, seats: &SeatIndex) {
     while let Ok(first) = commands.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -65,11 +78,11 @@ pub(crate) fn run(conn: Connection, commands: Receiver<Command>) {
                 Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
             }
         }
-        commit_batch(&conn, batch);
+        commit_batch(&conn, batch, seats);
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Command>) {
+fn commit_batch(conn: &Connection, batch: Vec<Command>, seats: &SeatIndex) {
     if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
         let message = format!("cannot start a write transaction: {e}");
         for command in batch {
@@ -79,7 +92,12 @@ fn commit_batch(conn: &Connection, batch: Vec<Command>) {
     }
     let answers: Vec<Answer> = batch.into_iter().map(|c| apply(conn, c)).collect();
     match conn.execute_batch("COMMIT") {
-        Ok(()) => answers.into_iter().for_each(Answer::send),
+        Ok(()) => {
+            let mut changes = Vec::new();
+            answers.iter().for_each(|a| a.seat_changes(&mut changes));
+            seats.apply(changes);
+            answers.into_iter().for_each(Answer::send);
+        }
         Err(e) => {
             let _ = conn.execute_batch("ROLLBACK");
             let message = format!("the write transaction did not commit: {e}");
@@ -108,7 +126,7 @@ fn apply(conn: &Connection, command: Command) -> Answer {
             let result = in_savepoint(
                 conn,
                 |c| cancel(c, &reference, &token, now),
-                |o| matches!(o, CancelOutcome::Cancelled(_)),
+                |(o, _)| matches!(o, CancelOutcome::Cancelled(_)),
             );
             Answer::Cancel(reply, result)
         }
@@ -238,22 +256,22 @@ fn cancel(
     reference: &BookingReference,
     token: &ManageToken,
     now: DateTime<Utc>,
-) -> rusqlite::Result<CancelOutcome> {
+) -> rusqlite::Result<(CancelOutcome, bool)> {
     let Some((id, record)) = booking_by_reference(conn, reference)? else {
-        return Ok(CancelOutcome::NotFound);
+        return Ok((CancelOutcome::NotFound, false));
     };
     if !record.token_hash.matches(token) {
-        return Ok(CancelOutcome::NotFound);
+        return Ok((CancelOutcome::NotFound, false));
     }
     if record.cancelled_at.is_some() {
-        return Ok(CancelOutcome::Cancelled(record));
+        return Ok((CancelOutcome::Cancelled(record), false));
     }
     match super::schedule::showtime(conn, &record.showtime.id)? {
         Some(s) if !is_closed(&s, now) => {}
-        _ => return Ok(CancelOutcome::ShowtimeClosed),
+        _ => return Ok((CancelOutcome::ShowtimeClosed, false)),
     }
     conn.prepare_cached("UPDATE bookings SET cancelled_at = ?2 WHERE id = ?1")?
         .execute(params![id, now.timestamp()])?;
     conn.prepare_cached("UPDATE booking_seats SET active = 0 WHERE booking_id = ?1")?.execute([id])?;
-    Ok(CancelOutcome::Cancelled(booking_by_id(conn, id)?))
+    Ok((CancelOutcome::Cancelled(booking_by_id(conn, id)?), true))
 }

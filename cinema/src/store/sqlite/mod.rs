@@ -6,6 +6,7 @@
 
 mod bookings;
 mod bookings_read;
+mod bookings_seats;
 mod bookings_writer;
 mod migrations;
 mod schedule;

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Load benchmark of the booking service on loopback: a bare warp "hello" route (the ceiling),
+# seat-map GETs, then durable bookings (synchronous=FULL, distinct seats over every showtime).
+# Each phase runs DURATION seconds at CONNECTIONS keep-alive connections. Prints one line each.
+#
+#   bench/booking.sh                    # defaults: 5 s, 64 connections
+#   DURATION=3 CONNECTIONS=32 bench/booking.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-5}
+CONNECTIONS=${CONNECTIONS:-64}
+NOW=2030-01-10T00:00:00+07:00     # every showtime of the horizon is in the future
+WORK=target/bench-booking          # on the real disk (fsync is what is being measured)
+
+cargo build --release --quiet -p booking-service --bins --example bench_hello
+rm -rf "$WORK" && mkdir -p "$WORK"
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
+trap cleanup EXIT
+
+# Starts a server in the background and echoes the host:port from its "listening on" line.
+start() {
+  local name=$1; shift
+  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
+  pids+=($!)
+  for _ in $(seq 1 200); do
+    if grep -q "listening on http://" "$WORK/$name.out"; then
+      sed -n 's|.*listening on http://||p' "$WORK/$name.out" | head -1
+      return
+    fi
+    sleep 0.05
+  done
+  echo "$name did not start:" >&2; cat "$WORK/$name.err" >&2; exit 1
+}
+
+load() { target/release/tiketa-load "$@" --connections "$CONNECTIONS" --duration "$DURATION"; }
+
+target/release/tiketa-load prepare --content content --db "$WORK/tiketa.db" --now "$NOW" >/dev/null
+hello=$(start hello target/release/examples/bench_hello 127.0.0.1:0)
+booking=$(start booking target/release/tiketa-booking --db "$WORK/tiketa.db" --content content \
+  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0)
+
+echo "booking service benchmark: $(nproc) cores, ${DURATION} s per phase, ${CONNECTIONS} connections, db on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
+load get --addr "$hello" --path /hello --label "hello (ceiling)"
+load seats --addr "$booking" --label "seat-map GET"
+load book --addr "$booking" --label "bookings"
