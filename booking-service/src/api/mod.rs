@@ -60,21 +60,6 @@ pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     json_response(status, serde_json::to_vec(value).expect("API views always serialise"))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn allowed_methods_match_templates_segment_by_segment() {
-        assert_eq!(allowed_methods("/api/bookings/TK-2222-2222").as_deref(), Some("GET, DELETE"));
-        assert_eq!(allowed_methods("/api/showtimes/x/seats").as_deref(), Some("GET"));
-        assert_eq!(allowed_methods("/api/health/").as_deref(), Some("GET"));
-        assert_eq!(allowed_methods("/api/showtimes/x/nope"), None);
-        assert_eq!(allowed_methods("/api/showtimes//seats"), None);
-        assert_eq!(allowed_methods("/api"), None);
-    }
-}
-
 /// Runs a blocking read against the app on a blocking thread, at most
 /// [`crate::app::READ_CONCURRENCY`] at a time.
 pub async fn read<T: Send + 'static>(
@@ -92,4 +77,19 @@ pub fn with_app(
 ) -> impl warp::Filter<Extract = (std::sync::Arc<crate::App>,), Error = std::convert::Infallible> + Clone {
     use warp::Filter;
     warp::any().map(move || app.clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn allowed_methods_match_templates_segment_by_segment() {
+        assert_eq!(allowed_methods("/api/bookings/TK-2222-2222").as_deref(), Some("GET, DELETE"));
+        assert_eq!(allowed_methods("/api/showtimes/x/seats").as_deref(), Some("GET"));
+        assert_eq!(allowed_methods("/api/health/").as_deref(), Some("GET"));
+        assert_eq!(allowed_methods("/api/showtimes/x/nope"), None);
+        assert_eq!(allowed_methods("/api/showtimes//seats"), None);
+        assert_eq!(allowed_methods("/api"), None);
+    }
 }

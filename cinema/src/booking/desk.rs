@@ -116,7 +116,7 @@ impl<S: BookingStore> Desk<S> {
     ) -> Result<BookingRecord, BookingError> {
         let (reference, token) = credentials(reference, token)?;
         match self.store.cancel(reference, token, now).await? {
-            CancelOutcome::Cancelled(record) => Ok(record),
+            CancelOutcome::Cancelled(record) => Ok(*record),
             CancelOutcome::NotFound => Err(BookingError::BookingNotFound),
             CancelOutcome::ShowtimeClosed => Err(BookingError::ShowtimeClosed(String::from("of this booking"))),
         }

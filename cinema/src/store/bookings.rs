@@ -77,7 +77,7 @@ pub enum PlaceOutcome {
 #[derive(Debug, Clone)]
 pub enum CancelOutcome {
     /// Cancelled now, or already cancelled before (cancelling twice is not an error).
-    Cancelled(BookingRecord),
+    Cancelled(Box<BookingRecord>),
     /// No booking with this reference, or the token does not match: the same answer for both.
     NotFound,
     ShowtimeClosed,

@@ -33,6 +33,8 @@ pub(crate) enum Command {
 }
 
 /// An applied command's answer, held until the commit.
+// Answers live for one batch in one Vec; boxing the larger variant would buy nothing.
+#[allow(clippy::large_enum_variant)]
 enum Answer {
     Place(Reply<PlaceOutcome>, Result<PlaceOutcome, StoreError>),
     /// `bool`: whether this cancel freed seats (false when it was cancelled before).
@@ -51,7 +53,7 @@ impl Answer {
     fn seat_changes(&self, out: &mut Vec<SeatChange>) {
         let (record, taken) = match self {
             Answer::Place(_, Ok(PlaceOutcome::Placed(record))) => (record, true),
-            Answer::Cancel(_, Ok((CancelOutcome::Cancelled(record), true))) => (record, false),
+            Answer::Cancel(_, Ok((CancelOutcome::Cancelled(record), true))) => (&**record, false),
             _ => return,
         };
         out.extend(record.seats.iter().map(|seat| (record.showtime.id.0.clone(), seat.clone(), taken)));
@@ -264,7 +266,7 @@ fn cancel(
         return Ok((CancelOutcome::NotFound, false));
     }
     if record.cancelled_at.is_some() {
-        return Ok((CancelOutcome::Cancelled(record), false));
+        return Ok((CancelOutcome::Cancelled(Box::new(record)), false));
     }
     match super::schedule::showtime(conn, &record.showtime.id)? {
         Some(s) if !is_closed(&s, now) => {}
@@ -273,5 +275,5 @@ fn cancel(
     conn.prepare_cached("UPDATE bookings SET cancelled_at = ?2 WHERE id = ?1")?
         .execute(params![id, now.timestamp()])?;
     conn.prepare_cached("UPDATE booking_seats SET active = 0 WHERE booking_id = ?1")?.execute([id])?;
-    Ok((CancelOutcome::Cancelled(booking_by_id(conn, id)?), true))
+    Ok((CancelOutcome::Cancelled(Box::new(booking_by_id(conn, id)?)), true))
 }
