@@ -7,6 +7,7 @@ mod build;
 mod error;
 mod output;
 mod render;
+mod serve;
 mod synth;
 mod watch;
 
@@ -60,6 +61,12 @@ enum Command {
     Roll,
     /// Roll and build, then rebuild whenever content or the theme changes.
     Watch,
+    /// Watch, and serve the site locally with live reload: an edit shows in the open browser.
+    Serve {
+        /// Where to listen.
+        #[arg(long, env = "TIKETA_SERVE_LISTEN", default_value = "127.0.0.1:8000")]
+        listen: std::net::SocketAddr,
+    },
     /// Write a synthetic catalog of N films (for benchmarks) into a new content folder.
     SynthContent {
         /// How many films.
@@ -104,6 +111,7 @@ fn main() -> ExitCode {
             .map_err(anyhow::Error::from)
         }
         Command::Watch => watch::run(opts, fixed_now, || {}),
+        Command::Serve { listen } => serve::run(opts, fixed_now, listen),
         Command::SynthContent { films, into } => synth::write(&opts.content, &into, films),
     };
     match result {

@@ -107,15 +107,17 @@ impl OutputDir {
     /// `files` is every file of the new site with its hash and outcome.
     pub fn commit(self, fingerprint: String, files: Vec<(String, String, FileOutcome)>) -> Result<WriteSummary, BuildError> {
         let mut summary = WriteSummary::default();
-        let mut written: Vec<&str> = Vec::new();
-        for (path, _, outcome) in &files {
+        let mut written: Vec<String> = Vec::new();
+        let mut hashes = std::collections::BTreeMap::new();
+        for (path, hash, outcome) in files {
             match outcome {
-                FileOutcome::Written => written.push(path),
+                FileOutcome::Written => written.push(path.clone()),
                 FileOutcome::Unchanged => summary.unchanged += 1,
             }
+            hashes.insert(path, hash);
         }
         summary.written = written.len();
-        let manifest = Manifest { fingerprint, files: files.iter().map(|(p, h, _)| (p.clone(), h.clone())).collect() };
+        let manifest = Manifest { fingerprint, files: hashes };
 
         if !self.root_existed {
             if self.staging.exists() {
@@ -124,8 +126,11 @@ impl OutputDir {
                 std::fs::create_dir_all(&self.root).map_err(|e| BuildError::io(&self.root, e))?;
             }
         } else {
-            written.sort_by_key(|p| (self.previous.files.contains_key(*p), commit_rank(p), *p));
-            for path in written {
+            written.sort_by(|a, b| {
+                let key = |p: &String| (self.previous.files.contains_key(p), commit_rank(p));
+                key(a).cmp(&key(b)).then_with(|| a.cmp(b))
+            });
+            for path in &written {
                 let (from, to) = (self.staging.join(path), self.root.join(path));
                 if let Some(parent) = to.parent() {
                     std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;

@@ -3,7 +3,11 @@
 use cinema::SiteSettings;
 use serde::Serialize;
 
-use super::views::{FilmView, ShowtimeView};
+use std::collections::HashMap;
+
+use cinema::Showtime;
+
+use super::views::{FilmView, book_url};
 
 fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -26,45 +30,42 @@ pub fn robots(settings: &SiteSettings) -> String {
 }
 
 #[derive(Serialize)]
-struct ScheduleFeed<'a> {
-    cinema: &'a str,
-    time_zone: &'a str,
-    showtimes: Vec<FeedShowtime<'a>>,
-}
-
-#[derive(Serialize)]
 struct FeedShowtime<'a> {
     id: &'a str,
     film: &'a str,
     title: &'a str,
     studio: u32,
-    starts_at: &'a str,
-    ends_at: &'a str,
-    url: &'a str,
+    starts_at: String,
+    ends_at: String,
+    url: String,
 }
 
 /// The live schedule for kiosks and apps. Seat availability is live data, so it comes from the
-/// booking service (`/api/showtimes`), not from this file.
-pub fn schedule_json(settings: &SiteSettings, films: &[FilmView], showtimes: &[ShowtimeView]) -> String {
-    let titles: std::collections::HashMap<&str, &str> = films.iter().map(|f| (f.slug.as_str(), f.title.as_str())).collect();
-    let title_of = |slug: &str| titles.get(slug).copied().unwrap_or_default();
-    let feed = ScheduleFeed {
-        cinema: &settings.name,
-        time_zone: settings.time_zone.name(),
-        showtimes: showtimes
-            .iter()
-            .map(|s| FeedShowtime {
-                id: &s.id,
-                film: &s.film_slug,
-                title: title_of(&s.film_slug),
-                studio: s.studio,
-                starts_at: &s.starts_at,
-                ends_at: &s.ends_at,
-                url: &s.url,
-            })
-            .collect(),
-    };
-    let mut text = serde_json::to_string_pretty(&feed).expect("the schedule serialises");
-    text.push('\n');
-    text
+/// booking service (`/api/showtimes`), not from this file. Written item by item: at 10,000
+/// films the schedule has 150,000 showtimes, and a full tree of them would dwarf the file.
+pub fn schedule_json(settings: &SiteSettings, films: &[FilmView], showtimes: &[Showtime]) -> Vec<u8> {
+    let titles: HashMap<&str, &str> = films.iter().map(|f| (f.slug.as_str(), f.title.as_str())).collect();
+    let tz = settings.time_zone;
+    // Over-reserve: untouched capacity costs no resident memory, and one growth would double it.
+    let mut out = Vec::with_capacity(256 + showtimes.len() * 320);
+    let header = serde_json::json!({"cinema": settings.name, "time_zone": tz.name()}).to_string();
+    out.extend_from_slice(&header.as_bytes()[..header.len() - 1]);
+    out.extend_from_slice(b",\"showtimes\":[\n");
+    for (i, s) in showtimes.iter().enumerate() {
+        if i > 0 {
+            out.extend_from_slice(b",\n");
+        }
+        let item = FeedShowtime {
+            id: s.id.as_str(),
+            film: &s.film_slug,
+            title: titles.get(s.film_slug.as_str()).copied().unwrap_or_default(),
+            studio: s.studio,
+            starts_at: s.starts_at.with_timezone(&tz).to_rfc3339(),
+            ends_at: s.ends_at.with_timezone(&tz).to_rfc3339(),
+            url: book_url(s.id.as_str()),
+        };
+        serde_json::to_writer(&mut out, &item).expect("writing to a Vec cannot fail");
+    }
+    out.extend_from_slice(b"\n]}\n");
+    out
 }

@@ -55,7 +55,7 @@ pub struct Page {
     pub bytes: Vec<u8>,
 }
 
-pub struct Renderer {
+pub struct Renderer<'a> {
     env: Environment<'static>,
     templates_dir: PathBuf,
     settings: SiteSettings,
@@ -64,17 +64,20 @@ pub struct Renderer {
     films: Vec<FilmView>,
     film_values: Vec<Value>,
     film_by_slug: HashMap<String, usize>,
-    showtimes: Vec<ShowtimeView>,
+    /// Borrowed, and formatted into views only for the page that needs them: at 10,000 films
+    /// the views of every showtime at once would cost more memory than the rest of the build.
+    showtimes: &'a [Showtime],
     /// Indexes into `showtimes`, per film, so a film page does not scan the whole schedule.
     showtimes_by_film: Vec<Vec<usize>>,
+    tz: chrono_tz::Tz,
     seat_map: Value,
     assets: Assets,
     cinema_films: Vec<cinema::Film>,
 }
 
-impl Renderer {
+impl<'a> Renderer<'a> {
     /// Prepares everything pages share. `showtimes` are the live ones, in start order.
-    pub fn new(catalog: &Catalog, theme: &ThemePaths, showtimes: &[Showtime]) -> Result<Self, BuildError> {
+    pub fn new(catalog: &Catalog, theme: &ThemePaths, showtimes: &'a [Showtime]) -> Result<Self, BuildError> {
         if !theme.templates.is_dir() {
             return Err(BuildError::Other(format!(
                 "{}: no templates folder; pass the theme folder with --theme (it holds templates/ and assets/)",
@@ -90,7 +93,6 @@ impl Renderer {
             .collect();
         let film_by_slug: HashMap<String, usize> = films.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
         let tz = settings.time_zone;
-        let showtimes: Vec<ShowtimeView> = showtimes.iter().map(|s| ShowtimeView::new(s, tz)).collect();
         let mut showtimes_by_film = vec![Vec::new(); films.len()];
         for (i, s) in showtimes.iter().enumerate() {
             if let Some(&f) = film_by_slug.get(&s.film_slug) {
@@ -102,6 +104,7 @@ impl Renderer {
         env.set_loader(minijinja::path_loader(&theme.templates));
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_keep_trailing_newline(true);
+        env.set_formatter(html_formatter);
         env.add_global("site", Value::from_serialize(SiteGlobal::from(&settings)));
         let urls: HashMap<String, String> = assets.by_name.keys().map(|k| (k.clone(), assets.url(k).expect("listed"))).collect();
         env.add_function("asset", move |name: &str| -> Result<String, minijinja::Error> {
@@ -121,6 +124,7 @@ impl Renderer {
             film_by_slug,
             showtimes,
             showtimes_by_film,
+            tz,
             seat_map: Value::from_serialize(&catalog.seat_map),
             assets,
             cinema_films: catalog.films.clone(),
@@ -141,16 +145,17 @@ impl Renderer {
             PageJob::Index => ("index.html".into(), self.page("index.html", "/", context! { films => &self.film_values })?),
             PageJob::Film(i) => {
                 let film = &self.films[*i];
-                let mine: Vec<&ShowtimeView> = self.showtimes_by_film[*i].iter().map(|&s| &self.showtimes[s]).collect();
+                let mine: Vec<ShowtimeView> =
+                    self.showtimes_by_film[*i].iter().map(|&s| ShowtimeView::new(&self.showtimes[s], self.tz)).collect();
                 let ctx = context! {
                     film => &self.film_values[*i],
-                    schedule => Value::from_serialize(schedule_days(&mine)),
+                    schedule => Value::from_serialize(schedule_days(mine)),
                     json_ld => Value::from_safe_string(json_ld::film_page(&self.settings, film)),
                 };
                 (format!("films/{}/index.html", film.slug), self.page("film.html", &film.url, ctx)?)
             }
             PageJob::Book(i) => {
-                let showtime = &self.showtimes[*i];
+                let showtime = &ShowtimeView::new(&self.showtimes[*i], self.tz);
                 let f = self.film_by_slug.get(&showtime.film_slug).copied().ok_or_else(|| {
                     BuildError::Other(format!(
                         "showtime {} is of film {:?}, which is no longer in content/films; restore the film or let its showtimes pass",
@@ -169,7 +174,7 @@ impl Renderer {
             PageJob::NotFound => ("404.html".into(), self.page("404.html", "/404.html", context! {})?),
             PageJob::Sitemap => ("sitemap.xml".into(), feeds::sitemap(&self.settings, &self.films).into_bytes()),
             PageJob::Robots => ("robots.txt".into(), feeds::robots(&self.settings).into_bytes()),
-            PageJob::ScheduleJson => ("api/schedule.json".into(), feeds::schedule_json(&self.settings, &self.films, &self.showtimes).into_bytes()),
+            PageJob::ScheduleJson => ("api/schedule.json".into(), feeds::schedule_json(&self.settings, &self.films, self.showtimes)),
             PageJob::Poster(i) => {
                 let film = &self.cinema_films[*i];
                 let (path, _) = poster_path(film);
@@ -197,6 +202,33 @@ impl Renderer {
             .map_err(|e| BuildError::template(&self.templates_dir, &e))?;
         Ok(html.into_bytes())
     }
+}
+
+/// Escapes text for HTML: `& < > " '` and nothing else.
+///
+/// minijinja's default also escapes `/` (as `&#x2f;`), which is valid but makes every URL in
+/// the markup unreadable (`href="&#x2f;films&#x2f;akira&#x2f;"`) for no gain inside quoted
+/// attributes and text.
+fn html_formatter(out: &mut minijinja::Output<'_>, state: &minijinja::State<'_, '_>, value: &Value) -> Result<(), minijinja::Error> {
+    if !matches!(state.auto_escape(), minijinja::AutoEscape::Html) || value.is_safe() || value.is_undefined() || value.is_none() {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.to_string();
+    let mut last = 0;
+    for (i, b) in text.bytes().enumerate() {
+        let entity = match b {
+            b'&' => "&amp;",
+            b'<' => "&lt;",
+            b'>' => "&gt;",
+            b'"' => "&quot;",
+            b'\'' => "&#39;",
+            _ => continue,
+        };
+        out.write_str(&text[last..i]).map_err(minijinja::Error::from)?;
+        out.write_str(entity).map_err(minijinja::Error::from)?;
+        last = i + 1;
+    }
+    out.write_str(&text[last..]).map_err(minijinja::Error::from)
 }
 
 /// Where a film's poster is published, as (output path, URL).

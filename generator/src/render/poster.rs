@@ -45,13 +45,15 @@ pub fn svg(film: &Film, cinema_name: &str) -> String {
     let [bg, accent] = &film.palette;
     let seed = blake3::hash(film.slug.as_bytes());
     let b = seed.as_bytes();
-    let lines = wrap(&film.title, 13);
-    let font_size = match lines.len() {
+    let lines = wrap(&film.title, 12);
+    // Bold system sans runs about 0.64 em a character; keep the longest line inside 336 px.
+    let longest = lines.iter().map(|l| l.chars().count()).max().unwrap_or(1).max(1) as f64;
+    let font_size = ((336.0 / (longest * 0.64)) as u32).clamp(20, 46).min(match lines.len() {
         1 | 2 => 46,
         3 => 40,
         4 => 34,
         _ => 28,
-    };
+    });
     let mut shapes = String::new();
     // Concentric rings around a point picked by the hash: a "lens" for every film.
     let (cx, cy) = (60 + u32::from(b[0]) % 280, 120 + u32::from(b[1]) % 200);
@@ -87,7 +89,8 @@ pub fn svg(film: &Film, cinema_name: &str) -> String {
 <text x="368" y="64" text-anchor="end" font-family="system-ui, sans-serif" font-size="18" fill="#f4f1ea" opacity="0.8">{year}</text>
 <text x="32" y="{title_y}" font-family="system-ui, sans-serif" font-weight="800" font-size="{font_size}" fill="#f4f1ea">{title_lines}</text>
 <rect x="32" y="470" width="64" height="4" fill="{accent}"/>
-<text x="32" y="560" font-family="system-ui, sans-serif" font-size="14" letter-spacing="3" fill="#f4f1ea" opacity="0.75">{cinema} · NOW SHOWING, FOREVER</text>
+<text x="32" y="540" font-family="system-ui, sans-serif" font-size="13" letter-spacing="2" fill="#f4f1ea" opacity="0.8">{cinema}</text>
+<text x="32" y="562" font-family="system-ui, sans-serif" font-size="13" letter-spacing="2" fill="{accent}">NOW SHOWING, FOREVER</text>
 </svg>
 "##,
         label = xml_escape(&format!("Poster for {}", film.title)),
@@ -105,8 +108,8 @@ mod tests {
 
     #[test]
     fn titles_wrap_on_words() {
-        assert_eq!(wrap("The Lord of the Rings", 13), ["The Lord of", "the Rings"]);
-        assert_eq!(wrap("Akira", 13), ["Akira"]);
+        assert_eq!(wrap("The Lord of the Rings", 12), ["The Lord of", "the Rings"]);
+        assert_eq!(wrap("Akira", 12), ["Akira"]);
     }
 
     #[test]

@@ -105,12 +105,12 @@ pub struct ScheduleDay {
 }
 
 /// Groups a film's showtimes (already in start order) by local date.
-pub fn schedule_days(showtimes: &[&ShowtimeView]) -> Vec<ScheduleDay> {
+pub fn schedule_days(showtimes: Vec<ShowtimeView>) -> Vec<ScheduleDay> {
     let mut days: Vec<ScheduleDay> = Vec::new();
     for s in showtimes {
         match days.last_mut() {
-            Some(day) if day.date == s.date => day.showtimes.push((*s).clone()),
-            _ => days.push(ScheduleDay { date: s.date.clone(), date_label: s.date_label.clone(), showtimes: vec![(*s).clone()] }),
+            Some(day) if day.date == s.date => day.showtimes.push(s),
+            _ => days.push(ScheduleDay { date: s.date.clone(), date_label: s.date_label.clone(), showtimes: vec![s] }),
         }
     }
     days

@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""The site generator's benchmark: `make bench` (or `python3 bench/site.py [N ...]`).
+
+For each catalog size it builds a synthetic catalog (the real one for 21 films), then measures,
+in one run on this machine:
+  - cold build: `tiketa-gen roll` into an empty output folder and a new database; wall time
+    and peak memory (the process's max RSS);
+  - its floor: `cp -r` of the finished output into an empty folder;
+  - a re-roll that changes nothing, and its floor: `find -printf` that stats every file;
+  - (21 films) a one-film edit picked up by `tiketa-gen watch`: the rebuild time the watcher
+    reports and the time from the edit to the rebuilt line.
+Prints a Markdown table for BENCHMARKS.md. Needs the release binary: `cargo build --release`.
+"""
+
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GEN = os.path.join(ROOT, "target", "release", "tiketa-gen")
+THEME = os.path.join(ROOT, "themes", "time-gallery")
+NOW = "2026-11-24T08:00:00+07:00"
+
+
+def timed(argv, **kw):
+    """Runs argv; returns (seconds, peak RSS in MiB, stdout)."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
+    out = proc.stdout.read()
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    elapsed = time.perf_counter() - start
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"{' '.join(argv)} failed:\n{err.decode()}")
+    return elapsed, usage.ru_maxrss / 1024, out.decode()
+
+
+def gen(command, content, out, db):
+    return timed([GEN, command, "--content", content, "--theme", THEME, "--out", out, "--db", db, "--now", NOW])
+
+
+def measure(films, work):
+    content = os.path.join(ROOT, "content") if films == 21 else os.path.join(work, f"content-{films}")
+    if films != 21:
+        timed([GEN, "synth-content", "--films", str(films), "--into", content, "--content", os.path.join(ROOT, "content")])
+    out, db, copy = (os.path.join(work, f"{x}-{films}") for x in ("out", "db", "copy"))
+    cold, rss, line = gen("roll", content, out, db)
+    pages = line.split("site: ")[1].split(" pages")[0]
+    floor_cp, _, _ = timed(["cp", "-r", out, copy])
+    shutil.rmtree(copy)
+    reroll = statistics.median(gen("roll", content, out, db)[0] for _ in range(3))
+    stat_floor = statistics.median(
+        timed(["find", out, "-printf", "%s %T@\n"])[0] for _ in range(3)
+    )
+    row = {
+        "films": films, "pages": pages, "cold": cold, "cp": floor_cp, "rss": rss,
+        "reroll": reroll, "stat": stat_floor,
+    }
+    shutil.rmtree(out)
+    return row
+
+
+def measure_watch(work):
+    """A one-film edit under `tiketa-gen watch` on the real 21-film catalog."""
+    content = os.path.join(work, "watch-content")
+    shutil.copytree(os.path.join(ROOT, "content"), content)
+    out, db = os.path.join(work, "watch-out"), os.path.join(work, "watch-db")
+    proc = subprocess.Popen(
+        [GEN, "watch", "--content", content, "--theme", THEME, "--out", out, "--db", db, "--now", NOW],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
+    )
+    try:
+        for line in proc.stdout:
+            if line.startswith("watching"):
+                break
+        film = os.path.join(content, "films", "akira.md")
+        reported, end_to_end = [], []
+        for i in range(7):
+            time.sleep(0.3)
+            start = time.perf_counter()
+            with open(film, "a") as f:
+                f.write(f"\nAn edit, number {i}.\n")
+            for line in proc.stdout:
+                if "pages written" in line:
+                    end_to_end.append(time.perf_counter() - start)
+                    reported.append(float(line.rsplit(" in ", 1)[1].split(" s")[0]))
+                    written = line.split("site: ")[1].split(" pages")[0]
+                    break
+        return statistics.median(reported), statistics.median(end_to_end), written
+    finally:
+        proc.terminate()
+        proc.wait()
+
+
+def main():
+    sizes = [int(a) for a in sys.argv[1:]] or [21, 1000, 10000]
+    if not os.path.exists(GEN):
+        sys.exit("no release binary: run `cargo build --release` (or `make bench`) first")
+    work = tempfile.mkdtemp(prefix="tiketa-bench-", dir=os.environ.get("BENCH_DIR"))
+    try:
+        rows = [measure(n, work) for n in sizes]
+        watch = measure_watch(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print(f"Machine: {os.cpu_count()} cores; `python3 bench/site.py {' '.join(map(str, sizes))}`\n")
+    print("| films | files | cold build | `cp -r` floor | ratio | peak memory | no-change re-roll | `stat` floor | ratio |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for r in rows:
+        print(
+            f"| {r['films']:,} | {int(r['pages']):,} | {r['cold']:.2f} s | {r['cp']:.2f} s | {r['cold'] / r['cp']:.2f}x "
+            f"| {r['rss']:.0f} MiB | {r['reroll']:.3f} s | {r['stat']:.3f} s | {r['reroll'] / r['stat']:.2f}x |"
+        )
+    reported, end_to_end, written = watch
+    print(
+        f"\n`watch`, one-film edit (21 films, median of 7): rebuild {reported * 1000:.0f} ms as reported, "
+        f"{end_to_end * 1000:.0f} ms from the write to the rebuilt line (includes the debounce); {written} files rewritten."
+    )
+
+
+if __name__ == "__main__":
+    main()
