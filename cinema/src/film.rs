@@ -111,10 +111,10 @@ impl Film {
                     ),
                 )
             })?;
-        if !(1..=999).contains(&fm.studio) {
+        if !(1..=99_999).contains(&fm.studio) {
             return Err(bad(
                 "studio",
-                format!("is {}; expected a studio number from 1 to 999", fm.studio),
+                format!("is {}; expected a studio number from 1 to 99999", fm.studio),
             ));
         }
         if fm.title.trim().is_empty() {

@@ -41,12 +41,30 @@ pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
     let conn = Connection::open(path).map_err(|e| open_err(Box::new(e)))?;
     conn.busy_timeout(BUSY_TIMEOUT)
         .map_err(|e| open_err(Box::new(e)))?;
-    conn.execute_batch(
-        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;",
-    )
-    .map_err(|e| open_err(Box::new(e)))?;
+    retry_while_busy(|| conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"))
+        .map_err(|e| open_err(Box::new(e)))?;
     migrations::migrate(&conn, path)?;
     Ok(conn)
+}
+
+/// Retries an operation that SQLite refused with "busy" or "locked" until [`BUSY_TIMEOUT`].
+///
+/// The busy timeout covers ordinary reads and writes, but not every case: switching a fresh
+/// database to WAL while another process creates its schema fails at once, so opening
+/// connections from several processes at the same moment needs this.
+pub(crate) fn retry_while_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -> rusqlite::Result<T> {
+    let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+    loop {
+        match op() {
+            Err(rusqlite::Error::SqliteFailure(e, _))
+                if matches!(e.code, rusqlite::ErrorCode::DatabaseBusy | rusqlite::ErrorCode::DatabaseLocked)
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            other => return other,
+        }
+    }
 }
 
 /// A single-connection SQLite store: what the generator needs (one roll, then reads).
