@@ -116,7 +116,7 @@ pub fn plan_horizon(catalog: &Catalog, now: DateTime<Utc>) -> Vec<Showtime> {
             }
         }
     }
-    plan.sort_by(|a, b| (a.starts_at, a.studio).cmp(&(b.starts_at, b.studio)));
+    plan.sort_by_key(|s| (s.starts_at, s.studio));
     plan
 }
 

@@ -123,7 +123,7 @@ impl Default for SiteSettings {
 impl SlotRules {
     /// The default slots of a studio: even studios take `even`, odd ones `odd`.
     pub fn for_studio(&self, studio: u32) -> &[NaiveTime] {
-        if studio % 2 == 0 {
+        if studio.is_multiple_of(2) {
             &self.even
         } else {
             &self.odd

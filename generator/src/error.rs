@@ -26,7 +26,8 @@ impl BuildError {
 
     /// A template error, naming the template file and line.
     pub fn template(templates_dir: &Path, err: &minijinja::Error) -> Self {
-        let mut message = err.detail().map(|d| format!("{} ({})", err.kind(), d)).unwrap_or_else(|| err.kind().to_string());
+        let mut message =
+            err.detail().map(|d| format!("{} ({})", err.kind(), d)).unwrap_or_else(|| err.kind().to_string());
         let mut source = std::error::Error::source(err);
         while let Some(inner) = source {
             message.push_str(&format!(": {inner}"));

@@ -84,7 +84,9 @@ fn routes(
     let files = warp::get().and(warp::fs::dir(dir)).map(|f: warp::fs::File| no_store(f.into_response()));
     let not_found = with_root.and_then(|root: Arc<PathBuf>| async move {
         let body = tokio::fs::read_to_string(root.join("404.html")).await.unwrap_or_else(|_| "Not found".into());
-        Ok::<_, Infallible>(warp::reply::with_status(warp::reply::html(inject(body)), StatusCode::NOT_FOUND).into_response())
+        Ok::<_, Infallible>(
+            warp::reply::with_status(warp::reply::html(inject(body)), StatusCode::NOT_FOUND).into_response(),
+        )
     });
     reload.or(html).unify().or(files).unify().or(not_found).unify()
 }

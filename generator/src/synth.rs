@@ -8,7 +8,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
-const GENRES: [&str; 8] = ["Drama", "Science Fiction", "Animation", "Action", "Romance", "Thriller", "Comedy", "Adventure"];
+const GENRES: [&str; 8] =
+    ["Drama", "Science Fiction", "Animation", "Action", "Romance", "Thriller", "Comedy", "Adventure"];
 
 /// Writes `films` synthetic films into `out` (a new content folder), copying `from`'s settings
 /// and seat map.
@@ -19,7 +20,8 @@ pub fn write(from: &Path, out: &Path, films: u32) -> anyhow::Result<()> {
     }
     std::fs::create_dir_all(&films_dir).with_context(|| format!("cannot create {}", films_dir.display()))?;
     for file in [cinema::catalog::SETTINGS_FILE, cinema::catalog::SEAT_MAP_FILE] {
-        std::fs::copy(from.join(file), out.join(file)).with_context(|| format!("cannot copy {file} from {}", from.display()))?;
+        std::fs::copy(from.join(file), out.join(file))
+            .with_context(|| format!("cannot copy {file} from {}", from.display()))?;
     }
     let lore = "A synthetic film for measuring the build. It has the shape of a real one: a few paragraphs \
                 of lore, a poster, a schedule.\n\nThe second paragraph says why it belongs in the canon, at \

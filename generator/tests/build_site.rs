@@ -6,17 +6,24 @@ use common::{NOW, Workspace, attribute_values, html_pages, snapshot};
 
 #[test]
 fn a_roll_builds_every_page_a_visitor_needs() {
-    let ws = Workspace::new();
+    let ws = Workspace::fresh();
     let line = ws.run_ok("roll", NOW);
     // 08:00 in Jakarta: the 06:00 slots (21) have started, 345 - 21 = 324 are live.
     assert!(line.contains("rolled: 0 archived, 324 created"), "{line}");
-    assert!(line.trim_end().lines().count() == 1 && line.contains("pages written") && line.contains(" removed in "), "{line}");
+    assert!(
+        line.trim_end().lines().count() == 1 && line.contains("pages written") && line.contains(" removed in "),
+        "{line}"
+    );
 
     let index = ws.read("index.html");
-    let film_links: std::collections::BTreeSet<_> = attribute_values(&index, "href").into_iter().filter(|h| h.starts_with("/films/")).collect();
+    let film_links: std::collections::BTreeSet<_> =
+        attribute_values(&index, "href").into_iter().filter(|h| h.starts_with("/films/")).collect();
     assert_eq!(film_links.len(), 21, "one card per studio: {film_links:?}");
     let studio_pos = |title: &str| index.find(title).unwrap_or_else(|| panic!("{title} missing from the index"));
-    assert!(studio_pos("Spirited Away") < studio_pos("Akira") && studio_pos("Akira") < studio_pos("La La Land"), "studio order");
+    assert!(
+        studio_pos("Spirited Away") < studio_pos("Akira") && studio_pos("Akira") < studio_pos("La La Land"),
+        "studio order"
+    );
     assert!(index.contains("Now Showing, Forever"));
 
     let film = ws.read("films/interstellar/index.html");
@@ -52,7 +59,7 @@ fn json_ld(html: &str) -> serde_json::Value {
 
 #[test]
 fn film_and_booking_pages_carry_schema_org_json_ld() {
-    let ws = Workspace::new();
+    let ws = Workspace::fresh();
     ws.run_ok("roll", NOW);
     let movie = json_ld(&ws.read("films/akira/index.html"));
     assert_eq!(movie["@type"], "Movie");
@@ -68,7 +75,7 @@ fn film_and_booking_pages_carry_schema_org_json_ld() {
 
 #[test]
 fn every_internal_link_resolves_and_nothing_is_loaded_from_outside() {
-    let ws = Workspace::new();
+    let ws = Workspace::fresh();
     ws.run_ok("roll", NOW);
     let out = ws.out();
     let pages = html_pages(&out);
@@ -82,7 +89,8 @@ fn every_internal_link_resolves_and_nothing_is_loaded_from_outside() {
             }
             assert!(internal.starts_with('/'), "{}: link {url:?} leaves the site", path.display());
             let target = internal.split(['#', '?']).next().unwrap();
-            let file = if target.ends_with('/') { out.join(&target[1..]).join("index.html") } else { out.join(&target[1..]) };
+            let file =
+                if target.ends_with('/') { out.join(&target[1..]).join("index.html") } else { out.join(&target[1..]) };
             assert!(file.is_file(), "{}: {url} does not resolve to a written file", path.display());
             checked += 1;
         }
@@ -92,7 +100,9 @@ fn every_internal_link_resolves_and_nothing_is_loaded_from_outside() {
         let text = std::fs::read_to_string(asset.unwrap().path()).unwrap_or_default();
         for outside in ["http://", "https://", "//fonts.", "@import url("] {
             let hits: Vec<_> = text.match_indices(outside).map(|(i, _)| &text[i..(i + 60).min(text.len())]).collect();
-            let allowed = |h: &&str| h.starts_with("https://www.youtube-nocookie.com/embed/") || h.starts_with("http://www.w3.org/");
+            let allowed = |h: &&str| {
+                h.starts_with("https://www.youtube-nocookie.com/embed/") || h.starts_with("http://www.w3.org/")
+            };
             assert!(hits.iter().all(allowed), "assets must not load anything from outside: {hits:?}");
         }
     }
@@ -100,9 +110,11 @@ fn every_internal_link_resolves_and_nothing_is_loaded_from_outside() {
 
 #[test]
 fn a_title_with_markup_stays_text() {
-    let ws = Workspace::new();
+    let ws = Workspace::fresh();
     let path = ws.path("content/films/akira.md");
-    let text = std::fs::read_to_string(&path).unwrap().replace("title = \"Akira\"", "title = \"<script>alert('x')</script> & Co\"");
+    let text = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("title = \"Akira\"", "title = \"<script>alert('x')</script> & Co\"");
     std::fs::write(&path, text.replace("In 2019", "<img src=x onerror=alert(1)> In 2019")).unwrap();
     ws.run_ok("roll", NOW);
     for page in ["index.html", "films/akira/index.html", "book/akira-20261124-1800/index.html"] {
@@ -119,7 +131,7 @@ fn a_title_with_markup_stays_text() {
 
 #[test]
 fn a_second_roll_changes_nothing_and_a_later_one_removes_started_pages() {
-    let ws = Workspace::new();
+    let ws = Workspace::fresh();
     ws.run_ok("roll", NOW);
     let before = snapshot(&ws.out());
     let again = ws.run_ok("roll", NOW);
@@ -140,7 +152,7 @@ fn a_second_roll_changes_nothing_and_a_later_one_removes_started_pages() {
 
 #[test]
 fn concurrent_rolls_serialise_and_agree() {
-    let ws = Workspace::new();
+    let ws = Workspace::fresh();
     let outputs: Vec<_> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..3).map(|_| s.spawn(|| ws.run("roll", NOW))).collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()

@@ -29,7 +29,7 @@ fn get(addr: &str, path: &str) -> String {
 
 #[test]
 fn an_edit_rebuilds_and_reloads_the_open_page() {
-    let ws = Workspace::new();
+    let ws = Workspace::fresh();
     let mut child = Command::new(env!("CARGO_BIN_EXE_tiketa-gen"))
         .arg("serve")
         .args(["--listen", "127.0.0.1:0", "--now", NOW])
@@ -58,7 +58,10 @@ fn an_edit_rebuilds_and_reloads_the_open_page() {
     let index = get(&addr, "/");
     assert!(index.starts_with("HTTP/1.1 200"), "{index}");
     assert!(index.contains("EventSource(\"/__livereload\")"), "the served page carries the reload hook");
-    assert!(!std::fs::read_to_string(ws.out().join("index.html")).unwrap().contains("__livereload"), "the built file does not");
+    assert!(
+        !std::fs::read_to_string(ws.out().join("index.html")).unwrap().contains("__livereload"),
+        "the built file does not"
+    );
     assert!(get(&addr, "/films/akira/").contains("Akira"));
     assert!(get(&addr, "/no/such/page/").starts_with("HTTP/1.1 404"));
 

@@ -34,7 +34,8 @@ impl Manifest {
     /// Writes the manifest atomically: a crash leaves the old one or the new one.
     pub fn save(&self, path: &Path) -> Result<(), BuildError> {
         let tmp = path.with_extension("json.tmp");
-        let bytes = serde_json::to_vec(self).map_err(|e| BuildError::Other(format!("cannot encode the build manifest: {e}")))?;
+        let bytes = serde_json::to_vec(self)
+            .map_err(|e| BuildError::Other(format!("cannot encode the build manifest: {e}")))?;
         std::fs::write(&tmp, bytes).map_err(|e| BuildError::io(&tmp, e))?;
         std::fs::rename(&tmp, path).map_err(|e| BuildError::io(path, e))
     }

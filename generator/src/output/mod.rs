@@ -105,7 +105,11 @@ impl OutputDir {
 
     /// Moves the staged files into place and deletes the files that are gone.
     /// `files` is every file of the new site with its hash and outcome.
-    pub fn commit(self, fingerprint: String, files: Vec<(String, String, FileOutcome)>) -> Result<WriteSummary, BuildError> {
+    pub fn commit(
+        self,
+        fingerprint: String,
+        files: Vec<(String, String, FileOutcome)>,
+    ) -> Result<WriteSummary, BuildError> {
         let mut summary = WriteSummary::default();
         let mut written: Vec<String> = Vec::new();
         let mut hashes = std::collections::BTreeMap::new();

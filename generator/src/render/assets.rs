@@ -35,11 +35,14 @@ impl Assets {
                 continue;
             }
             let path = entry.path();
-            let name = path.strip_prefix(dir).expect("walkdir stays under its root").to_string_lossy().replace('\\', "/");
+            let name =
+                path.strip_prefix(dir).expect("walkdir stays under its root").to_string_lossy().replace('\\', "/");
             let bytes = std::fs::read(path).map_err(|e| BuildError::io(path, e))?;
             let hash = blake3::hash(&bytes).to_hex();
             let hashed = match name.rsplit_once('.') {
-                Some((stem, ext)) if !stem.is_empty() && !stem.ends_with('/') => format!("{stem}.{}.{ext}", &hash[..10]),
+                Some((stem, ext)) if !stem.is_empty() && !stem.ends_with('/') => {
+                    format!("{stem}.{}.{ext}", &hash[..10])
+                }
                 _ => format!("{name}.{}", &hash[..10]),
             };
             by_name.insert(name, Asset { output_path: format!("assets/{hashed}"), bytes });

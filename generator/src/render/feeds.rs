@@ -16,7 +16,9 @@ fn xml_escape(text: &str) -> String {
 /// The pages worth indexing: the index and the films. Booking pages live for hours at most,
 /// and the manage page is private to a booker, so neither is listed.
 pub fn sitemap(settings: &SiteSettings, films: &[FilmView]) -> String {
-    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n");
+    let mut out = String::from(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
+    );
     let urls = std::iter::once("/".to_string()).chain(films.iter().map(|f| f.url.clone()));
     for url in urls {
         out.push_str(&format!("  <url><loc>{}</loc></url>\n", xml_escape(&format!("{}{}", settings.base_url, url))));

@@ -7,10 +7,12 @@ use pulldown_cmark::{Event, Options, Parser, html};
 
 /// Renders Markdown to HTML, escaping any raw HTML the text contains.
 pub fn to_html(markdown: &str) -> String {
-    let parser = Parser::new_ext(markdown, Options::ENABLE_SMART_PUNCTUATION | Options::ENABLE_STRIKETHROUGH)
-        .map(|event| match event {
-            Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
-            other => other,
+    let parser =
+        Parser::new_ext(markdown, Options::ENABLE_SMART_PUNCTUATION | Options::ENABLE_STRIKETHROUGH).map(|event| {
+            match event {
+                Event::Html(raw) | Event::InlineHtml(raw) => Event::Text(raw),
+                other => other,
+            }
         });
     let mut out = String::with_capacity(markdown.len() * 3 / 2);
     html::push_html(&mut out, parser);

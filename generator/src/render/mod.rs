@@ -106,10 +106,14 @@ impl<'a> Renderer<'a> {
         env.set_keep_trailing_newline(true);
         env.set_formatter(html_formatter);
         env.add_global("site", Value::from_serialize(SiteGlobal::from(&settings)));
-        let urls: HashMap<String, String> = assets.by_name.keys().map(|k| (k.clone(), assets.url(k).expect("listed"))).collect();
+        let urls: HashMap<String, String> =
+            assets.by_name.keys().map(|k| (k.clone(), assets.url(k).expect("listed"))).collect();
         env.add_function("asset", move |name: &str| -> Result<String, minijinja::Error> {
             urls.get(name).cloned().ok_or_else(|| {
-                minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("no asset named {name:?} in the theme's assets/ folder"))
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("no asset named {name:?} in the theme's assets/ folder"),
+                )
             })
         });
 
@@ -133,7 +137,14 @@ impl<'a> Renderer<'a> {
 
     /// Every file of the site. Pages of archived showtimes are simply not in the list.
     pub fn jobs(&self) -> Vec<PageJob> {
-        let mut jobs = vec![PageJob::Index, PageJob::ManageBooking, PageJob::NotFound, PageJob::Sitemap, PageJob::Robots, PageJob::ScheduleJson];
+        let mut jobs = vec![
+            PageJob::Index,
+            PageJob::ManageBooking,
+            PageJob::NotFound,
+            PageJob::Sitemap,
+            PageJob::Robots,
+            PageJob::ScheduleJson,
+        ];
         jobs.extend((0..self.films.len()).flat_map(|i| [PageJob::Film(i), PageJob::Poster(i)]));
         jobs.extend((0..self.showtimes.len()).map(PageJob::Book));
         jobs.extend(self.assets.by_name.keys().cloned().map(PageJob::Asset));
@@ -142,11 +153,15 @@ impl<'a> Renderer<'a> {
 
     pub fn render(&self, job: &PageJob) -> Result<Page, BuildError> {
         let (path, bytes) = match job {
-            PageJob::Index => ("index.html".into(), self.page("index.html", "/", context! { films => &self.film_values })?),
+            PageJob::Index => {
+                ("index.html".into(), self.page("index.html", "/", context! { films => &self.film_values })?)
+            }
             PageJob::Film(i) => {
                 let film = &self.films[*i];
-                let mine: Vec<ShowtimeView> =
-                    self.showtimes_by_film[*i].iter().map(|&s| ShowtimeView::new(&self.showtimes[s], self.tz)).collect();
+                let mine: Vec<ShowtimeView> = self.showtimes_by_film[*i]
+                    .iter()
+                    .map(|&s| ShowtimeView::new(&self.showtimes[s], self.tz))
+                    .collect();
                 let ctx = context! {
                     film => &self.film_values[*i],
                     schedule => Value::from_serialize(schedule_days(mine)),
@@ -170,11 +185,15 @@ impl<'a> Renderer<'a> {
                 };
                 (format!("book/{}/index.html", showtime.id), self.page("book.html", &showtime.url, ctx)?)
             }
-            PageJob::ManageBooking => ("booking/index.html".into(), self.page("booking.html", "/booking/", context! {})?),
+            PageJob::ManageBooking => {
+                ("booking/index.html".into(), self.page("booking.html", "/booking/", context! {})?)
+            }
             PageJob::NotFound => ("404.html".into(), self.page("404.html", "/404.html", context! {})?),
             PageJob::Sitemap => ("sitemap.xml".into(), feeds::sitemap(&self.settings, &self.films).into_bytes()),
             PageJob::Robots => ("robots.txt".into(), feeds::robots(&self.settings).into_bytes()),
-            PageJob::ScheduleJson => ("api/schedule.json".into(), feeds::schedule_json(&self.settings, &self.films, self.showtimes)),
+            PageJob::ScheduleJson => {
+                ("api/schedule.json".into(), feeds::schedule_json(&self.settings, &self.films, self.showtimes))
+            }
             PageJob::Poster(i) => {
                 let film = &self.cinema_films[*i];
                 let (path, _) = poster_path(film);
@@ -209,8 +228,16 @@ impl<'a> Renderer<'a> {
 /// minijinja's default also escapes `/` (as `&#x2f;`), which is valid but makes every URL in
 /// the markup unreadable (`href="&#x2f;films&#x2f;akira&#x2f;"`) for no gain inside quoted
 /// attributes and text.
-fn html_formatter(out: &mut minijinja::Output<'_>, state: &minijinja::State<'_, '_>, value: &Value) -> Result<(), minijinja::Error> {
-    if !matches!(state.auto_escape(), minijinja::AutoEscape::Html) || value.is_safe() || value.is_undefined() || value.is_none() {
+fn html_formatter(
+    out: &mut minijinja::Output<'_>,
+    state: &minijinja::State<'_, '_>,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    if !matches!(state.auto_escape(), minijinja::AutoEscape::Html)
+        || value.is_safe()
+        || value.is_undefined()
+        || value.is_none()
+    {
         return minijinja::escape_formatter(out, state, value);
     }
     let text = value.to_string();
@@ -233,7 +260,8 @@ fn html_formatter(out: &mut minijinja::Output<'_>, state: &minijinja::State<'_, 
 
 /// Where a film's poster is published, as (output path, URL).
 fn poster_path(film: &cinema::Film) -> (String, String) {
-    let ext = film.poster.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()).unwrap_or("svg").to_ascii_lowercase();
+    let ext =
+        film.poster.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()).unwrap_or("svg").to_ascii_lowercase();
     let path = format!("posters/{}.{ext}", film.slug);
     let url = format!("/{path}");
     (path, url)

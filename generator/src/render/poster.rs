@@ -77,7 +77,9 @@ pub fn svg(film: &Film, cinema_name: &str) -> String {
     let title_lines: String = lines
         .iter()
         .enumerate()
-        .map(|(i, line)| format!(r#"<tspan x="32" dy="{}">{}</tspan>"#, if i == 0 { 0 } else { font_size + 6 }, xml_escape(line)))
+        .map(|(i, line)| {
+            format!(r#"<tspan x="32" dy="{}">{}</tspan>"#, if i == 0 { 0 } else { font_size + 6 }, xml_escape(line))
+        })
         .collect();
     format!(
         r##"<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" aria-label="{label}">

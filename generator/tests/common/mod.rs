@@ -19,7 +19,7 @@ pub struct Workspace {
 }
 
 impl Workspace {
-    pub fn new() -> Self {
+    pub fn fresh() -> Self {
         let dir = tempfile::tempdir().unwrap();
         copy_dir(&repo_root().join("content"), &dir.path().join("content"));
         copy_dir(&repo_root().join("themes/time-gallery"), &dir.path().join("theme"));
@@ -80,7 +80,10 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime
         .filter(|e| e.file_type().is_file())
         .map(|e| {
             let meta = e.metadata().unwrap();
-            (e.path().strip_prefix(dir).unwrap().to_path_buf(), (std::fs::read(e.path()).unwrap(), meta.modified().unwrap()))
+            (
+                e.path().strip_prefix(dir).unwrap().to_path_buf(),
+                (std::fs::read(e.path()).unwrap(), meta.modified().unwrap()),
+            )
         })
         .collect()
 }
