@@ -16,7 +16,7 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::error::BuildError;
-use crate::output::{OutputDir, WriteSummary, stage_page};
+use crate::output::{FileOutcome, OutputDir, StagedFile, WriteSummary, stage_page};
 use crate::render::{Renderer, ThemePaths};
 
 /// Where a build reads and writes, and the moment it builds for.
@@ -87,8 +87,15 @@ pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]
     let staged: Result<Vec<_>, BuildError> = jobs
         .par_iter()
         .map(|job| {
+            let key = renderer.input_key(job);
+            if let Some(key) = &key {
+                let path = renderer.path(job);
+                if let Some(record) = out.fresh(&path, key) {
+                    return Ok(StagedFile { path, record: record.clone(), outcome: FileOutcome::Unchanged });
+                }
+            }
             let page = renderer.render(job)?;
-            stage_page(&out, page.path, &page.bytes)
+            stage_page(&out, page.path, &page.bytes, key)
         })
         .collect();
     match staged {

@@ -168,3 +168,36 @@ fn concurrent_rolls_serialise_and_agree() {
     let line = ws.run_ok("roll", NOW);
     assert!(line.contains(" 0 pages written"), "{line}");
 }
+
+#[test]
+fn an_edit_rewrites_exactly_the_pages_it_changes() {
+    let ws = Workspace::fresh();
+    ws.run_ok("roll", NOW);
+    let written =
+        |line: &str| line.split("site: ").nth(1).unwrap().split(' ').next().unwrap().parse::<usize>().unwrap();
+
+    // The lore shows only on the film page.
+    let film = ws.path("content/films/akira.md");
+    std::fs::write(&film, std::fs::read_to_string(&film).unwrap() + "\nOne more paragraph.\n").unwrap();
+    let line = ws.run_ok("roll", NOW);
+    assert_eq!(written(&line), 1, "{line}");
+    assert!(ws.read("films/akira/index.html").contains("One more paragraph."));
+
+    // The title shows on the film page, its booking pages, its poster, the index and the feed.
+    let text = std::fs::read_to_string(&film).unwrap();
+    std::fs::write(&film, text.replace("title = \"Akira\"", "title = \"AKIRA\"")).unwrap();
+    let line = ws.run_ok("roll", NOW);
+    // 14 booking pages + film page + poster + index + schedule.json.
+    assert_eq!(written(&line), 18, "{line}");
+    assert!(ws.read("book/akira-20261124-1800/index.html").contains("AKIRA"));
+    assert!(!ws.read("book/interstellar-20261124-1800/index.html").contains("AKIRA"));
+
+    // A template edit reaches every page made from it.
+    let template = ws.path("theme/templates/book.html");
+    let text = std::fs::read_to_string(&template).unwrap();
+    assert!(text.contains("{% block content %}"));
+    std::fs::write(&template, text.replacen("{% block content %}", "{% block content %}<!-- v2 -->", 1)).unwrap();
+    let line = ws.run_ok("roll", NOW);
+    assert!(written(&line) >= 324, "{line}");
+    assert!(ws.read("book/interstellar-20261124-1800/index.html").contains("<!-- v2 -->"));
+}

@@ -15,8 +15,20 @@ use crate::error::BuildError;
 pub struct Manifest {
     /// A hash of every input of the build; equal fingerprints mean equal output.
     pub fingerprint: String,
-    /// Every file written, by path under the output root, with a hash of its bytes.
-    pub files: BTreeMap<String, String>,
+    /// Every file written, by path under the output root.
+    pub files: BTreeMap<String, FileRecord>,
+}
+
+/// What the manifest knows of one published file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileRecord {
+    /// A hash of the file's bytes.
+    #[serde(rename = "h")]
+    pub hash: String,
+    /// A hash of what the file was made from, when the renderer can tell (see
+    /// `Renderer::input_key`): an unchanged key means the file need not be rendered again.
+    #[serde(rename = "k", default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
 }
 
 /// A short content hash: enough to tell two versions of one file apart.

@@ -16,7 +16,7 @@ pub mod manifest;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use self::manifest::{Manifest, file_hash};
+use self::manifest::{FileRecord, Manifest, file_hash};
 use crate::error::BuildError;
 
 /// What happened to one file in a build.
@@ -84,10 +84,16 @@ impl OutputDir {
             && self.previous.files.keys().all(|p| self.root.join(p).is_file())
     }
 
+    /// The published file at `path`, if it was made from inputs with this key and is still
+    /// there: then it need not even be rendered.
+    pub fn fresh(&self, path: &str, key: &str) -> Option<&FileRecord> {
+        self.previous.files.get(path).filter(|r| r.key.as_deref() == Some(key) && self.root.join(path).is_file())
+    }
+
     /// Stages one rendered file unless the published copy already has these bytes.
     /// Safe to call from many threads at once.
     pub fn stage(&self, path: &str, bytes: &[u8], hash: &str) -> Result<FileOutcome, BuildError> {
-        if self.previous.files.get(path).is_some_and(|h| h == hash) && self.root.join(path).is_file() {
+        if self.previous.files.get(path).is_some_and(|r| r.hash == hash) && self.root.join(path).is_file() {
             return Ok(FileOutcome::Unchanged);
         }
         let target = self.staging.join(path);
@@ -105,20 +111,16 @@ impl OutputDir {
 
     /// Moves the staged files into place and deletes the files that are gone.
     /// `files` is every file of the new site with its hash and outcome.
-    pub fn commit(
-        self,
-        fingerprint: String,
-        files: Vec<(String, String, FileOutcome)>,
-    ) -> Result<WriteSummary, BuildError> {
+    pub fn commit(self, fingerprint: String, files: Vec<StagedFile>) -> Result<WriteSummary, BuildError> {
         let mut summary = WriteSummary::default();
         let mut written: Vec<String> = Vec::new();
         let mut hashes = std::collections::BTreeMap::new();
-        for (path, hash, outcome) in files {
+        for StagedFile { path, record, outcome } in files {
             match outcome {
                 FileOutcome::Written => written.push(path.clone()),
                 FileOutcome::Unchanged => summary.unchanged += 1,
             }
-            hashes.insert(path, hash);
+            hashes.insert(path, record);
         }
         summary.written = written.len();
         let manifest = Manifest { fingerprint, files: hashes };
@@ -182,9 +184,17 @@ fn remove_empty_parents(root: &Path, file: &Path) {
     }
 }
 
+/// One file of the new site, staged or found unchanged.
+#[derive(Debug)]
+pub struct StagedFile {
+    pub path: String,
+    pub record: FileRecord,
+    pub outcome: FileOutcome,
+}
+
 /// Hashes and stages a rendered file: the per-page step of a build.
-pub fn stage_page(out: &OutputDir, path: String, bytes: &[u8]) -> Result<(String, String, FileOutcome), BuildError> {
+pub fn stage_page(out: &OutputDir, path: String, bytes: &[u8], key: Option<String>) -> Result<StagedFile, BuildError> {
     let hash = file_hash(bytes);
     let outcome = out.stage(&path, bytes, &hash)?;
-    Ok((path, hash, outcome))
+    Ok(StagedFile { path, record: FileRecord { hash, key }, outcome })
 }

@@ -73,6 +73,9 @@ pub struct Renderer<'a> {
     seat_map: Value,
     assets: Assets,
     cinema_films: Vec<cinema::Film>,
+    /// Per film: a hash of the film's view and of everything every page shares (theme,
+    /// settings, seat map, generator version). See [`Renderer::input_key`].
+    film_keys: Vec<blake3::Hash>,
 }
 
 impl<'a> Renderer<'a> {
@@ -117,7 +120,20 @@ impl<'a> Renderer<'a> {
             })
         });
 
+        let shared = shared_key(theme, &settings, &catalog.seat_map)?;
+        let film_keys = films
+            .iter()
+            .map(|f| {
+                let mut h = blake3::Hasher::new();
+                h.update(shared.as_bytes());
+                h.update(&serde_json::to_vec(f).expect("a film view serialises"));
+                h.update(f.lore_html.as_bytes());
+                h.finalize()
+            })
+            .collect();
+
         Ok(Renderer {
+            film_keys,
             env,
             templates_dir: theme.templates.clone(),
             settings,
@@ -151,11 +167,57 @@ impl<'a> Renderer<'a> {
         jobs
     }
 
-    pub fn render(&self, job: &PageJob) -> Result<Page, BuildError> {
-        let (path, bytes) = match job {
-            PageJob::Index => {
-                ("index.html".into(), self.page("index.html", "/", context! { films => &self.film_values })?)
+    /// Where a job's file goes, under the output root.
+    pub fn path(&self, job: &PageJob) -> String {
+        match job {
+            PageJob::Index => "index.html".into(),
+            PageJob::Film(i) => format!("films/{}/index.html", self.films[*i].slug),
+            PageJob::Book(i) => format!("book/{}/index.html", self.showtimes[*i].id),
+            PageJob::ManageBooking => "booking/index.html".into(),
+            PageJob::NotFound => "404.html".into(),
+            PageJob::Sitemap => "sitemap.xml".into(),
+            PageJob::Robots => "robots.txt".into(),
+            PageJob::ScheduleJson => "api/schedule.json".into(),
+            PageJob::Poster(i) => poster_path(&self.cinema_films[*i]).0,
+            PageJob::Asset(name) => self.assets.by_name[name].output_path.clone(),
+        }
+    }
+
+    /// A hash of everything a film, booking or asset file is made from, or `None` for the
+    /// few site-wide files that are simply rendered every time. Equal keys mean equal bytes,
+    /// so a build skips rendering such a file when its key has not changed: an edit to one
+    /// film re-renders that film's pages, not the whole site.
+    pub fn input_key(&self, job: &PageJob) -> Option<String> {
+        let mut h = blake3::Hasher::new();
+        match job {
+            PageJob::Film(i) => {
+                h.update(b"film").update(self.film_keys[*i].as_bytes());
+                for &s in &self.showtimes_by_film[*i] {
+                    hash_showtime(&mut h, &self.showtimes[s]);
+                }
             }
+            PageJob::Book(i) => {
+                let showtime = &self.showtimes[*i];
+                let f = *self.film_by_slug.get(&showtime.film_slug)?;
+                h.update(b"book").update(self.film_keys[f].as_bytes());
+                hash_showtime(&mut h, showtime);
+            }
+            PageJob::Poster(i) if self.poster_overrides[*i].is_none() => {
+                h.update(b"poster").update(self.film_keys[*i].as_bytes());
+            }
+            PageJob::Asset(name) => {
+                h.update(b"asset").update(self.assets.by_name[name].output_path.as_bytes());
+            }
+            _ => return None,
+        }
+        Some(h.finalize().to_hex()[..20].to_string())
+    }
+
+    /// Renders one file.
+    pub fn render(&self, job: &PageJob) -> Result<Page, BuildError> {
+        let path = self.path(job);
+        let bytes = match job {
+            PageJob::Index => self.page("index.html", "/", context! { films => &self.film_values })?,
             PageJob::Film(i) => {
                 let film = &self.films[*i];
                 let mine: Vec<ShowtimeView> = self.showtimes_by_film[*i]
@@ -167,7 +229,7 @@ impl<'a> Renderer<'a> {
                     schedule => Value::from_serialize(schedule_days(mine)),
                     json_ld => Value::from_safe_string(json_ld::film_page(&self.settings, film)),
                 };
-                (format!("films/{}/index.html", film.slug), self.page("film.html", &film.url, ctx)?)
+                self.page("film.html", &film.url, ctx)?
             }
             PageJob::Book(i) => {
                 let showtime = &ShowtimeView::new(&self.showtimes[*i], self.tz);
@@ -183,33 +245,24 @@ impl<'a> Renderer<'a> {
                     seat_map => &self.seat_map,
                     json_ld => Value::from_safe_string(json_ld::booking_page(&self.settings, &self.films[f], showtime)),
                 };
-                (format!("book/{}/index.html", showtime.id), self.page("book.html", &showtime.url, ctx)?)
+                self.page("book.html", &showtime.url, ctx)?
             }
-            PageJob::ManageBooking => {
-                ("booking/index.html".into(), self.page("booking.html", "/booking/", context! {})?)
-            }
-            PageJob::NotFound => ("404.html".into(), self.page("404.html", "/404.html", context! {})?),
-            PageJob::Sitemap => ("sitemap.xml".into(), feeds::sitemap(&self.settings, &self.films).into_bytes()),
-            PageJob::Robots => ("robots.txt".into(), feeds::robots(&self.settings).into_bytes()),
-            PageJob::ScheduleJson => {
-                ("api/schedule.json".into(), feeds::schedule_json(&self.settings, &self.films, self.showtimes))
-            }
+            PageJob::ManageBooking => self.page("booking.html", "/booking/", context! {})?,
+            PageJob::NotFound => self.page("404.html", "/404.html", context! {})?,
+            PageJob::Sitemap => feeds::sitemap(&self.settings, &self.films).into_bytes(),
+            PageJob::Robots => feeds::robots(&self.settings).into_bytes(),
+            PageJob::ScheduleJson => feeds::schedule_json(&self.settings, &self.films, self.showtimes),
             PageJob::Poster(i) => {
                 let film = &self.cinema_films[*i];
-                let (path, _) = poster_path(film);
-                let bytes = match &self.poster_overrides[*i] {
+                match &self.poster_overrides[*i] {
                     Some(file) => {
                         let full = self.content_root.join(file);
                         std::fs::read(&full).map_err(|e| BuildError::io(&full, e))?
                     }
                     None => poster::svg(film, &self.settings.name).into_bytes(),
-                };
-                (path, bytes)
+                }
             }
-            PageJob::Asset(name) => {
-                let asset = &self.assets.by_name[name];
-                (asset.output_path.clone(), asset.bytes.clone())
-            }
+            PageJob::Asset(name) => self.assets.by_name[name].bytes.clone(),
         };
         Ok(Page { path, bytes })
     }
@@ -221,6 +274,38 @@ impl<'a> Renderer<'a> {
             .map_err(|e| BuildError::template(&self.templates_dir, &e))?;
         Ok(html.into_bytes())
     }
+}
+
+/// Feeds a showtime's identity and times into a key.
+fn hash_showtime(h: &mut blake3::Hasher, s: &Showtime) {
+    h.update(s.id.as_str().as_bytes());
+    h.update(&s.starts_at.timestamp().to_le_bytes());
+    h.update(&s.ends_at.timestamp().to_le_bytes());
+}
+
+/// A hash of what every page shares: the generator's version, the theme's files, the settings
+/// and the seat map.
+fn shared_key(
+    theme: &ThemePaths,
+    settings: &SiteSettings,
+    seat_map: &cinema::SeatMap,
+) -> Result<blake3::Hash, BuildError> {
+    let mut h = blake3::Hasher::new();
+    h.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
+    for dir in [&theme.templates, &theme.assets] {
+        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
+            if entry.file_type().is_file() {
+                let bytes = std::fs::read(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
+                h.update(entry.path().to_string_lossy().as_bytes());
+                h.update(&(bytes.len() as u64).to_le_bytes());
+                h.update(&bytes);
+            }
+        }
+    }
+    h.update(&serde_json::to_vec(settings).expect("settings serialise"));
+    h.update(&serde_json::to_vec(seat_map).expect("the seat map serialises"));
+    Ok(h.finalize())
 }
 
 /// Escapes text for HTML: `& < > " '` and nothing else.
