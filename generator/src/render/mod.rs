@@ -71,6 +71,9 @@ pub struct Renderer<'a> {
     showtimes_by_film: Vec<Vec<usize>>,
     tz: chrono_tz::Tz,
     seat_map: Value,
+    /// `seat-grid.html` rendered once: the room is the same for every showtime, and drawing
+    /// its 216 seats is most of a booking page's rendering time.
+    seat_grid: Value,
     assets: Assets,
     cinema_films: Vec<cinema::Film>,
     /// Per film: a hash of the film's view and of everything every page shares (theme,
@@ -132,7 +135,14 @@ impl<'a> Renderer<'a> {
             })
             .collect();
 
+        let seat_map = Value::from_serialize(&catalog.seat_map);
+        let seat_grid = env
+            .get_template("seat-grid.html")
+            .and_then(|t| t.render(context! { seat_map => &seat_map }))
+            .map_err(|e| BuildError::template(&theme.templates, &e))?;
+
         Ok(Renderer {
+            seat_grid: Value::from_safe_string(seat_grid),
             film_keys,
             env,
             templates_dir: theme.templates.clone(),
@@ -145,7 +155,7 @@ impl<'a> Renderer<'a> {
             showtimes,
             showtimes_by_film,
             tz,
-            seat_map: Value::from_serialize(&catalog.seat_map),
+            seat_map,
             assets,
             cinema_films: catalog.films.clone(),
         })
@@ -243,6 +253,7 @@ impl<'a> Renderer<'a> {
                     film => &self.film_values[f],
                     showtime => Value::from_serialize(showtime),
                     seat_map => &self.seat_map,
+                    seat_grid => &self.seat_grid,
                     json_ld => Value::from_safe_string(json_ld::booking_page(&self.settings, &self.films[f], showtime)),
                 };
                 self.page("book.html", &showtime.url, ctx)?
