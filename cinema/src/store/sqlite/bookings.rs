@@ -12,6 +12,7 @@ use std::thread::JoinHandle;
 
 use chrono::{DateTime, Utc};
 
+use super::bookings_checkpoint::checkpointer;
 use super::bookings_read::{self, ReadPool};
 use super::bookings_seats::SeatIndex;
 use super::bookings_writer::{self, Command};
@@ -31,6 +32,8 @@ pub struct SqliteBookingStore {
     path: PathBuf,
     writes: Mutex<Option<SyncSender<Command>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
+    stop_checkpoints: Mutex<Option<SyncSender<()>>>,
+    checkpointer: Mutex<Option<JoinHandle<()>>>,
     reads: ReadPool,
     seats: Arc<SeatIndex>,
 }
@@ -39,6 +42,14 @@ impl SqliteBookingStore {
     /// Opens (and migrates) the database and starts the writer thread.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         let conn = open_connection(path)?;
+        // Checkpoints are the checkpointer thread's job, never a booking commit's.
+        conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(super::backend)?;
+        let (stop_checkpoints, stop) = sync_channel(1);
+        let checkpoints = checkpointer(path, stop)?;
+        let checkpointer = std::thread::Builder::new()
+            .name("tiketa-checkpointer".into())
+            .spawn(checkpoints)
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let (tx, rx) = sync_channel(WRITE_QUEUE);
         let seats = Arc::new(SeatIndex::default());
         let writer_seats = seats.clone();
@@ -50,6 +61,8 @@ impl SqliteBookingStore {
             path: path.to_path_buf(),
             writes: Mutex::new(Some(tx)),
             writer: Mutex::new(Some(writer)),
+            stop_checkpoints: Mutex::new(Some(stop_checkpoints)),
+            checkpointer: Mutex::new(Some(checkpointer)),
             reads: ReadPool::new(path),
             seats,
         })
@@ -66,6 +79,10 @@ impl SqliteBookingStore {
         if let Some(writer) = lock(&self.writer).take() {
             // A panicked writer has already dropped its connection; nothing more to do.
             let _ = writer.join();
+        }
+        drop(lock(&self.stop_checkpoints).take());
+        if let Some(checkpointer) = lock(&self.checkpointer).take() {
+            let _ = checkpointer.join();
         }
     }
 

@@ -15,13 +15,13 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
 
 use super::backend;
-use super::bookings_read::{booking_by_id, booking_by_reference};
+use super::bookings_read::{booking_by_id, booking_by_reference, timestamp};
 use super::bookings_seats::{SeatChange, SeatIndex};
 use crate::booking::desk::is_closed;
 use crate::booking::{BookingReference, ManageToken, SealedToken};
 use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
-use crate::store::bookings::{CancelOutcome, NewBooking, PlaceOutcome, Reply};
+use crate::store::bookings::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, Reply};
 
 /// The most commands committed in one transaction: bounds the latency one batch adds.
 pub(crate) const MAX_BATCH: usize = 512;
@@ -140,14 +140,13 @@ fn in_savepoint<T>(
     work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     keep: impl FnOnce(&T) -> bool,
 ) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT booking").map_err(backend)?;
+    // Cached statements: these run for every booking, so they are parsed once.
+    let run = |sql: &str| conn.prepare_cached(sql).and_then(|mut s| s.execute([])).map(drop);
+    run("SAVEPOINT booking").map_err(backend)?;
     let result = work(conn);
     let keep = matches!(&result, Ok(v) if keep(v));
-    let end = if keep {
-        conn.execute_batch("RELEASE booking")
-    } else {
-        conn.execute_batch("ROLLBACK TO booking; RELEASE booking")
-    };
+    let end =
+        if keep { run("RELEASE booking") } else { run("ROLLBACK TO booking").and_then(|()| run("RELEASE booking")) };
     let value = result.map_err(backend)?;
     end.map_err(backend)?;
     Ok(value)
@@ -178,11 +177,11 @@ fn place(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOutcome> {
         }
     }
 
-    match super::schedule::showtime(conn, &b.showtime)? {
+    let showtime = match super::schedule::showtime(conn, &b.showtime)? {
         None => return Ok(PlaceOutcome::ShowtimeNotFound),
         Some(s) if is_closed(&s, b.now) => return Ok(PlaceOutcome::ShowtimeClosed),
-        Some(_) => {}
-    }
+        Some(s) => s,
+    };
 
     let taken = taken_among(conn, &b.showtime, &b.seats)?;
     if !taken.is_empty() {
@@ -237,7 +236,18 @@ fn place(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOutcome> {
             b.now.timestamp(),
         ])?;
     }
-    Ok(PlaceOutcome::Placed(booking_by_id(conn, booking_id)?))
+    // Everything the record holds was just written or read; no need to read it back.
+    Ok(PlaceOutcome::Placed(BookingRecord {
+        reference: b.reference.clone(),
+        showtime,
+        seats: b.seats.clone(),
+        name: b.name.clone(),
+        email: b.email.clone(),
+        token_hash: b.token_hash,
+        // Stored in whole seconds; the record says what a later read would.
+        created_at: timestamp(b.now.timestamp())?,
+        cancelled_at: None,
+    }))
 }
 
 /// The requested seats already held by active bookings, in request order.

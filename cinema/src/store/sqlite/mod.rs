@@ -5,6 +5,7 @@
 //! write that returned is on disk (a booking acknowledged is a booking kept).
 
 mod bookings;
+mod bookings_checkpoint;
 mod bookings_read;
 mod bookings_seats;
 mod bookings_writer;
