@@ -32,23 +32,14 @@ impl Catalog {
     /// Loads `content/`: `site.toml`, `auditorium.txt` and `films/*.md`.
     pub fn load(root: &Path) -> Result<Self, ContentError> {
         if !root.is_dir() {
-            return Err(ContentError::new(
-                root,
-                "is not a folder; pass the content folder with --content",
-            ));
+            return Err(ContentError::new(root, "is not a folder; pass the content folder with --content"));
         }
         let settings = SiteSettings::load(&root.join(SETTINGS_FILE))?;
         let seat_map = SeatMap::load(&root.join(SEAT_MAP_FILE))?;
         let mut films = Vec::new();
         let films_dir = root.join(FILMS_DIR);
-        for entry in WalkDir::new(&films_dir)
-            .min_depth(1)
-            .max_depth(1)
-            .sort_by_file_name()
-        {
-            let entry = entry.map_err(|e| {
-                ContentError::new(&films_dir, format!("cannot list the films: {e}"))
-            })?;
+        for entry in WalkDir::new(&films_dir).min_depth(1).max_depth(1).sort_by_file_name() {
+            let entry = entry.map_err(|e| ContentError::new(&films_dir, format!("cannot list the films: {e}")))?;
             let path = entry.path();
             if path.extension().is_some_and(|e| e == "md") && entry.file_type().is_file() {
                 films.push(Film::load(path)?);
@@ -65,10 +56,7 @@ impl Catalog {
         mut films: Vec<Film>,
     ) -> Result<Self, ContentError> {
         if films.is_empty() {
-            return Err(ContentError::new(
-                root.join(FILMS_DIR),
-                "holds no film; add one `<slug>.md` file per film",
-            ));
+            return Err(ContentError::new(root.join(FILMS_DIR), "holds no film; add one `<slug>.md` file per film"));
         }
         films.sort_by_key(|f| f.studio);
         let mut by_studio: HashMap<u32, &Film> = HashMap::new();
@@ -87,12 +75,7 @@ impl Catalog {
                 .at_line(field_line(&film.source, "studio")));
             }
         }
-        let catalog = Catalog {
-            root: root.to_path_buf(),
-            settings,
-            seat_map,
-            films,
-        };
+        let catalog = Catalog { root: root.to_path_buf(), settings, seat_map, films };
         for film in &catalog.films {
             if let Some(poster) = &film.poster
                 && !catalog.root.join(poster).is_file()
@@ -104,9 +87,7 @@ impl Catalog {
                 .field("poster"));
             }
             let slots = slots_of(&catalog, film);
-            if let Err((start, next, gap)) =
-                check_fits(slots, film.runtime_min, catalog.settings.cleaning_minutes)
-            {
+            if let Err((start, next, gap)) = check_fits(slots, film.runtime_min, catalog.settings.cleaning_minutes) {
                 return Err(ContentError::new(
                     &film.source,
                     format!(
@@ -183,31 +164,18 @@ pub(crate) mod tests {
     fn two_films_in_one_studio_is_an_error_naming_both() {
         let mut catalog = catalog_of(2, "");
         catalog.films[1].studio = 1;
-        let err = Catalog::from_parts(
-            Path::new("content"),
-            catalog.settings,
-            catalog.seat_map,
-            catalog.films,
-        )
-        .unwrap_err();
+        let err =
+            Catalog::from_parts(Path::new("content"), catalog.settings, catalog.seat_map, catalog.films).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("studio"));
-        assert!(
-            err.message.contains("Film 1") && err.file.ends_with("film-2.md"),
-            "{err}"
-        );
+        assert!(err.message.contains("Film 1") && err.file.ends_with("film-2.md"), "{err}");
     }
 
     #[test]
     fn a_runtime_that_does_not_fit_is_an_error() {
         let mut catalog = catalog_of(2, "");
         catalog.films[1].runtime_min = 170; // studio 2: slots every 180 minutes, 15 of cleaning
-        let err = Catalog::from_parts(
-            Path::new("content"),
-            catalog.settings,
-            catalog.seat_map,
-            catalog.films,
-        )
-        .unwrap_err();
+        let err =
+            Catalog::from_parts(Path::new("content"), catalog.settings, catalog.seat_map, catalog.films).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("runtime_min"));
         assert!(err.message.contains("06:00 and 09:00"), "{err}");
     }

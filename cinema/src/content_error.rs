@@ -21,12 +21,7 @@ pub struct ContentError {
 
 impl ContentError {
     pub fn new(file: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        ContentError {
-            file: file.into(),
-            line: None,
-            field: None,
-            message: message.into(),
-        }
+        ContentError { file: file.into(), line: None, field: None, message: message.into() }
     }
 
     pub fn at_line(mut self, line: usize) -> Self {

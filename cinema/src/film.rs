@@ -66,18 +66,14 @@ impl Film {
 
     /// Reads and checks one film file.
     pub fn load(path: &Path) -> Result<Self, ContentError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ContentError::new(path, format!("cannot read the film: {e}")))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| ContentError::new(path, format!("cannot read the film: {e}")))?;
         Self::parse(&text, path)
     }
 
     /// Parses a film file's text; the slug comes from `path`'s file name.
     pub fn parse(text: &str, path: &Path) -> Result<Self, ContentError> {
-        let slug = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or_default()
-            .to_string();
+        let slug = path.file_stem().and_then(|s| s.to_str()).unwrap_or_default().to_string();
         if !is_slug(&slug) {
             return Err(ContentError::new(
                 path,
@@ -95,67 +91,39 @@ impl Film {
                 .map(|i| front_first_line + i)
                 .unwrap_or(front_first_line)
         };
-        let bad = |field: &str, message: String| {
-            ContentError::new(path, message)
-                .field(field)
-                .at_line(field_line(field))
-        };
+        let bad =
+            |field: &str, message: String| ContentError::new(path, message).field(field).at_line(field_line(field));
 
-        let release_date =
-            NaiveDate::parse_from_str(&fm.release_date, "%Y-%m-%d").map_err(|_| {
-                bad(
-                    "release_date",
-                    format!(
-                        "{:?} is not a date; expected \"YYYY-MM-DD\"",
-                        fm.release_date
-                    ),
-                )
-            })?;
+        let release_date = NaiveDate::parse_from_str(&fm.release_date, "%Y-%m-%d").map_err(|_| {
+            bad("release_date", format!("{:?} is not a date; expected \"YYYY-MM-DD\"", fm.release_date))
+        })?;
         if !(1..=99_999).contains(&fm.studio) {
-            return Err(bad(
-                "studio",
-                format!("is {}; expected a studio number from 1 to 99999", fm.studio),
-            ));
+            return Err(bad("studio", format!("is {}; expected a studio number from 1 to 99999", fm.studio)));
         }
         if fm.title.trim().is_empty() {
             return Err(bad("title", "must not be empty".into()));
         }
         if !(1..=600).contains(&fm.runtime_min) {
-            return Err(bad(
-                "runtime_min",
-                format!("is {}; expected minutes from 1 to 600", fm.runtime_min),
-            ));
+            return Err(bad("runtime_min", format!("is {}; expected minutes from 1 to 600", fm.runtime_min)));
         }
         if fm.directors.is_empty() || fm.directors.iter().any(|d| d.trim().is_empty()) {
-            return Err(bad(
-                "directors",
-                "expected a list of one or more names, such as [\"Agnès Varda\"]".into(),
-            ));
+            return Err(bad("directors", "expected a list of one or more names, such as [\"Agnès Varda\"]".into()));
         }
         if fm.genres.iter().any(|g| g.trim().is_empty()) {
             return Err(bad("genres", "a genre must not be empty".into()));
         }
         let id = &fm.trailer_youtube_id;
-        if id.len() != 11
-            || !id
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-        {
+        if id.len() != 11 || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
             return Err(bad(
                 "trailer_youtube_id",
-                format!(
-                    "{id:?} is not a YouTube video id; expected the 11 characters after \"watch?v=\""
-                ),
+                format!("{id:?} is not a YouTube video id; expected the 11 characters after \"watch?v=\""),
             ));
         }
         let palette = match fm.palette {
             Some(p) => {
                 for c in &p {
                     if !is_hex_colour(c) {
-                        return Err(bad(
-                            "palette",
-                            format!("{c:?} is not a colour; expected \"#rrggbb\""),
-                        ));
+                        return Err(bad("palette", format!("{c:?} is not a colour; expected \"#rrggbb\"")));
                     }
                 }
                 p
@@ -185,17 +153,15 @@ impl Film {
 }
 
 /// Splits `+++\n<toml>\n+++\n<body>`; returns the TOML, the body and the TOML's first line number.
-fn split_front_matter<'a>(
-    text: &'a str,
-    path: &Path,
-) -> Result<(&'a str, &'a str, usize), ContentError> {
+fn split_front_matter<'a>(text: &'a str, path: &Path) -> Result<(&'a str, &'a str, usize), ContentError> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let Some(rest) = text
-        .strip_prefix("+++")
-        .and_then(|r| r.strip_prefix('\n').or_else(|| r.strip_prefix("\r\n")))
+    let Some(rest) = text.strip_prefix("+++").and_then(|r| r.strip_prefix('\n').or_else(|| r.strip_prefix("\r\n")))
     else {
-        return Err(ContentError::new(path, "malformed front matter: the file must start with a line `+++`, then TOML fields, then `+++`")
-            .at_line(1));
+        return Err(ContentError::new(
+            path,
+            "malformed front matter: the file must start with a line `+++`, then TOML fields, then `+++`",
+        )
+        .at_line(1));
     };
     let mut offset = 0;
     for line in rest.split_inclusive('\n') {
@@ -206,21 +172,13 @@ fn split_front_matter<'a>(
         }
         offset += line.len();
     }
-    Err(ContentError::new(
-        path,
-        "malformed front matter: no closing `+++` line after the TOML fields",
-    )
-    .at_line(1))
+    Err(ContentError::new(path, "malformed front matter: no closing `+++` line after the TOML fields").at_line(1))
 }
 
 /// Lowercase ASCII letters and digits in words joined by single hyphens.
 pub fn is_slug(s: &str) -> bool {
     !s.is_empty()
-        && s.split('-').all(|w| {
-            !w.is_empty()
-                && w.chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
-        })
+        && s.split('-').all(|w| !w.is_empty() && w.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
 }
 
 fn is_hex_colour(s: &str) -> bool {
@@ -232,10 +190,7 @@ fn default_palette(slug: &str) -> [String; 2] {
     let hash = blake3::hash(slug.as_bytes());
     let b = hash.as_bytes();
     let hue = u16::from_le_bytes([b[0], b[1]]) % 360;
-    let (bg, accent) = (
-        hsl_to_hex(hue, 0.55, 0.12),
-        hsl_to_hex((hue + 150) % 360, 0.95, 0.62),
-    );
+    let (bg, accent) = (hsl_to_hex(hue, 0.55, 0.12), hsl_to_hex((hue + 150) % 360, 0.95, 0.62));
     [bg, accent]
 }
 

@@ -83,54 +83,26 @@ impl SeatMap {
             let layout: String = parts.collect();
             let err = |m: String| ContentError::new(path, m).at_line(line_no);
             if !label.chars().all(|c| c.is_ascii_alphanumeric()) || label.len() > 3 {
-                return Err(err(format!(
-                    "row label {label:?} must be 1 to 3 letters or digits, such as \"A\""
-                )));
+                return Err(err(format!("row label {label:?} must be 1 to 3 letters or digits, such as \"A\"")));
             }
             if !labels.insert(label.to_string()) {
-                return Err(err(format!(
-                    "row {label} appears twice; every row label must be unique"
-                )));
+                return Err(err(format!("row {label} appears twice; every row label must be unique")));
             }
             rows.push(parse_row(label, &layout).map_err(err)?);
         }
-        let seat_ids: HashSet<String> = rows
-            .iter()
-            .flat_map(|r| &r.cells)
-            .filter(|c| c.kind != SeatKind::Gap)
-            .map(|c| c.id.clone())
-            .collect();
-        let seat_count = rows
-            .iter()
-            .flat_map(|r| &r.cells)
-            .filter(|c| c.kind != SeatKind::Gap)
-            .count();
+        let seat_ids: HashSet<String> =
+            rows.iter().flat_map(|r| &r.cells).filter(|c| c.kind != SeatKind::Gap).map(|c| c.id.clone()).collect();
+        let seat_count = rows.iter().flat_map(|r| &r.cells).filter(|c| c.kind != SeatKind::Gap).count();
         if seat_ids.len() != seat_count {
             // Labels are unique and numbers grow within a row, so this only guards future edits.
-            return Err(ContentError::new(
-                path,
-                "two seats share an id; check the row labels",
-            ));
+            return Err(ContentError::new(path, "two seats share an id; check the row labels"));
         }
         if seat_count == 0 {
-            return Err(ContentError::new(
-                path,
-                "the room has no seats; mark seats with 's' or 'w'",
-            ));
+            return Err(ContentError::new(path, "the room has no seats; mark seats with 's' or 'w'"));
         }
-        let wheelchair_count = rows
-            .iter()
-            .flat_map(|r| &r.cells)
-            .filter(|c| c.kind == SeatKind::Wheelchair)
-            .count();
+        let wheelchair_count = rows.iter().flat_map(|r| &r.cells).filter(|c| c.kind == SeatKind::Wheelchair).count();
         let columns = rows.iter().map(|r| r.cells.len()).max().unwrap_or(0);
-        Ok(SeatMap {
-            rows,
-            seat_count,
-            wheelchair_count,
-            columns,
-            seat_ids,
-        })
+        Ok(SeatMap { rows, seat_count, wheelchair_count, columns, seat_ids })
     }
 
     /// Whether `id` names a seat (or wheelchair space) of this room.
@@ -140,11 +112,7 @@ impl SeatMap {
 
     /// Every seat id, front row first, left to right.
     pub fn seat_ids(&self) -> impl Iterator<Item = &str> {
-        self.rows
-            .iter()
-            .flat_map(|r| &r.cells)
-            .filter(|c| c.kind != SeatKind::Gap)
-            .map(|c| c.id.as_str())
+        self.rows.iter().flat_map(|r| &r.cells).filter(|c| c.kind != SeatKind::Gap).map(|c| c.id.as_str())
     }
 }
 
@@ -164,26 +132,14 @@ fn parse_row(label: &str, layout: &str) -> Result<Row, String> {
             }
         };
         let cell = if kind == SeatKind::Gap {
-            Cell {
-                kind,
-                id: String::new(),
-                number: 0,
-            }
+            Cell { kind, id: String::new(), number: 0 }
         } else {
             number += 1;
-            Cell {
-                kind,
-                id: format!("{label}{number}"),
-                number,
-            }
+            Cell { kind, id: format!("{label}{number}"), number }
         };
         cells.push(cell);
     }
-    Ok(Row {
-        label: label.to_string(),
-        walkway: cells.is_empty(),
-        cells,
-    })
+    Ok(Row { label: label.to_string(), walkway: cells.is_empty(), cells })
 }
 
 #[cfg(test)]
@@ -198,35 +154,15 @@ mod tests {
         assert_eq!(map.seat_count, 216);
         assert_eq!(map.seat_ids().collect::<HashSet<_>>().len(), 216);
         let labels: Vec<_> = map.rows.iter().map(|r| r.label.as_str()).collect();
-        assert_eq!(
-            labels,
-            [
-                "A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M"
-            ]
-        );
+        assert_eq!(labels, ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J", "K", "L", "M"]);
         let k = &map.rows[10];
         assert!(k.walkway && k.cells.is_empty());
         for row in map.rows.iter().filter(|r| !r.walkway) {
-            let ids: Vec<_> = row
-                .cells
-                .iter()
-                .filter(|c| c.kind != SeatKind::Gap)
-                .map(|c| c.number)
-                .collect();
+            let ids: Vec<_> = row.cells.iter().filter(|c| c.kind != SeatKind::Gap).map(|c| c.number).collect();
             assert_eq!(ids, (1..=18).collect::<Vec<_>>(), "row {}", row.label);
-            assert_eq!(
-                row.cells[9].kind,
-                SeatKind::Gap,
-                "row {} has its centre aisle after seat 9",
-                row.label
-            );
+            assert_eq!(row.cells[9].kind, SeatKind::Gap, "row {} has its centre aisle after seat 9", row.label);
         }
-        assert!(
-            map.contains("A1")
-                && map.contains("M18")
-                && !map.contains("K1")
-                && !map.contains("A19")
-        );
+        assert!(map.contains("A1") && map.contains("M18") && !map.contains("K1") && !map.contains("A19"));
         assert!(map.wheelchair_count > 0);
     }
 
@@ -244,10 +180,7 @@ mod tests {
     fn an_unknown_character_names_line_and_column() {
         let err = SeatMap::parse("# room\nA sss\nB ss#s\n", Path::new("m.txt")).unwrap_err();
         assert_eq!(err.line, Some(3));
-        assert!(
-            err.message.contains("column 5") && err.message.contains("'#'"),
-            "{err}"
-        );
+        assert!(err.message.contains("column 5") && err.message.contains("'#'"), "{err}");
         assert!(err.to_string().starts_with("m.txt:3: "), "{err}");
     }
 

@@ -52,9 +52,8 @@ pub mod hhmm {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
     pub fn parse(text: &str) -> Result<NaiveTime, String> {
-        NaiveTime::parse_from_str(text, "%H:%M").map_err(|_| {
-            format!("{text:?} is not a start time; expected \"HH:MM\" such as \"18:00\"")
-        })
+        NaiveTime::parse_from_str(text, "%H:%M")
+            .map_err(|_| format!("{text:?} is not a start time; expected \"HH:MM\" such as \"18:00\""))
     }
 
     pub fn serialize<S: Serializer>(times: &[NaiveTime], s: S) -> Result<S::Ok, S::Error> {
@@ -62,38 +61,28 @@ pub mod hhmm {
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<NaiveTime>, D::Error> {
-        Vec::<String>::deserialize(d)?
-            .iter()
-            .map(|t| parse(t).map_err(D::Error::custom))
-            .collect()
+        Vec::<String>::deserialize(d)?.iter().map(|t| parse(t).map_err(D::Error::custom)).collect()
     }
 
     /// The same, for an optional list (a film's own slots).
     pub mod option {
         use super::*;
 
-        pub fn serialize<S: Serializer>(
-            times: &Option<Vec<NaiveTime>>,
-            s: S,
-        ) -> Result<S::Ok, S::Error> {
+        pub fn serialize<S: Serializer>(times: &Option<Vec<NaiveTime>>, s: S) -> Result<S::Ok, S::Error> {
             match times {
                 Some(t) => super::serialize(t, s),
                 None => s.serialize_none(),
             }
         }
 
-        pub fn deserialize<'de, D: Deserializer<'de>>(
-            d: D,
-        ) -> Result<Option<Vec<NaiveTime>>, D::Error> {
+        pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<NaiveTime>>, D::Error> {
             super::deserialize(d).map(Some)
         }
     }
 }
 
 fn times(list: &[&str]) -> Vec<NaiveTime> {
-    list.iter()
-        .map(|t| NaiveTime::parse_from_str(t, "%H:%M").expect("valid default slot"))
-        .collect()
+    list.iter().map(|t| NaiveTime::parse_from_str(t, "%H:%M").expect("valid default slot")).collect()
 }
 
 impl Default for SlotRules {
@@ -123,11 +112,7 @@ impl Default for SiteSettings {
 impl SlotRules {
     /// The default slots of a studio: even studios take `even`, odd ones `odd`.
     pub fn for_studio(&self, studio: u32) -> &[NaiveTime] {
-        if studio.is_multiple_of(2) {
-            &self.even
-        } else {
-            &self.odd
-        }
+        if studio.is_multiple_of(2) { &self.even } else { &self.odd }
     }
 }
 
@@ -150,34 +135,23 @@ impl SiteSettings {
 
     fn check(&self, path: &Path) -> Result<(), ContentError> {
         if self.name.trim().is_empty() {
-            return Err(
-                ContentError::new(path, "must not be empty; the cinema needs a name").field("name"),
-            );
+            return Err(ContentError::new(path, "must not be empty; the cinema needs a name").field("name"));
         }
         if !(1..=31).contains(&self.horizon_days) {
             return Err(ContentError::new(
                 path,
-                format!(
-                    "is {}; expected a number of days from 1 to 31",
-                    self.horizon_days
-                ),
+                format!("is {}; expected a number of days from 1 to 31", self.horizon_days),
             )
             .field("horizon_days"));
         }
         if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
             return Err(ContentError::new(
                 path,
-                format!(
-                    "is {:?}; expected an absolute http(s) URL such as \"https://tiketa.example\"",
-                    self.base_url
-                ),
+                format!("is {:?}; expected an absolute http(s) URL such as \"https://tiketa.example\"", self.base_url),
             )
             .field("base_url"));
         }
-        for (field, slots) in [
-            ("slots.even", &self.slots.even),
-            ("slots.odd", &self.slots.odd),
-        ] {
+        for (field, slots) in [("slots.even", &self.slots.even), ("slots.odd", &self.slots.odd)] {
             check_slots(slots).map_err(|m| ContentError::new(path, m).field(field))?;
         }
         Ok(())
@@ -212,26 +186,20 @@ mod tests {
 
     #[test]
     fn a_misspelt_field_is_an_error_with_its_line() {
-        let err = SiteSettings::parse("name = \"X\"\nhorizon_day = 4\n", Path::new("site.toml"))
-            .unwrap_err();
+        let err = SiteSettings::parse("name = \"X\"\nhorizon_day = 4\n", Path::new("site.toml")).unwrap_err();
         assert_eq!(err.line, Some(2));
         assert!(err.message.contains("horizon_day"), "{err}");
     }
 
     #[test]
     fn an_unknown_time_zone_is_an_error() {
-        let err = SiteSettings::parse("time_zone = \"Mars/Olympus\"\n", Path::new("site.toml"))
-            .unwrap_err();
+        let err = SiteSettings::parse("time_zone = \"Mars/Olympus\"\n", Path::new("site.toml")).unwrap_err();
         assert_eq!(err.line, Some(1));
     }
 
     #[test]
     fn unordered_slots_are_an_error() {
-        let err = SiteSettings::parse(
-            "[slots]\neven = [\"09:00\", \"06:00\"]\n",
-            Path::new("site.toml"),
-        )
-        .unwrap_err();
+        let err = SiteSettings::parse("[slots]\neven = [\"09:00\", \"06:00\"]\n", Path::new("site.toml")).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("slots.even"));
     }
 }

@@ -15,21 +15,12 @@ use crate::schedule::{Showtime, ShowtimeId};
 /// A store failure. The message says what the operator can do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error(
-        "cannot open the database {path}: {source}; check that the folder exists and is writable"
-    )]
-    Open {
-        path: String,
-        source: Box<dyn std::error::Error + Send + Sync>,
-    },
+    #[error("cannot open the database {path}: {source}; check that the folder exists and is writable")]
+    Open { path: String, source: Box<dyn std::error::Error + Send + Sync> },
     #[error(
         "the database {path} was written by a newer Tiketa (schema version {found}, this build knows {known}); upgrade Tiketa"
     )]
-    TooNew {
-        path: String,
-        found: i64,
-        known: i64,
-    },
+    TooNew { path: String, found: i64, known: i64 },
     #[error("database error: {0}")]
     Backend(#[from] Box<dyn std::error::Error + Send + Sync>),
 }

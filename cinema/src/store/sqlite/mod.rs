@@ -32,18 +32,17 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
 
 /// Opens a connection with Tiketa's settings and brings the schema up to date.
 pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
-    let open_err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
-        path: path.display().to_string(),
-        source: e,
-    };
+    let open_err =
+        |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open { path: path.display().to_string(), source: e };
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
         std::fs::create_dir_all(parent).map_err(|e| open_err(Box::new(e)))?;
     }
     let conn = Connection::open(path).map_err(|e| open_err(Box::new(e)))?;
-    conn.busy_timeout(BUSY_TIMEOUT)
-        .map_err(|e| open_err(Box::new(e)))?;
-    retry_while_busy(|| conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;"))
-        .map_err(|e| open_err(Box::new(e)))?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| open_err(Box::new(e)))?;
+    retry_while_busy(|| {
+        conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+    })
+    .map_err(|e| open_err(Box::new(e)))?;
     migrations::migrate(&conn, path)?;
     Ok(conn)
 }
@@ -76,10 +75,7 @@ pub struct SqliteStore {
 
 impl SqliteStore {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(SqliteStore {
-            path: path.to_path_buf(),
-            conn: Mutex::new(open_connection(path)?),
-        })
+        Ok(SqliteStore { path: path.to_path_buf(), conn: Mutex::new(open_connection(path)?) })
     }
 
     pub fn path(&self) -> &Path {

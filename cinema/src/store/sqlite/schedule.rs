@@ -11,22 +11,18 @@ const COLUMNS: &str = "id, film_slug, studio, local_date, slot, starts_at, ends_
 
 /// Reads a row selected with [`COLUMNS`].
 pub(crate) fn showtime_from_row(row: &Row<'_>) -> rusqlite::Result<Showtime> {
-    let bad = |i: usize, e: String| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into())
-    };
+    let bad = |i: usize, e: String| rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Text, e.into());
     let date: String = row.get(3)?;
     let slot: String = row.get(4)?;
     let instant = |i: usize| -> rusqlite::Result<DateTime<Utc>> {
         let secs: i64 = row.get(i)?;
-        DateTime::from_timestamp(secs, 0)
-            .ok_or_else(|| bad(i, format!("timestamp {secs} out of range")))
+        DateTime::from_timestamp(secs, 0).ok_or_else(|| bad(i, format!("timestamp {secs} out of range")))
     };
     Ok(Showtime {
         id: ShowtimeId(row.get(0)?),
         film_slug: row.get(1)?,
         studio: row.get(2)?,
-        local_date: NaiveDate::parse_from_str(&date, "%Y-%m-%d")
-            .map_err(|e| bad(3, e.to_string()))?,
+        local_date: NaiveDate::parse_from_str(&date, "%Y-%m-%d").map_err(|e| bad(3, e.to_string()))?,
         slot: NaiveTime::parse_from_str(&slot, "%H:%M").map_err(|e| bad(4, e.to_string()))?,
         starts_at: instant(5)?,
         ends_at: instant(6)?,
@@ -35,35 +31,25 @@ pub(crate) fn showtime_from_row(row: &Row<'_>) -> rusqlite::Result<Showtime> {
 }
 
 /// The live showtimes on a connection (shared with the booking store's readers).
-pub(crate) fn live_showtimes(
-    conn: &Connection,
-    now: DateTime<Utc>,
-) -> rusqlite::Result<Vec<Showtime>> {
+pub(crate) fn live_showtimes(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Vec<Showtime>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM showtimes WHERE archived = 0 AND starts_at > ?1 ORDER BY starts_at, studio"
     ))?;
-    stmt.query_map([now.timestamp()], showtime_from_row)?
-        .collect()
+    stmt.query_map([now.timestamp()], showtime_from_row)?.collect()
 }
 
 /// One showtime on a connection.
 pub(crate) fn showtime(conn: &Connection, id: &ShowtimeId) -> rusqlite::Result<Option<Showtime>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM showtimes WHERE id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM showtimes WHERE id = ?1"))?;
     stmt.query_row([id.as_str()], showtime_from_row).optional()
 }
 
 impl ScheduleStore for SqliteStore {
     fn roll(&self, plan: &[Showtime], now: DateTime<Utc>) -> Result<RollReport, StoreError> {
         let mut conn = self.conn();
-        let tx = conn
-            .transaction_with_behavior(TransactionBehavior::Immediate)
-            .map_err(backend)?;
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let archived = tx
-            .execute(
-                "UPDATE showtimes SET archived = 1 WHERE archived = 0 AND starts_at <= ?1",
-                [now.timestamp()],
-            )
+            .execute("UPDATE showtimes SET archived = 1 WHERE archived = 0 AND starts_at <= ?1", [now.timestamp()])
             .map_err(backend)?;
         let mut created = 0;
         {
@@ -108,9 +94,7 @@ mod tests {
     use crate::schedule::plan_horizon;
 
     fn at(rfc3339: &str) -> DateTime<Utc> {
-        DateTime::parse_from_rfc3339(rfc3339)
-            .unwrap()
-            .with_timezone(&Utc)
+        DateTime::parse_from_rfc3339(rfc3339).unwrap().with_timezone(&Utc)
     }
 
     fn roll_at(store: &SqliteStore, now: &str) -> RollReport {
@@ -124,28 +108,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
         let first = roll_at(&store, "2026-11-24T00:00:00+07:00");
-        assert_eq!(
-            first,
-            RollReport {
-                archived: 0,
-                created: 345
-            }
-        );
+        assert_eq!(first, RollReport { archived: 0, created: 345 });
         let second = roll_at(&store, "2026-11-24T00:00:00+07:00");
-        assert_eq!(
-            second,
-            RollReport {
-                archived: 0,
-                created: 0
-            }
-        );
-        assert_eq!(
-            store
-                .live_showtimes(at("2026-11-24T00:00:00+07:00"))
-                .unwrap()
-                .len(),
-            345
-        );
+        assert_eq!(second, RollReport { archived: 0, created: 0 });
+        assert_eq!(store.live_showtimes(at("2026-11-24T00:00:00+07:00")).unwrap().len(), 345);
     }
 
     #[test]
@@ -157,27 +123,15 @@ mod tests {
         // 21 at 06:00, 10 at 09:00, 11 at 10:00, 10 at 12:00.
         let report = roll_at(&store, "2026-11-24T12:30:00+07:00");
         assert_eq!(report.archived, 52);
-        assert_eq!(
-            report.created, 0,
-            "the horizon's days are the same; nothing new"
-        );
+        assert_eq!(report.created, 0, "the horizon's days are the same; nothing new");
         let id = ShowtimeId("film-1-20261124-0600".into());
         let archived = store.showtime(&id).unwrap().unwrap();
         assert!(archived.archived);
         // Rolling again at the same moment neither archives nor re-creates anything.
-        assert_eq!(
-            roll_at(&store, "2026-11-24T12:30:00+07:00"),
-            RollReport::default()
-        );
+        assert_eq!(roll_at(&store, "2026-11-24T12:30:00+07:00"), RollReport::default());
         // The next day brings a new third day and archives the rest of the first.
         let next = roll_at(&store, "2026-11-25T00:00:00+07:00");
-        assert_eq!(
-            next,
-            RollReport {
-                archived: 115 - 52,
-                created: 115
-            }
-        );
+        assert_eq!(next, RollReport { archived: 115 - 52, created: 115 });
         assert!(store.showtime(&id).unwrap().unwrap().archived);
     }
 
@@ -187,36 +141,20 @@ mod tests {
         let path = dir.path().join("t.db");
         let reports: Vec<RollReport> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..4)
-                .map(|_| {
-                    s.spawn(|| {
-                        roll_at(
-                            &SqliteStore::open(&path).unwrap(),
-                            "2026-11-24T00:00:00+07:00",
-                        )
-                    })
-                })
+                .map(|_| s.spawn(|| roll_at(&SqliteStore::open(&path).unwrap(), "2026-11-24T00:00:00+07:00")))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
         assert_eq!(reports.iter().map(|r| r.created).sum::<usize>(), 345);
         let store = SqliteStore::open(&path).unwrap();
-        assert_eq!(
-            store
-                .live_showtimes(at("2026-11-24T00:00:00+07:00"))
-                .unwrap()
-                .len(),
-            345
-        );
+        assert_eq!(store.live_showtimes(at("2026-11-24T00:00:00+07:00")).unwrap().len(), 345);
     }
 
     #[test]
     fn a_database_from_a_newer_tiketa_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");
-        Connection::open(&path)
-            .unwrap()
-            .execute_batch("PRAGMA user_version = 999")
-            .unwrap();
+        Connection::open(&path).unwrap().execute_batch("PRAGMA user_version = 999").unwrap();
         let err = SqliteStore::open(&path).err().unwrap();
         assert!(err.to_string().contains("newer Tiketa"), "{err}");
     }
