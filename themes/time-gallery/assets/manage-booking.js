@@ -35,7 +35,8 @@
 
   function say(text) {
     alertBox.replaceChildren();
-    status.replaceChildren(text ? el("p", { class: "booking-message" }, text) : "");
+    if (text) status.replaceChildren(el("p", { class: "booking-message" }, text));
+    else status.replaceChildren();
   }
 
   function warn(text, action) {
@@ -118,7 +119,7 @@
       const url = new URL(window.location.href);
       url.search = "?ref=" + encodeURIComponent(ref) + "&token=" + encodeURIComponent(tok);
       window.history.replaceState(null, "", url.pathname + url.search);
-      load(ref, tok);
+      load(ref, tok, true);
     });
     content.replaceChildren(form);
   }
@@ -143,19 +144,19 @@
   }
 
   // ---------- The booking ----------
-  async function load(reference, token) {
+  async function load(reference, token, focus) {
     content.replaceChildren();
     say("Looking up booking " + reference + "…");
     const result = await call("GET", reference, token);
     if (result.network) {
       const retry = el("button", { type: "button", class: "btn btn--ghost" }, "Try again");
-      retry.addEventListener("click", function () { load(reference, token); });
+      retry.addEventListener("click", function () { load(reference, token, true); });
       warn("We could not reach the booking service. Check your connection and try again.", retry);
       return;
     }
     if (result.status === 200 && result.body) {
       say("");
-      showBooking(result.body, token);
+      showBooking(result.body, token, focus);
       return;
     }
     if (result.status === 404) {
@@ -166,7 +167,7 @@
     warn(errorText(result, "The booking service could not show this booking (" + result.status + "). Try again shortly."));
   }
 
-  function showBooking(booking, token) {
+  function showBooking(booking, token, focus) {
     const showtime = booking.showtime || {};
     const film = showtime.film || {};
     const seats = booking.seats || [];
@@ -213,6 +214,11 @@
     }
     card.append(actions);
     content.replaceChildren(card);
+    if (focus) {
+      // The control that had focus is gone; put it where the news is.
+      card.tabIndex = -1;
+      card.focus();
+    }
   }
 
   function confirmCancel(booking, token, actions, cancelButton) {
@@ -245,7 +251,7 @@
       return;
     }
     if (result.status === 200 && result.body) {
-      showBooking(result.body, token);
+      showBooking(result.body, token, true);
       const seats = result.body.seats || booking.seats || [];
       say(
         "Cancelled. " + (seats.length === 1 ? "Seat " + seats[0] + " is" : "Seats " + listSeats(seats) + " are") +

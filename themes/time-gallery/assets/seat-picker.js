@@ -74,7 +74,9 @@
   let uncertain = false; // the last booking attempt's outcome is unknown (network failure)
   let pending = null; // {key, body, signature}: the attempt a Retry re-sends
   let pollTimer = null;
-  let polling = false;
+  let polling = false; // a seat-state request is in flight
+  let refreshAgain = false; // ask once more as soon as it is back
+  let epoch = 0; // bumped by every booking reply, which is fresher than any poll sent before it
 
   // ---------- The panel ----------
   panel.removeAttribute("aria-live"); // the regions inside announce on their own, once each
@@ -100,10 +102,9 @@
   view.append(summaryBox, form);
   panel.append(view, status, alertBox);
 
-  const keysHint = el(
-    "p",
-    { class: "seat-keys-hint", id: "seat-keys-hint" },
-    "Click or tap a seat to choose it. On a keyboard: arrow keys move between seats, Enter or Space chooses."
+  const keysHint = el("p", { class: "seat-keys-hint", id: "seat-keys-hint" }, "Click or tap a seat to choose it.");
+  keysHint.append(
+    el("span", { class: "seat-keys-hint__keys" }, " On a keyboard: arrow keys move between seats, Enter or Space chooses.")
   );
   const stageHead = picker.querySelector(".seat-stage__head");
   if (stageHead) stageHead.after(keysHint);
@@ -379,12 +380,21 @@
     warn(message);
   }
 
+  /** Fetches the seat state. A reply to a request sent before our own last booking reply may
+   * be older than what that reply told us, so it is dropped and asked for again. */
   async function refresh() {
-    if (closed || polling) return;
+    if (closed) return;
+    if (polling) {
+      refreshAgain = true;
+      return;
+    }
     polling = true;
+    const asked = epoch;
     try {
       const res = await fetch(seatsUrl, { cache: "no-store", headers: { Accept: "application/json" } });
-      if (res.ok) {
+      if (asked !== epoch) {
+        refreshAgain = true;
+      } else if (res.ok) {
         const data = await res.json();
         const wasLoaded = loaded;
         loaded = true;
@@ -404,7 +414,12 @@
       if (!loaded) loadFailed();
     } finally {
       polling = false;
-      schedule();
+      if (refreshAgain) {
+        refreshAgain = false;
+        refresh();
+      } else {
+        schedule();
+      }
     }
   }
 
@@ -487,6 +502,7 @@
       res = null;
     }
     busy = false;
+    epoch += 1;
     panel.removeAttribute("aria-busy");
     try {
       if (res === null) networkFailure(attempt);
@@ -611,9 +627,10 @@
     });
     box.append(facts);
 
-    const keep = el("p", { class: "notice booking-confirmation__keep" });
-    keep.append(
-      el("span", {}, "Keep this link: it is the only way to see or cancel this booking. The secret token in it is shown only this once, here.")
+    const keep = el(
+      "p",
+      { class: "booking-confirmation__keep" },
+      "Keep this link: it is the only way to see or cancel this booking. The secret token in it is shown only this once, here."
     );
     box.append(keep);
 

@@ -1,0 +1,195 @@
+// The real thing on loopback, for the browser tests: a fresh site and database built by
+// `tiketa-gen roll` into a temp folder, served with the API by `tiketa-booking` on a free port,
+// and Debian's Chromium driven by playwright-core. Nothing is downloaded: no browser build, no
+// fonts, and every request that leaves loopback is aborted.
+
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+export const BIN_DIR = process.env.TIKETA_BIN_DIR || join(ROOT, 'target', 'release');
+export const ARTIFACTS = join(ROOT, 'target', 'browser-artifacts');
+export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
+/** Why the browser tests cannot run here, or null. Under CI that is a failure, by hand a skip. */
+export function missingChromium() {
+  if (existsSync(CHROMIUM)) return null;
+  return `Chromium is not installed at ${CHROMIUM}: the browser tests need Debian's chromium ` +
+    `(apt-get install -y chromium), or CHROMIUM_PATH pointing at a Chromium binary.`;
+}
+
+function binary(name) {
+  const path = join(BIN_DIR, name);
+  if (!existsSync(path)) {
+    throw new Error(`${path} is missing: build it first with \`cargo build --release --bins\` (or \`make binaries\`) in ${ROOT}`);
+  }
+  return path;
+}
+
+/** Builds a fresh site and database with the real current time (the service judges "started"
+ * by its own clock, so the pages and the service must agree on now). */
+export function buildSite() {
+  const dir = mkdtempSync(join(tmpdir(), 'tiketa-browser-'));
+  const dist = join(dir, 'dist');
+  const db = join(dir, 'tiketa.db');
+  const roll = spawnSync(
+    binary('tiketa-gen'),
+    ['roll', '--content', join(ROOT, 'content'), '--theme', join(ROOT, 'themes', 'time-gallery'), '--out', dist, '--db', db],
+    { cwd: ROOT, encoding: 'utf8', env: cleanEnv() },
+  );
+  if (roll.status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    throw new Error(`tiketa-gen roll failed (exit ${roll.status}):\n${roll.stdout}\n${roll.stderr}`);
+  }
+  const schedule = JSON.parse(readFileSync(join(dist, 'api', 'schedule.json'), 'utf8'));
+  return { dir, dist, db, schedule, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** The environment without the project's own settings, so a developer's `.env` or exported
+ * TIKETA_* variables cannot point the test at their real database. */
+function cleanEnv() {
+  const env = { ...process.env };
+  for (const key of Object.keys(env)) {
+    if (key.startsWith('TIKETA_') || key === 'DATABASE_URL' || key === 'PORT') delete env[key];
+  }
+  env.RUST_LOG = env.RUST_LOG || 'warn';
+  return env;
+}
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const server = createServer();
+    server.unref();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => ok(port));
+    });
+  });
+}
+
+/** Starts `tiketa-booking` serving the site and the API; resolves once `/api/health` answers. */
+export async function startService(site, attempts = 3) {
+  let lastError;
+  for (let i = 0; i < attempts; i += 1) {
+    const port = await freePort();
+    try {
+      return await startOn(site, port);
+    } catch (e) {
+      lastError = e; // most likely the port was taken between asking and binding: try another
+    }
+  }
+  throw lastError;
+}
+
+async function startOn(site, port) {
+  const origin = `http://127.0.0.1:${port}`;
+  // The temp folder as cwd, so a `.env` in the repository is not read either.
+  const child = spawn(
+    binary('tiketa-booking'),
+    ['--db', site.db, '--content', join(ROOT, 'content'), '--site', site.dist, '--listen', `127.0.0.1:${port}`],
+    { cwd: site.dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  child.stdout.on('data', (d) => { output += d; });
+  child.stderr.on('data', (d) => { output += d; });
+  const exited = new Promise((ok) => child.once('exit', (code, signal) => ok({ code, signal })));
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
+
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const early = await Promise.race([exited, new Promise((ok) => setTimeout(ok, 50, null))]);
+    if (early) throw new Error(`tiketa-booking exited (${JSON.stringify(early)}) before answering:\n${output}`);
+    try {
+      const res = await fetch(`${origin}/api/health`);
+      if (res.ok) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`tiketa-booking did not answer ${origin}/api/health within 10 s:\n${output}`);
+    }
+  }
+
+  return {
+    origin,
+    output: () => output,
+    async stop() {
+      process.removeListener('exit', killOnExit);
+      if (child.exitCode !== null || child.signalCode !== null) return exited;
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
+      const result = await exited;
+      clearTimeout(timer);
+      return result;
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A browser context that can reach only the service: anything else (YouTube, fonts) is
+ * aborted, so no test waits on the closed network. Collects script errors per page. */
+export async function newContext(browser, origin, options = {}) {
+  const context = await browser.newContext({ baseURL: origin, ...options });
+  // Fail in seconds, not Playwright's 30 s: everything here is on loopback.
+  context.setDefaultTimeout(10_000);
+  await context.route((url) => url.origin !== origin, (route) => route.abort('blockedbyclient'));
+  context.problems = [];
+  context.on('page', (page) => watchPage(page, context.problems));
+  return context;
+}
+
+function watchPage(page, problems) {
+  page.on('pageerror', (err) => problems.push(`${page.url()}: uncaught ${err.message}`));
+  page.on('console', (msg) => {
+    if (msg.type() !== 'error') return;
+    const text = msg.text();
+    // HTTP error statuses the tests provoke on purpose (409, 404) and the aborted third-party
+    // requests are logged by Chromium as console errors; they are not script errors.
+    if (/Failed to load resource|ERR_BLOCKED_BY_CLIENT|youtube-nocookie/.test(text)) return;
+    problems.push(`${page.url()}: console error: ${text}`);
+  });
+}
+
+export function ensureArtifacts() {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return ARTIFACTS;
+}
+
+/** A small JSON client for checking what the service holds, beside what the page shows. */
+export function api(origin) {
+  async function call(method, path, { body, headers = {} } = {}) {
+    const res = await fetch(origin + path, {
+      method,
+      headers: { Accept: 'application/json', ...(body ? { 'Content-Type': 'application/json' } : {}), ...headers },
+      body: body ? JSON.stringify(body) : undefined,
+    });
+    const text = await res.text();
+    let json = null;
+    try { json = JSON.parse(text); } catch { /* not JSON */ }
+    return { status: res.status, json, text };
+  }
+  return {
+    seats: (id) => call('GET', `/api/showtimes/${encodeURIComponent(id)}/seats`),
+    showtimes: () => call('GET', '/api/showtimes'),
+    booking: (ref, token) => call('GET', `/api/bookings/${encodeURIComponent(ref)}`, { headers: { 'X-Manage-Token': token } }),
+  };
+}
