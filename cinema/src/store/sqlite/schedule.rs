@@ -53,13 +53,20 @@ impl ScheduleStore for SqliteStore {
             .map_err(backend)?;
         let mut created = 0;
         {
+            // Most rolls find the whole horizon already there: one scan for the ids that
+            // exist is far cheaper than one refused insert per showtime.
+            let from = plan.iter().map(|s| s.starts_at.timestamp()).min().unwrap_or(i64::MAX);
+            let existing: std::collections::HashSet<String> = tx
+                .prepare("SELECT id FROM showtimes WHERE starts_at >= ?1")
+                .and_then(|mut q| q.query_map([from], |r| r.get(0))?.collect())
+                .map_err(backend)?;
             let mut insert = tx
                 .prepare(
                     "INSERT INTO showtimes (id, film_slug, studio, local_date, slot, starts_at, ends_at, archived, created_at)
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8) ON CONFLICT (id) DO NOTHING",
                 )
                 .map_err(backend)?;
-            for s in plan.iter().filter(|s| !s.has_started(now)) {
+            for s in plan.iter().filter(|s| !s.has_started(now) && !existing.contains(s.id.as_str())) {
                 created += insert
                     .execute(params![
                         s.id.as_str(),
