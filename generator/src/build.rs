@@ -107,21 +107,27 @@ pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]
     }
 }
 
+/// Feeds every file under `dir` (path, length, bytes, in name order) into a hash.
+pub fn hash_folder(hasher: &mut blake3::Hasher, dir: &std::path::Path) -> Result<(), BuildError> {
+    for entry in WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
+        if entry.file_type().is_file() {
+            let bytes = std::fs::read(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
+            hasher.update(entry.path().to_string_lossy().as_bytes());
+            hasher.update(&(bytes.len() as u64).to_le_bytes());
+            hasher.update(&bytes);
+        }
+    }
+    Ok(())
+}
+
 /// A hash of everything the output depends on: the generator's version, every file of the
 /// content and theme folders, and the live showtimes.
 fn fingerprint(opts: &BuildOptions, showtimes: &[Showtime]) -> Result<String, BuildError> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
     for dir in [&opts.content, &opts.theme] {
-        for entry in WalkDir::new(dir).sort_by_file_name() {
-            let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
-            if entry.file_type().is_file() {
-                let bytes = std::fs::read(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
-                hasher.update(entry.path().to_string_lossy().as_bytes());
-                hasher.update(&(bytes.len() as u64).to_le_bytes());
-                hasher.update(&bytes);
-            }
-        }
+        hash_folder(&mut hasher, dir)?;
     }
     for s in showtimes {
         hasher.update(s.id.as_str().as_bytes());

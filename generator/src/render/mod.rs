@@ -304,15 +304,7 @@ fn shared_key(
     let mut h = blake3::Hasher::new();
     h.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
     for dir in [&theme.templates, &theme.assets] {
-        for entry in walkdir::WalkDir::new(dir).sort_by_file_name() {
-            let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
-            if entry.file_type().is_file() {
-                let bytes = std::fs::read(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
-                h.update(entry.path().to_string_lossy().as_bytes());
-                h.update(&(bytes.len() as u64).to_le_bytes());
-                h.update(&bytes);
-            }
-        }
+        crate::build::hash_folder(&mut h, dir)?;
     }
     h.update(&serde_json::to_vec(settings).expect("settings serialise"));
     h.update(&serde_json::to_vec(seat_map).expect("the seat map serialises"));
