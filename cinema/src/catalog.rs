@@ -26,6 +26,9 @@ pub struct Catalog {
     pub settings: SiteSettings,
     pub seat_map: SeatMap,
     pub films: Vec<Film>,
+    /// Index into `films` by slug: look-ups happen once per showtime, and a catalog may hold
+    /// thousands of films.
+    by_slug: HashMap<String, usize>,
 }
 
 impl Catalog {
@@ -75,7 +78,8 @@ impl Catalog {
                 .at_line(field_line(&film.source, "studio")));
             }
         }
-        let catalog = Catalog { root: root.to_path_buf(), settings, seat_map, films };
+        let by_slug = films.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
+        let catalog = Catalog { root: root.to_path_buf(), settings, seat_map, films, by_slug };
         for film in &catalog.films {
             if let Some(poster) = &film.poster
                 && !catalog.root.join(poster).is_file()
@@ -107,7 +111,7 @@ impl Catalog {
 
     /// The film whose page has this slug.
     pub fn film(&self, slug: &str) -> Option<&Film> {
-        self.films.iter().find(|f| f.slug == slug)
+        self.by_slug.get(slug).map(|&i| &self.films[i])
     }
 }
 

@@ -88,7 +88,7 @@ pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]
         .par_iter()
         .map(|job| {
             let key = renderer.input_key(job);
-            if let Some(key) = &key {
+            if let Some(key) = key {
                 let path = renderer.path(job);
                 if let Some(record) = out.fresh(&path, key) {
                     return Ok(StagedFile { path, record: record.clone(), outcome: FileOutcome::Unchanged });

@@ -16,7 +16,7 @@ pub mod manifest;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
-use self::manifest::{FileRecord, Manifest, file_hash};
+use self::manifest::{Digest, FileRecord, Manifest};
 use crate::error::BuildError;
 
 /// What happened to one file in a build.
@@ -86,13 +86,13 @@ impl OutputDir {
 
     /// The published file at `path`, if it was made from inputs with this key and is still
     /// there: then it need not even be rendered.
-    pub fn fresh(&self, path: &str, key: &str) -> Option<&FileRecord> {
-        self.previous.files.get(path).filter(|r| r.key.as_deref() == Some(key) && self.root.join(path).is_file())
+    pub fn fresh(&self, path: &str, key: Digest) -> Option<&FileRecord> {
+        self.previous.files.get(path).filter(|r| r.key == Some(key) && self.root.join(path).is_file())
     }
 
     /// Stages one rendered file unless the published copy already has these bytes.
     /// Safe to call from many threads at once.
-    pub fn stage(&self, path: &str, bytes: &[u8], hash: &str) -> Result<FileOutcome, BuildError> {
+    pub fn stage(&self, path: &str, bytes: &[u8], hash: Digest) -> Result<FileOutcome, BuildError> {
         if self.previous.files.get(path).is_some_and(|r| r.hash == hash) && self.root.join(path).is_file() {
             return Ok(FileOutcome::Unchanged);
         }
@@ -193,8 +193,8 @@ pub struct StagedFile {
 }
 
 /// Hashes and stages a rendered file: the per-page step of a build.
-pub fn stage_page(out: &OutputDir, path: String, bytes: &[u8], key: Option<String>) -> Result<StagedFile, BuildError> {
-    let hash = file_hash(bytes);
-    let outcome = out.stage(&path, bytes, &hash)?;
+pub fn stage_page(out: &OutputDir, path: String, bytes: &[u8], key: Option<Digest>) -> Result<StagedFile, BuildError> {
+    let hash = Digest::of(bytes);
+    let outcome = out.stage(&path, bytes, hash)?;
     Ok(StagedFile { path, record: FileRecord { hash, key }, outcome })
 }

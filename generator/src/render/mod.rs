@@ -20,6 +20,7 @@ use minijinja::{Environment, UndefinedBehavior, Value, context};
 use self::assets::Assets;
 use self::views::{FilmView, ShowtimeView, schedule_days};
 use crate::error::BuildError;
+use crate::output::manifest::Digest;
 
 /// A theme on disk: `templates/` and `assets/`.
 pub struct ThemePaths {
@@ -197,7 +198,7 @@ impl<'a> Renderer<'a> {
     /// few site-wide files that are simply rendered every time. Equal keys mean equal bytes,
     /// so a build skips rendering such a file when its key has not changed: an edit to one
     /// film re-renders that film's pages, not the whole site.
-    pub fn input_key(&self, job: &PageJob) -> Option<String> {
+    pub fn input_key(&self, job: &PageJob) -> Option<Digest> {
         let mut h = blake3::Hasher::new();
         match job {
             PageJob::Film(i) => {
@@ -220,7 +221,7 @@ impl<'a> Renderer<'a> {
             }
             _ => return None,
         }
-        Some(h.finalize().to_hex()[..20].to_string())
+        Some(Digest::from(h.finalize()))
     }
 
     /// Renders one file.
