@@ -13,7 +13,7 @@ use notify_debouncer_full::new_debouncer;
 use crate::build::{self, BuildOptions};
 
 /// How long the watcher waits for a burst of file events to settle.
-pub const DEBOUNCE: Duration = Duration::from_millis(60);
+pub const DEBOUNCE: Duration = Duration::from_millis(25);
 
 /// Builds once, then again on every change, until the process is stopped.
 /// `after_build` runs after every successful build (live reload hooks in there).
