@@ -8,6 +8,12 @@
  */
 (function () {
   "use strict";
+  const ui = window.TiketaBookingUI;
+  const el = ui.el;
+  const listSeats = ui.listSeats;
+  function formatWhen(startsAt, endsAt) { return ui.formatWhen(startsAt, endsAt, timeZone, true); }
+  function say(text) { ui.messenger(status, alertBox).say(text); }
+  function warn(text, action) { ui.messenger(status, alertBox).warn(text, action); }
 
   const root = document.getElementById("manage-booking");
   if (!root || !window.fetch) return;
@@ -26,43 +32,6 @@
   root.append(content, status, alertBox);
 
   // ---------- Helpers ----------
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text != null) node.textContent = text;
-    return node;
-  }
-
-  function say(text) {
-    alertBox.replaceChildren();
-    if (text) status.replaceChildren(el("p", { class: "booking-message" }, text));
-    else status.replaceChildren();
-  }
-
-  function warn(text, action) {
-    status.replaceChildren();
-    const box = el("div", { class: "booking-message booking-message--error" });
-    box.append(el("p", {}, text));
-    if (action) box.append(action);
-    alertBox.replaceChildren(box);
-  }
-
-  function listSeats(ids) {
-    if (ids.length <= 1) return ids.join("");
-    return ids.slice(0, -1).join(", ") + " and " + ids[ids.length - 1];
-  }
-
-  function formatWhen(startsAt, endsAt) {
-    try {
-      const day = new Intl.DateTimeFormat("en-GB", { timeZone: timeZone, weekday: "long", day: "numeric", month: "long", year: "numeric" });
-      const time = new Intl.DateTimeFormat("en-GB", { timeZone: timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-      const start = new Date(startsAt);
-      return day.format(start) + ", " + time.format(start) + (endsAt ? "–" + time.format(new Date(endsAt)) : "");
-    } catch (e) {
-      return String(startsAt);
-    }
-  }
-
   function bookingUrl(reference) {
     return apiBase + "/api/bookings/" + encodeURIComponent(reference);
   }

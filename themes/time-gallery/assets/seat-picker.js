@@ -18,6 +18,12 @@
  */
 (function () {
   "use strict";
+  const ui = window.TiketaBookingUI;
+  const el = ui.el;
+  const listSeats = ui.listSeats;
+  function formatWhen(startsAt, endsAt) { return ui.formatWhen(startsAt, endsAt, timeZone, false); }
+  function say(text) { ui.messenger(status, alertBox).say(text); }
+  function warn(text, action) { ui.messenger(status, alertBox).warn(text, action); }
 
   const picker = document.getElementById("seat-picker");
   const panel = document.getElementById("booking-panel");
@@ -114,13 +120,6 @@
   const countBase = countText ? countText.textContent : "";
 
   // ---------- Helpers ----------
-  function el(tag, attrs, text) {
-    const node = document.createElement(tag);
-    Object.keys(attrs || {}).forEach(function (k) { node.setAttribute(k, attrs[k]); });
-    if (text != null) node.textContent = text;
-    return node;
-  }
-
   function field(id, label, type, attrs, hint) {
     const wrap = el("div", { class: "field" });
     const lab = el("label", { for: id, class: "field__label" }, label);
@@ -152,24 +151,7 @@
     return /[.!?]$/.test(text) ? text : text + ".";
   }
 
-  function listSeats(ids) {
-    if (ids.length <= 1) return ids.join("");
-    return ids.slice(0, -1).join(", ") + " and " + ids[ids.length - 1];
-  }
-
   function plural(n, one, many) { return n === 1 ? one : many; }
-
-  function formatWhen(startsAt, endsAt) {
-    try {
-      const day = new Intl.DateTimeFormat("en-GB", { timeZone: timeZone, weekday: "long", day: "numeric", month: "long" });
-      const time = new Intl.DateTimeFormat("en-GB", { timeZone: timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-      const start = new Date(startsAt);
-      const end = endsAt ? new Date(endsAt) : null;
-      return day.format(start) + ", " + time.format(start) + (end ? "–" + time.format(end) : "");
-    } catch (e) {
-      return String(startsAt);
-    }
-  }
 
   function newKey() {
     if (window.crypto && typeof window.crypto.randomUUID === "function") return window.crypto.randomUUID();
@@ -193,19 +175,6 @@
   function clearMessages() {
     status.replaceChildren();
     alertBox.replaceChildren();
-  }
-
-  function say(text) {
-    alertBox.replaceChildren();
-    status.replaceChildren(el("p", { class: "booking-message" }, text));
-  }
-
-  function warn(text, action) {
-    status.replaceChildren();
-    const box = el("div", { class: "booking-message booking-message--error" });
-    box.append(el("p", {}, text));
-    if (action) box.append(action);
-    alertBox.replaceChildren(box);
   }
 
   // ---------- Seats ----------
