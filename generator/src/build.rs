@@ -78,11 +78,15 @@ fn showtimes_of_catalog(catalog: &Catalog, live: Vec<Showtime>) -> (Vec<Showtime
 /// Renders and writes the site for these showtimes.
 pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]) -> Result<WriteSummary, BuildError> {
     let out = OutputDir::open(&opts.out)?;
-    let fingerprint = fingerprint(opts, showtimes)?;
+    // The theme is read once: for the build's fingerprint and for the pages' input keys.
+    let mut theme_hasher = blake3::Hasher::new();
+    hash_folder(&mut theme_hasher, &opts.theme)?;
+    let theme_hash = theme_hasher.finalize();
+    let fingerprint = fingerprint(opts, theme_hash, showtimes)?;
     if out.is_up_to_date(&fingerprint) {
         return Ok(WriteSummary { unchanged: out.previous().files.len(), ..Default::default() });
     }
-    let renderer = Renderer::new(catalog, &ThemePaths::new(&opts.theme), showtimes)?;
+    let renderer = Renderer::new(catalog, &ThemePaths::new(&opts.theme), theme_hash, showtimes)?;
     let jobs = renderer.jobs();
     let staged: Result<Vec<_>, BuildError> = jobs
         .par_iter()
@@ -108,7 +112,7 @@ pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]
 }
 
 /// Feeds every file under `dir` (path, length, bytes, in name order) into a hash.
-pub fn hash_folder(hasher: &mut blake3::Hasher, dir: &std::path::Path) -> Result<(), BuildError> {
+fn hash_folder(hasher: &mut blake3::Hasher, dir: &std::path::Path) -> Result<(), BuildError> {
     for entry in WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
         if entry.file_type().is_file() {
@@ -123,12 +127,11 @@ pub fn hash_folder(hasher: &mut blake3::Hasher, dir: &std::path::Path) -> Result
 
 /// A hash of everything the output depends on: the generator's version, every file of the
 /// content and theme folders, and the live showtimes.
-fn fingerprint(opts: &BuildOptions, showtimes: &[Showtime]) -> Result<String, BuildError> {
+fn fingerprint(opts: &BuildOptions, theme_hash: blake3::Hash, showtimes: &[Showtime]) -> Result<String, BuildError> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
-    for dir in [&opts.content, &opts.theme] {
-        hash_folder(&mut hasher, dir)?;
-    }
+    hash_folder(&mut hasher, &opts.content)?;
+    hasher.update(theme_hash.as_bytes());
     for s in showtimes {
         hasher.update(s.id.as_str().as_bytes());
         hasher.update(&s.starts_at.timestamp().to_le_bytes());

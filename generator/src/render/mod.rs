@@ -57,11 +57,10 @@ pub struct Page {
 }
 
 pub struct Renderer<'a> {
+    /// Borrowed for the build: films, settings and the content folder, never copied.
+    catalog: &'a Catalog,
     env: Environment<'static>,
     templates_dir: PathBuf,
-    settings: SiteSettings,
-    content_root: PathBuf,
-    poster_overrides: Vec<Option<PathBuf>>,
     films: Vec<FilmView>,
     film_values: Vec<Value>,
     film_by_slug: HashMap<String, usize>,
@@ -76,7 +75,6 @@ pub struct Renderer<'a> {
     /// its 216 seats is most of a booking page's rendering time.
     seat_grid: Value,
     assets: Assets,
-    cinema_films: Vec<cinema::Film>,
     /// Per film: a hash of the film's view and of everything every page shares (theme,
     /// settings, seat map, generator version). See [`Renderer::input_key`].
     film_keys: Vec<blake3::Hash>,
@@ -84,7 +82,12 @@ pub struct Renderer<'a> {
 
 impl<'a> Renderer<'a> {
     /// Prepares everything pages share. `showtimes` are the live ones, in start order.
-    pub fn new(catalog: &Catalog, theme: &ThemePaths, showtimes: &'a [Showtime]) -> Result<Self, BuildError> {
+    pub fn new(
+        catalog: &'a Catalog,
+        theme: &ThemePaths,
+        theme_hash: blake3::Hash,
+        showtimes: &'a [Showtime],
+    ) -> Result<Self, BuildError> {
         if !theme.templates.is_dir() {
             return Err(BuildError::Other(format!(
                 "{}: no templates folder; pass the theme folder with --theme (it holds templates/ and assets/)",
@@ -92,7 +95,7 @@ impl<'a> Renderer<'a> {
             )));
         }
         let assets = Assets::load(&theme.assets)?;
-        let settings = catalog.settings.clone();
+        let settings = &catalog.settings;
         let films: Vec<FilmView> = catalog.films.iter().map(|f| FilmView::new(catalog, f, poster_path(f).1)).collect();
         let film_values = films
             .iter()
@@ -112,7 +115,7 @@ impl<'a> Renderer<'a> {
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_keep_trailing_newline(true);
         env.set_formatter(html_formatter);
-        env.add_global("site", Value::from_serialize(SiteGlobal::from(&settings)));
+        env.add_global("site", Value::from_serialize(SiteGlobal::from(settings)));
         let urls: HashMap<String, String> =
             assets.by_name.keys().map(|k| (k.clone(), assets.url(k).expect("listed"))).collect();
         env.add_function("asset", move |name: &str| -> Result<String, minijinja::Error> {
@@ -124,7 +127,7 @@ impl<'a> Renderer<'a> {
             })
         });
 
-        let shared = shared_key(theme, &settings, &catalog.seat_map)?;
+        let shared = shared_key(theme_hash, settings, &catalog.seat_map);
         let film_keys = films
             .iter()
             .map(|f| {
@@ -147,9 +150,7 @@ impl<'a> Renderer<'a> {
             film_keys,
             env,
             templates_dir: theme.templates.clone(),
-            settings,
-            content_root: catalog.root.clone(),
-            poster_overrides: catalog.films.iter().map(|f| f.poster.clone()).collect(),
+            catalog,
             films,
             film_values,
             film_by_slug,
@@ -158,7 +159,6 @@ impl<'a> Renderer<'a> {
             tz,
             seat_map,
             assets,
-            cinema_films: catalog.films.clone(),
         })
     }
 
@@ -189,7 +189,7 @@ impl<'a> Renderer<'a> {
             PageJob::Sitemap => "sitemap.xml".into(),
             PageJob::Robots => "robots.txt".into(),
             PageJob::ScheduleJson => "api/schedule.json".into(),
-            PageJob::Poster(i) => poster_path(&self.cinema_films[*i]).0,
+            PageJob::Poster(i) => poster_path(&self.catalog.films[*i]).0,
             PageJob::Asset(name) => self.assets.by_name[name].output_path.clone(),
         }
     }
@@ -213,7 +213,7 @@ impl<'a> Renderer<'a> {
                 h.update(b"book").update(self.film_keys[f].as_bytes());
                 hash_showtime(&mut h, showtime);
             }
-            PageJob::Poster(i) if self.poster_overrides[*i].is_none() => {
+            PageJob::Poster(i) if self.catalog.films[*i].poster.is_none() => {
                 h.update(b"poster").update(self.film_keys[*i].as_bytes());
             }
             PageJob::Asset(name) => {
@@ -238,7 +238,7 @@ impl<'a> Renderer<'a> {
                 let ctx = context! {
                     film => &self.film_values[*i],
                     schedule => Value::from_serialize(schedule_days(mine)),
-                    json_ld => Value::from_safe_string(json_ld::film_page(&self.settings, film)),
+                    json_ld => Value::from_safe_string(json_ld::film_page(&self.catalog.settings, film)),
                 };
                 self.page("film.html", &film.url, ctx)?
             }
@@ -255,23 +255,23 @@ impl<'a> Renderer<'a> {
                     showtime => Value::from_serialize(showtime),
                     seat_map => &self.seat_map,
                     seat_grid => &self.seat_grid,
-                    json_ld => Value::from_safe_string(json_ld::booking_page(&self.settings, &self.films[f], showtime)),
+                    json_ld => Value::from_safe_string(json_ld::booking_page(&self.catalog.settings, &self.films[f], showtime)),
                 };
                 self.page("book.html", &showtime.url, ctx)?
             }
             PageJob::ManageBooking => self.page("booking.html", "/booking/", context! {})?,
             PageJob::NotFound => self.page("404.html", "/404.html", context! {})?,
-            PageJob::Sitemap => feeds::sitemap(&self.settings, &self.films).into_bytes(),
-            PageJob::Robots => feeds::robots(&self.settings).into_bytes(),
-            PageJob::ScheduleJson => feeds::schedule_json(&self.settings, &self.films, self.showtimes),
+            PageJob::Sitemap => feeds::sitemap(&self.catalog.settings, &self.films).into_bytes(),
+            PageJob::Robots => feeds::robots(&self.catalog.settings).into_bytes(),
+            PageJob::ScheduleJson => feeds::schedule_json(&self.catalog.settings, &self.films, self.showtimes),
             PageJob::Poster(i) => {
-                let film = &self.cinema_films[*i];
-                match &self.poster_overrides[*i] {
+                let film = &self.catalog.films[*i];
+                match &film.poster {
                     Some(file) => {
-                        let full = self.content_root.join(file);
+                        let full = self.catalog.root.join(file);
                         std::fs::read(&full).map_err(|e| BuildError::io(&full, e))?
                     }
-                    None => poster::svg(film, &self.settings.name).into_bytes(),
+                    None => poster::svg(film, &self.catalog.settings.name).into_bytes(),
                 }
             }
             PageJob::Asset(name) => self.assets.by_name[name].bytes.clone(),
@@ -295,21 +295,15 @@ fn hash_showtime(h: &mut blake3::Hasher, s: &Showtime) {
     h.update(&s.ends_at.timestamp().to_le_bytes());
 }
 
-/// A hash of what every page shares: the generator's version, the theme's files, the settings
-/// and the seat map.
-fn shared_key(
-    theme: &ThemePaths,
-    settings: &SiteSettings,
-    seat_map: &cinema::SeatMap,
-) -> Result<blake3::Hash, BuildError> {
+/// A hash of what every page shares: the generator's version, the theme's files (hashed once
+/// per build by the caller), the settings and the seat map.
+fn shared_key(theme_hash: blake3::Hash, settings: &SiteSettings, seat_map: &cinema::SeatMap) -> blake3::Hash {
     let mut h = blake3::Hasher::new();
     h.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
-    for dir in [&theme.templates, &theme.assets] {
-        crate::build::hash_folder(&mut h, dir)?;
-    }
+    h.update(theme_hash.as_bytes());
     h.update(&serde_json::to_vec(settings).expect("settings serialise"));
     h.update(&serde_json::to_vec(seat_map).expect("the seat map serialises"));
-    Ok(h.finalize())
+    h.finalize()
 }
 
 /// Escapes text for HTML: `& < > " '` and nothing else.
