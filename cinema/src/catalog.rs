@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 use walkdir::WalkDir;
 
 use crate::content_error::ContentError;
+use crate::content_file::{self, Limit};
 use crate::film::Film;
+use crate::poster_file;
 use crate::schedule::{check_fits, slots_of};
 use crate::seat_map::SeatMap;
 use crate::settings::SiteSettings;
@@ -32,7 +34,9 @@ pub struct Catalog {
 }
 
 impl Catalog {
-    /// Loads `content/`: `site.toml`, `auditorium.txt` and `films/*.md`.
+    /// Loads `content/`: `site.toml`, `auditorium.txt`, `films/*.md` and the posters films
+    /// name. Nothing else in the folder is opened: stray files (backups, notes, drafts in other
+    /// folders, editor files starting with `.`) are ignored, whatever their size or kind.
     pub fn load(root: &Path) -> Result<Self, ContentError> {
         if !root.is_dir() {
             return Err(ContentError::new(root, "is not a folder; pass the content folder with --content"));
@@ -44,7 +48,10 @@ impl Catalog {
         for entry in WalkDir::new(&films_dir).min_depth(1).max_depth(1).sort_by_file_name() {
             let entry = entry.map_err(|e| ContentError::new(&films_dir, format!("cannot list the films: {e}")))?;
             let path = entry.path();
-            if path.extension().is_some_and(|e| e == "md") && entry.file_type().is_file() {
+            let hidden = entry.file_name().to_string_lossy().starts_with('.');
+            // Every `*.md` is a film, whatever its kind: a FIFO or a folder named `x.md` is an
+            // error naming it (from `Film::load`), never silently skipped or blocked on.
+            if path.extension().is_some_and(|e| e == "md") && !hidden {
                 films.push(Film::load(path)?);
             }
         }
@@ -81,14 +88,8 @@ impl Catalog {
         let by_slug = films.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
         let catalog = Catalog { root: root.to_path_buf(), settings, seat_map, films, by_slug };
         for film in &catalog.films {
-            if let Some(poster) = &film.poster
-                && !catalog.root.join(poster).is_file()
-            {
-                return Err(ContentError::new(
-                    &film.source,
-                    format!("{} is not a file in the content folder", poster.display()),
-                )
-                .field("poster"));
+            if let Some(poster) = &film.poster {
+                poster_file::check(&catalog.root, poster).map_err(|m| poster_error(film, m))?;
             }
             let slots = slots_of(&catalog, film);
             if let Err((start, next, gap)) = check_fits(slots, film.runtime_min, catalog.settings.cleaning_minutes) {
@@ -113,12 +114,30 @@ impl Catalog {
     pub fn film(&self, slug: &str) -> Option<&Film> {
         self.by_slug.get(slug).map(|&i| &self.films[i])
     }
+
+    /// The bytes of a film's own poster, checked again as they are read (see [`poster_file`]);
+    /// `None` for a film without one.
+    pub fn read_poster(&self, film: &Film) -> Result<Option<Vec<u8>>, ContentError> {
+        let Some(poster) = &film.poster else { return Ok(None) };
+        poster_file::read(&self.root, poster).map(Some).map_err(|m| poster_error(film, m))
+    }
+
+    /// Streams a film's own poster, if it has one, into a hash.
+    pub fn hash_poster(&self, film: &Film, hasher: &mut blake3::Hasher) -> Result<(), ContentError> {
+        let Some(poster) = &film.poster else { return Ok(()) };
+        poster_file::hash_into(hasher, &self.root, poster).map_err(|m| poster_error(film, m))
+    }
+}
+
+/// An error about a film's `poster` field, at its line.
+fn poster_error(film: &Film, message: String) -> ContentError {
+    ContentError::new(&film.source, message).field("poster").at_line(field_line(&film.source, "poster"))
 }
 
 /// The line of a front-matter field in a film file, for errors found after parsing (1 when the
 /// file cannot be read again, which only loses precision, never the error).
 fn field_line(file: &Path, field: &str) -> usize {
-    std::fs::read_to_string(file)
+    content_file::read_text(file, Limit::TEXT)
         .ok()
         .and_then(|text| text.lines().position(|l| l.trim_start().starts_with(field)).map(|i| i + 1))
         .unwrap_or(1)

@@ -10,6 +10,8 @@ use chrono::{Datelike, NaiveDate, NaiveTime};
 use serde::{Deserialize, Serialize};
 
 use crate::content_error::{ContentError, from_toml};
+use crate::content_file::{self, Limit};
+use crate::poster_file;
 use crate::settings::{check_slots, hhmm};
 
 /// The front matter as written; checked and turned into a [`Film`].
@@ -64,10 +66,9 @@ impl Film {
         self.release_date.year()
     }
 
-    /// Reads and checks one film file.
+    /// Reads and checks one film file: a regular file of at most [`Limit::TEXT`].
     pub fn load(path: &Path) -> Result<Self, ContentError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|e| ContentError::new(path, format!("cannot read the film: {e}")))?;
+        let text = content_file::read_text(path, Limit::TEXT).map_err(|e| ContentError::new(path, e.to_string()))?;
         Self::parse(&text, path)
     }
 
@@ -132,6 +133,9 @@ impl Film {
         };
         if let Some(slots) = &fm.slots {
             check_slots(slots).map_err(|m| bad("slots", m))?;
+        }
+        if let Some(poster) = &fm.poster {
+            poster_file::check_path(poster).map_err(|m| bad("poster", m))?;
         }
         Ok(Film {
             slug,
@@ -270,6 +274,23 @@ mod tests {
     fn a_bad_file_name_is_refused() {
         let err = Film::parse(GOOD, Path::new("Akira The Movie.md")).unwrap_err();
         assert!(err.message.contains("slug"), "{err}");
+    }
+
+    #[test]
+    fn a_poster_path_out_of_the_content_folder_or_not_an_image_is_refused_at_its_line() {
+        for (poster, why) in [
+            ("../var/tiketa.db", "`..`"),
+            ("/etc/passwd", "absolute"),
+            ("posters/akira.svg", "SVG"),
+            ("posters/akira.html", "not an image type"),
+        ] {
+            let text = GOOD.replace("+++\n\nNeo", &format!("poster = {poster:?}\n+++\n\nNeo"));
+            let err = parse(&text).unwrap_err();
+            assert_eq!((err.field.as_deref(), err.line), (Some("poster"), Some(9)), "{err}");
+            assert!(err.message.contains(why), "{poster}: {err}");
+        }
+        let text = GOOD.replace("+++\n\nNeo", "poster = \"posters/akira.webp\"\n+++\n\nNeo");
+        assert_eq!(parse(&text).unwrap().poster.as_deref(), Some(Path::new("posters/akira.webp")));
     }
 
     #[test]

@@ -8,10 +8,13 @@
 pub mod booking;
 pub mod catalog;
 pub mod content_error;
+pub mod content_file;
 pub mod film;
+pub mod poster_file;
 pub mod schedule;
 pub mod seat_map;
 pub mod settings;
+pub mod site_url;
 pub mod store;
 
 pub use catalog::Catalog;

@@ -20,6 +20,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::content_error::ContentError;
+use crate::content_file::{Limit, read_text};
 
 /// What a cell of the map holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -61,10 +62,9 @@ pub struct SeatMap {
 }
 
 impl SeatMap {
-    /// Reads and checks a seat-map file.
+    /// Reads and checks a seat-map file: a regular file of at most [`Limit::TEXT`].
     pub fn load(path: &Path) -> Result<Self, ContentError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ContentError::new(path, format!("cannot read the seat map: {e}")))?;
+        let text = read_text(path, Limit::TEXT).map_err(|e| ContentError::new(path, e.to_string()))?;
         Self::parse(&text, path)
     }
 

@@ -11,6 +11,8 @@ use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
 use crate::content_error::{ContentError, from_toml};
+use crate::content_file::{Limit, read_text};
+use crate::site_url;
 
 /// The cinema's settings, as an operator writes them in `content/site.toml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -117,10 +119,9 @@ impl SlotRules {
 }
 
 impl SiteSettings {
-    /// Reads and checks `site.toml`.
+    /// Reads and checks `site.toml`: a regular file of at most [`Limit::TEXT`].
     pub fn load(path: &Path) -> Result<Self, ContentError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ContentError::new(path, format!("cannot read the site settings: {e}")))?;
+        let text = read_text(path, Limit::TEXT).map_err(|e| ContentError::new(path, e.to_string()))?;
         Self::parse(&text, path)
     }
 
@@ -144,12 +145,9 @@ impl SiteSettings {
             )
             .field("horizon_days"));
         }
-        if !self.base_url.starts_with("http://") && !self.base_url.starts_with("https://") {
-            return Err(ContentError::new(
-                path,
-                format!("is {:?}; expected an absolute http(s) URL such as \"https://tiketa.example\"", self.base_url),
-            )
-            .field("base_url"));
+        site_url::check(&self.base_url).map_err(|m| ContentError::new(path, m).field("base_url"))?;
+        if !self.booking_api_url.is_empty() {
+            site_url::check(&self.booking_api_url).map_err(|m| ContentError::new(path, m).field("booking_api_url"))?;
         }
         for (field, slots) in [("slots.even", &self.slots.even), ("slots.odd", &self.slots.odd)] {
             check_slots(slots).map_err(|m| ContentError::new(path, m).field(field))?;
@@ -195,6 +193,21 @@ mod tests {
     fn an_unknown_time_zone_is_an_error() {
         let err = SiteSettings::parse("time_zone = \"Mars/Olympus\"\n", Path::new("site.toml")).unwrap_err();
         assert_eq!(err.line, Some(1));
+    }
+
+    #[test]
+    fn site_urls_must_be_absolute_http_urls_without_query_or_fragment() {
+        let s = SiteSettings::parse("booking_api_url = \"https://api.example/v1/\"\n", Path::new("site.toml")).unwrap();
+        assert_eq!(s.booking_api_url, "https://api.example/v1");
+        for (text, field) in [
+            ("base_url = \"tiketa.example\"", "base_url"),
+            ("base_url = \"https://tiketa.example/?x=1\"", "base_url"),
+            ("booking_api_url = \"https://api.example; script-src *\"", "booking_api_url"),
+            ("booking_api_url = \"/api\"", "booking_api_url"),
+        ] {
+            let err = SiteSettings::parse(text, Path::new("site.toml")).unwrap_err();
+            assert_eq!(err.field.as_deref(), Some(field), "{text}: {err}");
+        }
     }
 
     #[test]

@@ -4,14 +4,15 @@
 //! parallel (rayon) and stream to the staging folder as they are done, so memory stays flat
 //! however large the catalog.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use cinema::content_file::{self, Limit};
 use cinema::schedule::plan_horizon;
 use cinema::store::sqlite::SqliteStore;
 use cinema::store::{RollReport, ScheduleStore};
-use cinema::{Catalog, Showtime};
+use cinema::{Catalog, ContentError, Showtime};
 use rayon::prelude::*;
 use walkdir::WalkDir;
 
@@ -27,6 +28,8 @@ pub struct BuildOptions {
     pub out: PathBuf,
     pub db: PathBuf,
     pub now: DateTime<Utc>,
+    /// Overrides `site.toml`'s `base_url` (already checked by `cinema::site_url::check`).
+    pub base_url: Option<String>,
 }
 
 /// What a build did.
@@ -58,7 +61,10 @@ impl BuildReport {
 /// Rolls the schedule forward (when `roll` is set), then builds the site.
 pub fn run(opts: &BuildOptions, roll: bool) -> Result<BuildReport, BuildError> {
     let started = Instant::now();
-    let catalog = Catalog::load(&opts.content)?;
+    let mut catalog = Catalog::load(&opts.content)?;
+    if let Some(base_url) = &opts.base_url {
+        catalog.settings.base_url.clone_from(base_url);
+    }
     let store = SqliteStore::open(&opts.db)?;
     let roll = if roll { Some(store.roll(&plan_horizon(&catalog, opts.now), opts.now)?) } else { None };
     let (showtimes, orphaned_showtimes) = showtimes_of_catalog(&catalog, store.live_showtimes(opts.now)?);
@@ -80,9 +86,9 @@ pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]
     let out = OutputDir::open(&opts.out)?;
     // The theme is read once: for the build's fingerprint and for the pages' input keys.
     let mut theme_hasher = blake3::Hasher::new();
-    hash_folder(&mut theme_hasher, &opts.theme)?;
+    hash_theme(&mut theme_hasher, &opts.theme)?;
     let theme_hash = theme_hasher.finalize();
-    let fingerprint = fingerprint(opts, theme_hash, showtimes)?;
+    let fingerprint = fingerprint(catalog, theme_hash, showtimes)?;
     if out.is_up_to_date(&fingerprint) {
         return Ok(WriteSummary { unchanged: out.previous().files.len(), ..Default::default() });
     }
@@ -111,26 +117,43 @@ pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]
     }
 }
 
-/// Feeds every file under `dir` (path, length, bytes, in name order) into a hash.
-fn hash_folder(hasher: &mut blake3::Hasher, dir: &std::path::Path) -> Result<(), BuildError> {
-    for entry in WalkDir::new(dir).sort_by_file_name() {
-        let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
-        if entry.file_type().is_file() {
-            let bytes = std::fs::read(entry.path()).map_err(|e| BuildError::io(entry.path(), e))?;
+/// Feeds the theme's `templates/` and `assets/` files (path, length, bytes, in name order)
+/// into a hash. Only those two folders: a README or screenshot beside them is never opened.
+/// Each file is streamed through [`content_file`], so a huge one costs no memory and a FIFO or
+/// device fails the build with its name instead of hanging it.
+fn hash_theme(hasher: &mut blake3::Hasher, theme: &Path) -> Result<(), BuildError> {
+    let paths = ThemePaths::new(theme);
+    for dir in [&paths.templates, &paths.assets] {
+        if !dir.is_dir() {
+            continue; // the renderer says what is missing
+        }
+        for entry in WalkDir::new(dir).sort_by_file_name() {
+            let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
+            // What `Assets::load` publishes: files, not folders, and no symlinks.
+            if entry.file_type().is_dir() || entry.file_type().is_symlink() {
+                continue;
+            }
             hasher.update(entry.path().to_string_lossy().as_bytes());
-            hasher.update(&(bytes.len() as u64).to_le_bytes());
-            hasher.update(&bytes);
+            content_file::hash_into(hasher, entry.path(), Limit::THEME)
+                .map_err(|e| ContentError::new(entry.path(), e.to_string()))?;
         }
     }
     Ok(())
 }
 
-/// A hash of everything the output depends on: the generator's version, every file of the
-/// content and theme folders, and the live showtimes.
-fn fingerprint(opts: &BuildOptions, theme_hash: blake3::Hash, showtimes: &[Showtime]) -> Result<String, BuildError> {
+/// A hash of everything the output depends on: the generator's version, the catalog as loaded
+/// (settings with any `--base-url` override, seat map, films) and the posters films name, the
+/// theme, and the live showtimes. Built from what the build read, not from the content folder
+/// wholesale: a stray file there is never opened.
+fn fingerprint(catalog: &Catalog, theme_hash: blake3::Hash, showtimes: &[Showtime]) -> Result<String, BuildError> {
     let mut hasher = blake3::Hasher::new();
     hasher.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
-    hash_folder(&mut hasher, &opts.content)?;
+    hasher.update(&serde_json::to_vec(&catalog.settings).expect("settings serialise"));
+    hasher.update(&serde_json::to_vec(&catalog.seat_map).expect("the seat map serialises"));
+    for film in &catalog.films {
+        hasher.update(&serde_json::to_vec(film).expect("a film serialises"));
+        catalog.hash_poster(film, &mut hasher)?;
+    }
     hasher.update(theme_hash.as_bytes());
     for s in showtimes {
         hasher.update(s.id.as_str().as_bytes());

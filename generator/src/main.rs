@@ -24,7 +24,7 @@ use crate::build::BuildOptions;
     name = "tiketa-gen",
     version,
     about = "Rolls the Time Gallery's schedule forward and builds its static site.",
-    after_help = "Examples:\n  tiketa-gen roll                  archive started showtimes, add the new ones, rebuild dist/\n  tiketa-gen build --out /tmp/site build from the schedule as it is\n  tiketa-gen watch                 rebuild on every edit under content/ or the theme\n  tiketa-gen roll --now 2026-11-24T08:00:00+07:00   as if it were that moment"
+    after_help = "Examples:\n  tiketa-gen roll                  archive started showtimes, add the new ones, rebuild dist/\n  tiketa-gen build --out /tmp/site build from the schedule as it is\n  tiketa-gen watch                 rebuild on every edit under content/ or the theme\n  tiketa-gen roll --now 2026-11-24T08:00:00+07:00   as if it were that moment\n  tiketa-gen roll --base-url http://127.0.0.1:9090  links name the port the site is served on"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -47,6 +47,10 @@ struct Paths {
     /// The SQLite database holding the schedule (shared with the booking service).
     #[arg(long, global = true, env = "TIKETA_DB", default_value = "var/tiketa.db")]
     db: PathBuf,
+    /// Where the site is served, overriding site.toml's `base_url`: canonical links, the
+    /// sitemap and JSON-LD name it (an absolute http(s) URL without query or fragment).
+    #[arg(long, global = true, env = "TIKETA_BASE_URL", value_parser = parse_base_url)]
+    base_url: Option<String>,
     /// Build as if it were this moment (RFC 3339), for reproducible builds and tests.
     #[arg(long, global = true, env = "TIKETA_NOW", value_parser = parse_now)]
     now: Option<DateTime<Utc>>,
@@ -84,6 +88,10 @@ fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("{e}; expected an RFC 3339 time such as 2026-11-24T08:00:00+07:00"))
 }
 
+fn parse_base_url(text: &str) -> Result<String, String> {
+    cinema::site_url::check(text)
+}
+
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
@@ -94,6 +102,7 @@ fn main() -> ExitCode {
         out: cli.paths.out,
         db: cli.paths.db,
         now: cli.paths.now.unwrap_or_else(Utc::now),
+        base_url: cli.paths.base_url,
     };
     let result = match cli.command {
         Command::Build | Command::Roll => {

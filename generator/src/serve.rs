@@ -19,14 +19,19 @@ use crate::build::BuildOptions;
 use crate::watch;
 
 const RELOAD_PATH: &str = "__livereload";
+/// The hook is a script file, not inline script: every page's Content-Security-Policy allows
+/// scripts from the site only (`script-src 'self'`) and its event stream is a same-origin
+/// `connect-src 'self'`, so live reload works under the policy a CDN would serve.
+const RELOAD_SCRIPT_PATH: &str = "__livereload.js";
 const RELOAD_SCRIPT: &str =
-    "<script>new EventSource(\"/__livereload\").addEventListener(\"reload\", () => location.reload());</script>\n";
+    "new EventSource(\"/__livereload\").addEventListener(\"reload\", () => location.reload());\n";
+const RELOAD_TAG: &str = "<script src=\"/__livereload.js\"></script>\n";
 
 /// Adds the reload hook before `</body>`.
 fn inject(mut html: String) -> String {
     match html.rfind("</body>") {
-        Some(at) => html.insert_str(at, RELOAD_SCRIPT),
-        None => html.push_str(RELOAD_SCRIPT),
+        Some(at) => html.insert_str(at, RELOAD_TAG),
+        None => html.push_str(RELOAD_TAG),
     }
     html
 }
@@ -62,6 +67,11 @@ fn routes(
         });
         warp::sse::reply(warp::sse::keep_alive().stream(events)).into_response()
     });
+    let script = warp::path(RELOAD_SCRIPT_PATH).and(warp::path::end()).and(warp::get()).map(|| {
+        no_store(
+            warp::reply::with_header(RELOAD_SCRIPT, "content-type", "text/javascript; charset=utf-8").into_response(),
+        )
+    });
     let html = warp::get().and(warp::path::tail()).and(with_root.clone()).and_then(
         |tail: warp::path::Tail, root: Arc<PathBuf>| async move {
             let rel = tail.as_str();
@@ -88,7 +98,7 @@ fn routes(
             warp::reply::with_status(warp::reply::html(inject(body)), StatusCode::NOT_FOUND).into_response(),
         )
     });
-    reload.or(html).unify().or(files).unify().or(not_found).unify()
+    reload.or(script).unify().or(html).unify().or(files).unify().or(not_found).unify()
 }
 
 /// Authors want every edit at once: nothing from this server is cached.

@@ -57,7 +57,12 @@ fn an_edit_rebuilds_and_reloads_the_open_page() {
 
     let index = get(&addr, "/");
     assert!(index.starts_with("HTTP/1.1 200"), "{index}");
-    assert!(index.contains("EventSource(\"/__livereload\")"), "the served page carries the reload hook");
+    assert!(index.contains("<script src=\"/__livereload.js\"></script>"), "the served page carries the reload hook");
+    // As a script file: the page's Content-Security-Policy (script-src 'self') forbids inline script.
+    assert!(index.contains("script-src 'self'") || index.contains("script-src &#39;self&#39;"), "{index}");
+    let script = get(&addr, "/__livereload.js");
+    assert!(script.starts_with("HTTP/1.1 200") && script.contains("text/javascript"), "{script}");
+    assert!(script.contains("new EventSource(\"/__livereload\")"), "{script}");
     assert!(
         !std::fs::read_to_string(ws.out().join("index.html")).unwrap().contains("__livereload"),
         "the built file does not"

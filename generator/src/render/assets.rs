@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
+use cinema::ContentError;
+use cinema::content_file::{self, Limit};
 use walkdir::WalkDir;
 
 use crate::error::BuildError;
@@ -31,13 +33,15 @@ impl Assets {
         }
         for entry in WalkDir::new(dir).sort_by_file_name() {
             let entry = entry.map_err(|e| BuildError::io(dir, e.into()))?;
-            if !entry.file_type().is_file() {
+            // Symlinks are not followed (as before): the theme publishes its own files only.
+            if entry.file_type().is_dir() || entry.file_type().is_symlink() {
                 continue;
             }
             let path = entry.path();
             let name =
                 path.strip_prefix(dir).expect("walkdir stays under its root").to_string_lossy().replace('\\', "/");
-            let bytes = std::fs::read(path).map_err(|e| BuildError::io(path, e))?;
+            // Bounded, regular files only: a FIFO or a huge file is an error naming it.
+            let bytes = content_file::read(path, Limit::THEME).map_err(|e| ContentError::new(path, e.to_string()))?;
             let hash = blake3::hash(&bytes).to_hex();
             let hashed = match name.rsplit_once('.') {
                 Some((stem, ext)) if !stem.is_empty() && !stem.ends_with('/') => {

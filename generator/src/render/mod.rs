@@ -5,6 +5,7 @@
 //! render pages in parallel and stream them to disk without holding the site in memory.
 
 pub mod assets;
+pub mod csp;
 mod feeds;
 pub mod json_ld;
 pub mod markdown;
@@ -14,6 +15,7 @@ pub mod views;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
+use cinema::content_file::{self, Limit};
 use cinema::{Catalog, Showtime, SiteSettings};
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
@@ -111,7 +113,7 @@ impl<'a> Renderer<'a> {
         }
 
         let mut env = Environment::new();
-        env.set_loader(minijinja::path_loader(&theme.templates));
+        env.set_loader(template_loader(theme.templates.clone()));
         env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_keep_trailing_newline(true);
         env.set_formatter(html_formatter);
@@ -266,11 +268,8 @@ impl<'a> Renderer<'a> {
             PageJob::ScheduleJson => feeds::schedule_json(&self.catalog.settings, &self.films, self.showtimes),
             PageJob::Poster(i) => {
                 let film = &self.catalog.films[*i];
-                match &film.poster {
-                    Some(file) => {
-                        let full = self.catalog.root.join(file);
-                        std::fs::read(&full).map_err(|e| BuildError::io(&full, e))?
-                    }
+                match self.catalog.read_poster(film)? {
+                    Some(bytes) => bytes,
                     None => poster::svg(film, &self.catalog.settings.name).into_bytes(),
                 }
             }
@@ -284,7 +283,34 @@ impl<'a> Renderer<'a> {
         let html = tmpl
             .render(context! { page_url => page_url, ..ctx })
             .map_err(|e| BuildError::template(&self.templates_dir, &e))?;
+        let head = &html[..html.find("</head>").unwrap_or(html.len())];
+        if !head.contains(csp::META_TAG) {
+            return Err(BuildError::Other(format!(
+                "{}: the page has no Content-Security-Policy in its <head>; put <meta http-equiv=\"Content-Security-Policy\" content=\"{{{{ site.content_security_policy }}}}\"> first in the <head> of the base template (see docs/theme-contract.md)",
+                self.templates_dir.join(template).display()
+            )));
+        }
         Ok(html.into_bytes())
+    }
+}
+
+/// Loads templates by name from the theme's `templates/` folder, each read through
+/// [`cinema::content_file`]: a regular file within [`Limit::THEME`], so a FIFO or a huge file
+/// there fails the build with its name instead of hanging it. Names with a segment starting
+/// with `.` or holding `\\` are not looked up (as minijinja's own `path_loader`).
+fn template_loader(dir: PathBuf) -> impl Fn(&str) -> Result<Option<String>, minijinja::Error> + Send + Sync + 'static {
+    move |name| {
+        if name.split('/').any(|s| s.starts_with('.') || s.contains('\\')) {
+            return Ok(None);
+        }
+        let path = dir.join(name);
+        match content_file::read_text(&path, Limit::THEME) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.is_not_found() => Ok(None),
+            Err(e) => {
+                Err(minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, format!("{}: {e}", path.display())))
+            }
+        }
     }
 }
 
@@ -359,6 +385,8 @@ struct SiteGlobal {
     booking_api_url: String,
     time_zone: String,
     horizon_days: u32,
+    /// For the `<meta http-equiv="Content-Security-Policy">` every page carries.
+    content_security_policy: String,
 }
 
 impl From<&SiteSettings> for SiteGlobal {
@@ -370,6 +398,7 @@ impl From<&SiteSettings> for SiteGlobal {
             booking_api_url: s.booking_api_url.clone(),
             time_zone: s.time_zone.name().to_string(),
             horizon_days: s.horizon_days,
+            content_security_policy: csp::policy(s),
         }
     }
 }
