@@ -183,6 +183,52 @@ pub(crate) mod tests {
         assert_eq!(catalog.seat_map.seat_count, 216);
     }
 
+    /// A minimal content folder on disk with one film, `akira.md`.
+    fn content_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join(SETTINGS_FILE), "").unwrap();
+        std::fs::write(dir.path().join(SEAT_MAP_FILE), "A ss.ss\n").unwrap();
+        std::fs::create_dir(dir.path().join(FILMS_DIR)).unwrap();
+        std::fs::write(
+            dir.path().join("films/akira.md"),
+            "+++\nstudio = 3\ntitle = \"Akira\"\nrelease_date = \"1988-07-16\"\nruntime_min = 124\ndirectors = [\"Katsuhiro Otomo\"]\ngenres = []\ntrailer_youtube_id = \"nA8KmHC2Z-g\"\n+++\nNeo-Tokyo.\n",
+        )
+        .unwrap();
+        dir
+    }
+
+    #[test]
+    fn only_films_md_files_are_read_and_each_must_be_a_regular_file() {
+        let dir = content_dir();
+        let films = dir.path().join(FILMS_DIR);
+        // Ignored: not `*.md`, or hidden (an editor's lock file is a dangling symlink).
+        std::fs::write(films.join("notes.txt"), "not a film").unwrap();
+        std::os::unix::fs::symlink("nobody@host.1234", films.join(".#akira.md")).unwrap();
+        std::fs::write(dir.path().join("backup.md"), "not in films/").unwrap();
+        assert_eq!(Catalog::load(dir.path()).unwrap().films.len(), 1);
+
+        let fifo = std::ffi::CString::new(films.join("x.md").to_str().unwrap()).unwrap();
+        // SAFETY: a valid NUL-terminated path.
+        assert_eq!(unsafe { libc::mkfifo(fifo.as_ptr(), 0o644) }, 0);
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert!(err.file.ends_with("films/x.md") && err.message.contains("FIFO"), "{err}");
+    }
+
+    #[test]
+    fn a_poster_is_checked_when_the_catalog_loads_at_its_line() {
+        let dir = content_dir();
+        let film = dir.path().join("films/akira.md");
+        let text = std::fs::read_to_string(&film).unwrap().replace("+++\nNeo", "poster = \"posters/a.png\"\n+++\nNeo");
+        std::fs::write(&film, text).unwrap();
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert_eq!((err.field.as_deref(), err.line), (Some("poster"), Some(9)), "{err}");
+        assert!(err.message.contains("is not a file in the content folder"), "{err}");
+        std::fs::create_dir(dir.path().join("posters")).unwrap();
+        std::fs::write(dir.path().join("posters/a.png"), b"\x89PNG\r\n\x1a\n").unwrap();
+        let catalog = Catalog::load(dir.path()).unwrap();
+        assert_eq!(catalog.read_poster(&catalog.films[0]).unwrap().unwrap(), b"\x89PNG\r\n\x1a\n");
+    }
+
     #[test]
     fn two_films_in_one_studio_is_an_error_naming_both() {
         let mut catalog = catalog_of(2, "");

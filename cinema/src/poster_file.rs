@@ -20,8 +20,10 @@ use std::path::{Component, Path, PathBuf};
 
 use crate::content_file::{self, Limit, ReadError};
 
-/// The image types a poster may be: extension (lowercase), name, signature check.
-const TYPES: &[(&str, &str, fn(&[u8]) -> bool)] = &[
+/// An image type a poster may be: extension (lowercase), name, signature check.
+type ImageType = (&'static str, &'static str, fn(&[u8]) -> bool);
+
+const TYPES: &[ImageType] = &[
     ("jpg", "JPEG", is_jpeg),
     ("jpeg", "JPEG", is_jpeg),
     ("png", "PNG", |b| b.starts_with(b"\x89PNG\r\n\x1a\n")),
@@ -49,7 +51,7 @@ fn is_avif(b: &[u8]) -> bool {
 }
 
 /// The image type of a poster path by its extension: (extension, name, signature check).
-fn image_type(poster: &Path) -> Result<(&'static str, &'static str, fn(&[u8]) -> bool), String> {
+fn image_type(poster: &Path) -> Result<ImageType, String> {
     let ext = poster.extension().and_then(|e| e.to_str()).unwrap_or_default().to_ascii_lowercase();
     if ext == "svg" || ext == "svgz" {
         return Err(format!(

@@ -42,6 +42,8 @@ fn run_or_hang(cmd: Command) -> Output {
 
 /// [`run_or_hang`], also returning the process's peak resident memory in bytes (from
 /// `wait4`, for this child alone).
+// The child is reaped by `wait4` on the waiting thread, which `Child` cannot see.
+#[allow(clippy::zombie_processes)]
 fn run_measured(mut cmd: Command) -> (Output, u64) {
     use std::io::Read;
     let mut child = cmd.spawn().unwrap();
@@ -125,7 +127,9 @@ const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR";
 
 #[test]
 fn a_poster_path_leaving_the_content_folder_is_refused() {
-    let cases: &[(&str, fn(&Workspace), &str)] = &[
+    // (the poster field, how to prepare the workspace, what the error says)
+    type Case = (&'static str, fn(&Workspace), &'static str);
+    let cases: &[Case] = &[
         ("../var/tiketa.db", |_| {}, "inside the content folder"),
         ("../../var/tiketa.db", |_| {}, "inside the content folder"),
         ("/etc/passwd", |_| {}, "absolute"),
