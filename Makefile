@@ -1,7 +1,12 @@
 # Tiketa: two commands do everything.
 #   make run    build, roll the schedule, build the site, serve site + booking API on one port
 #   make test   every test: unit, integration, race, crash and the browser tests
-# The rest are the steps those two are made of, and the operator's and benchmark's tools.
+# The other targets are the steps those two are made of, and the operator's and benchmark's tools;
+# `make help` lists them all.
+#
+# Another port: `make run LISTEN=127.0.0.1:9000` serves there and builds the pages with
+# http://127.0.0.1:9000 as their base URL (canonical links, sitemap, JSON-LD). BASE_URL=... sets
+# the base URL alone (for example the public name behind a proxy).
 
 CARGO    ?= cargo
 RELEASE  := target/release
@@ -10,37 +15,51 @@ BOOKING  := $(RELEASE)/tiketa-booking
 LISTEN   ?= 127.0.0.1:8080
 DB       ?= var/tiketa.db
 
+# site.toml's base_url holds unless the port or the base URL was given to make.
+ifneq ($(origin BASE_URL),undefined)
+GEN_FLAGS := --base-url $(BASE_URL)
+else ifneq ($(origin LISTEN),file)
+GEN_FLAGS := --base-url http://$(LISTEN)
+endif
+
 .PHONY: help binaries build run watch test test-rust test-browser browser-deps lint bench clean
 
+## List the targets.
 help:
-	@sed -n 's/^#   //p' Makefile
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$0,t,":"); printf "  make %-13s %s\n", t[1], doc}; doc=""}' Makefile
 
+## Build the release binaries.
 binaries:
 	$(CARGO) build --release --workspace --bins
 
 ## Roll the schedule forward and build the whole site into dist/.
 build: binaries
-	$(GEN) roll --db $(DB)
+	$(GEN) roll --db $(DB) $(GEN_FLAGS)
 
-## Everything a visitor needs on one port: the site and the booking API. Ctrl-C stops it.
+## Build, then serve the site and the booking API on one port (LISTEN=host:port). Ctrl-C stops it.
 run: build
 	$(BOOKING) --db $(DB) --content content --site dist --listen $(LISTEN)
 
 ## For content authors: rebuild on every edit, with live reload in the open browser.
 watch: binaries
-	$(GEN) serve --db $(DB) --listen $(LISTEN)
+	$(GEN) serve --db $(DB) --listen $(LISTEN) $(GEN_FLAGS)
 
+## Every test: the Rust tests, then the browser tests.
 test: test-rust test-browser
 
+## The Rust tests (unit, integration, race, crash).
 test-rust:
 	$(CARGO) test --workspace
 
+## Install the browser tests' npm packages (playwright-core, axe-core).
 browser-deps:
 	cd tests/browser && npm ci --no-audit --no-fund
 
+## The real-browser tests in Debian's Chromium.
 test-browser: binaries browser-deps
 	cd tests/browser && node --test
 
+## rustfmt and clippy, warnings as errors.
 lint:
 	$(CARGO) fmt --all -- --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
@@ -50,5 +69,6 @@ bench: binaries
 	python3 bench/site.py
 	bash bench/booking.sh
 
+## Remove the build output, the database and the benchmark folders.
 clean:
 	rm -rf dist .dist.* var target/tiketa-*
