@@ -23,9 +23,9 @@ pub enum BookingError {
     #[error("{count} seats requested; one booking holds at most {max}")]
     TooManySeats { count: usize, max: usize },
     #[error("name {0}")]
-    InvalidName(&'static str),
+    InvalidName(String),
     #[error("email {0}")]
-    InvalidEmail(&'static str),
+    InvalidEmail(String),
     #[error("there is no booking with this reference and manage token")]
     BookingNotFound,
     #[error("this Idempotency-Key was already used for a different request; use a new key for a new booking")]

@@ -12,10 +12,14 @@ mod idempotency;
 mod reference;
 mod request;
 mod token;
+pub mod visible_text;
 
 pub use desk::{Confirmation, Desk};
 pub use error::BookingError;
 pub use idempotency::{Fingerprint, IdempotencyKey, SealedToken};
 pub use reference::BookingReference;
-pub use request::{BookingRequest, MAX_NAME_CHARS, MAX_SEATS, ValidRequest};
+pub use request::{
+    BookingRequest, MAX_EMAIL_CHARS, MAX_EMAIL_LOCAL_CHARS, MAX_NAME_CHARS, MAX_NAME_CODE_POINTS, MAX_SEATS,
+    ValidRequest,
+};
 pub use token::{ManageToken, TokenHash};
