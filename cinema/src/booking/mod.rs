@@ -8,6 +8,7 @@
 
 pub(crate) mod desk;
 mod error;
+mod error_code;
 mod idempotency;
 mod reference;
 mod request;
@@ -16,6 +17,7 @@ pub mod visible_text;
 
 pub use desk::{Confirmation, Desk};
 pub use error::BookingError;
+pub use error_code::ErrorCode;
 pub use idempotency::{Fingerprint, IdempotencyKey, SealedToken};
 pub use reference::BookingReference;
 pub use request::{

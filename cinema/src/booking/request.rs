@@ -165,7 +165,7 @@ mod tests {
     }
 
     fn code(r: BookingRequest) -> &'static str {
-        r.validate(&room()).unwrap_err().code()
+        r.validate(&room()).unwrap_err().code().as_str()
     }
 
     #[test]
@@ -289,10 +289,10 @@ mod tests {
         assert_eq!(code(request("Ana", None, &nine)), "too_many_seats");
         assert!(request("Ana", None, &nine[..8]).validate(&room()).is_ok());
         let err = request("Ana", None, &["A1", "A2", "A1", "A1"]).validate(&room()).unwrap_err();
-        assert_eq!(err.code(), "duplicate_seats");
+        assert_eq!(err.code().as_str(), "duplicate_seats");
         assert_eq!(err.seats().unwrap(), ["A1"]);
         let err = request("Ana", None, &["A1", "Z9", "B5", "a1"]).validate(&room()).unwrap_err();
-        assert_eq!(err.code(), "unknown_seats");
+        assert_eq!(err.code().as_str(), "unknown_seats");
         assert_eq!(err.seats().unwrap(), ["Z9", "B5", "a1"]);
     }
 }
