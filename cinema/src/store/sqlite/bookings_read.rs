@@ -56,16 +56,26 @@ pub(crate) fn timestamp(secs: i64) -> rusqlite::Result<DateTime<Utc>> {
 }
 
 /// A booking's row id and record, if `token` is its manage token.
-///
-/// An unknown reference and a wrong token do the same work: one indexed lookup of the row id
-/// and token hash (nothing else is read or decoded), then one [`ManageToken::verify`] (against
-/// a dummy hash when there is no row). The rest of the booking, its seats and its showtime are
-/// read only for the owner, so a wrong guess never costs the extra work that would tell an
-/// existing reference from an unknown one by timing.
 pub(crate) fn booking_of_owner(
     conn: &Connection,
     reference: &BookingReference,
     token: &ManageToken,
+) -> rusqlite::Result<Option<(i64, BookingRecord)>> {
+    booking_if_verified(conn, reference, |stored| token.verify(stored))
+}
+
+/// A booking's row id and record, if `verify` accepts its stored token hash.
+///
+/// An unknown reference and a wrong token do the same work: one indexed lookup of the row id
+/// and token hash (nothing else is read or decoded), then one call of `verify`, with `None`
+/// when there is no row ([`ManageToken::verify`] then hashes against a dummy). The rest of the
+/// booking, its seats and its showtime are read only for the owner, so a wrong guess never
+/// costs the extra work that would tell an existing reference from an unknown one by timing.
+/// `verify` is a parameter so a test can see that both paths call it.
+fn booking_if_verified(
+    conn: &Connection,
+    reference: &BookingReference,
+    verify: impl FnOnce(Option<&TokenHash>) -> bool,
 ) -> rusqlite::Result<Option<(i64, BookingRecord)>> {
     let stored = conn
         .prepare_cached("SELECT id, token_hash FROM bookings WHERE reference = ?1")?
@@ -80,7 +90,7 @@ pub(crate) fn booking_of_owner(
             Ok((row.get::<_, i64>(0)?, TokenHash(hash)))
         })
         .optional()?;
-    let verified = token.verify(stored.as_ref().map(|(_, hash)| hash));
+    let verified = verify(stored.as_ref().map(|(_, hash)| hash));
     match stored {
         Some((id, _)) if verified => Ok(Some((id, booking_by_id(conn, id)?))),
         _ => Ok(None),
@@ -251,5 +261,16 @@ mod tests {
             unknown.0
         );
         assert!(owner.0 > wrong.0 + 32, "the owner's read ({} steps) reads more than a refusal ({})", owner.0, wrong.0);
+
+        // And both refusals run the token verification: the unknown reference with no hash.
+        let mut seen = Vec::new();
+        for r in [&unknown_reference, &reference] {
+            let found = booking_if_verified(&conn, r, |stored| {
+                seen.push(stored.copied());
+                false
+            });
+            assert!(found.unwrap().is_none());
+        }
+        assert_eq!(seen, [None, Some(token.hash())], "verify runs once on each path");
     }
 }
