@@ -2,6 +2,7 @@
 # Load benchmark of the booking service on loopback: a bare warp "hello" route (the ceiling),
 # seat-map GETs, then durable bookings (synchronous=FULL, distinct seats over every showtime).
 # Each phase runs DURATION seconds at CONNECTIONS keep-alive connections. Prints one line each.
+# The tools (tiketa-load, bench-hello) are the tiketa-bench crate in this folder, not the product.
 #
 #   bench/booking.sh                    # defaults: 5 s, 64 connections
 #   DURATION=3 CONNECTIONS=32 bench/booking.sh
@@ -13,7 +14,7 @@ CONNECTIONS=${CONNECTIONS:-64}
 NOW=2030-01-10T00:00:00+07:00     # every showtime of the horizon is in the future
 WORK=target/bench-booking          # on the real disk (fsync is what is being measured)
 
-cargo build --release --quiet -p booking-service --bins --example bench_hello
+cargo build --release --quiet -p booking-service -p tiketa-bench --bins
 rm -rf "$WORK" && mkdir -p "$WORK"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -37,7 +38,7 @@ start() {
 load() { target/release/tiketa-load "$@" --connections "$CONNECTIONS" --duration "$DURATION"; }
 
 target/release/tiketa-load prepare --content content --db "$WORK/tiketa.db" --now "$NOW" >/dev/null
-hello=$(start hello target/release/examples/bench_hello 127.0.0.1:0)
+hello=$(start hello target/release/bench-hello 127.0.0.1:0)
 booking=$(start booking target/release/tiketa-booking --db "$WORK/tiketa.db" --content content \
   --listen 127.0.0.1:0 --now "$NOW" --post-limit 0)
 

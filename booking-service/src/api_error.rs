@@ -1,8 +1,10 @@
 //! The one error shape: `{"error": {"code": "...", "message": "...", ...}}` with the right
 //! status, whatever went wrong and wherever (a booking rule, a malformed request, an unknown
-//! route, a panic). Clients branch on `code`; `message` is for people.
+//! route, a panic). Clients branch on `code`; `message` is for people. The codes and their
+//! statuses are one list, [`ErrorCode`], shared with the domain and the OpenAPI test.
 
 use cinema::booking::BookingError;
+pub use cinema::booking::ErrorCode;
 use serde::Serialize;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
@@ -10,8 +12,7 @@ use warp::reply::Response;
 /// An error reply.
 #[derive(Debug, Clone)]
 pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
+    pub code: ErrorCode,
     pub message: String,
     /// The seats the error is about (taken, unknown, duplicated).
     pub seats: Option<Vec<String>>,
@@ -28,7 +29,7 @@ struct Envelope<'a> {
 
 #[derive(Serialize)]
 struct Body<'a> {
-    code: &'a str,
+    code: ErrorCode,
     message: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     seats: Option<&'a [String]>,
@@ -37,25 +38,29 @@ struct Body<'a> {
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError { status, code, message: message.into(), seats: None, retry_after: None, allow: None }
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        ApiError { code, message: message.into(), seats: None, retry_after: None, allow: None }
+    }
+
+    /// The reply's status: the code's own.
+    pub fn status(&self) -> StatusCode {
+        StatusCode::from_u16(self.code.status()).expect("every ErrorCode has a valid HTTP status")
     }
 
     pub fn not_found() -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", "there is nothing at this path")
+        Self::new(ErrorCode::NotFound, "there is nothing at this path")
     }
 
     pub fn method_not_allowed(allow: &str) -> Self {
         ApiError {
             allow: Some(allow.to_string()),
-            ..Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", format!("this path answers {allow} only"))
+            ..Self::new(ErrorCode::MethodNotAllowed, format!("this path answers {allow} only"))
         }
     }
 
     pub fn internal() -> Self {
         Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "something went wrong on our side; nothing was changed unless a booking reply said so",
         )
     }
@@ -70,7 +75,7 @@ impl ApiError {
             },
         })
         .expect("an error body always serialises");
-        let mut res = crate::api::json_response(self.status, body);
+        let mut res = crate::api::json_response(self.status(), body);
         if let Some(secs) = self.retry_after {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(secs));
         }
@@ -83,20 +88,6 @@ impl ApiError {
 
 impl From<BookingError> for ApiError {
     fn from(e: BookingError) -> Self {
-        let status = match &e {
-            BookingError::ShowtimeNotFound(_) | BookingError::BookingNotFound => StatusCode::NOT_FOUND,
-            BookingError::ShowtimeClosed(_) => StatusCode::GONE,
-            BookingError::SeatsTaken(_) => StatusCode::CONFLICT,
-            BookingError::UnknownSeats(_)
-            | BookingError::DuplicateSeats(_)
-            | BookingError::NoSeats { .. }
-            | BookingError::TooManySeats { .. }
-            | BookingError::InvalidName(_)
-            | BookingError::InvalidEmail(_)
-            | BookingError::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            BookingError::InvalidIdempotencyKey => StatusCode::BAD_REQUEST,
-            BookingError::Store(_) => StatusCode::SERVICE_UNAVAILABLE,
-        };
         let message = match &e {
             // The store's own words are for the operator's log, not for clients.
             BookingError::Store(inner) => {
@@ -108,7 +99,7 @@ impl From<BookingError> for ApiError {
         ApiError {
             seats: e.seats().map(<[String]>::to_vec),
             retry_after: matches!(e, BookingError::Store(_)).then_some(1),
-            ..ApiError::new(status, e.code(), message)
+            ..ApiError::new(e.code(), message)
         }
     }
 }

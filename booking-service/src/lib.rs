@@ -13,7 +13,6 @@ pub mod clock;
 pub mod config;
 pub mod cors;
 pub mod guard;
-pub mod http1;
 pub mod rate_limit;
 pub mod recover;
 pub mod routes;

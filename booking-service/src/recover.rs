@@ -8,17 +8,16 @@
 use std::convert::Infallible;
 
 use warp::cors::CorsForbidden;
-use warp::http::StatusCode;
 use warp::reject::{MethodNotAllowed, Rejection};
 use warp::reply::Response;
 
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, ErrorCode};
 
 pub async fn to_json(rejection: Rejection) -> Result<Response, Infallible> {
     let error = if rejection.is_not_found() {
         ApiError::not_found()
     } else if let Some(cors) = rejection.find::<CorsForbidden>() {
-        ApiError::new(StatusCode::FORBIDDEN, "cors_forbidden", cors.to_string())
+        ApiError::new(ErrorCode::CorsForbidden, cors.to_string())
     } else if rejection.find::<MethodNotAllowed>().is_some() {
         ApiError::method_not_allowed("GET, HEAD")
     } else {

@@ -195,6 +195,9 @@ async fn every_request_error_has_its_status_and_code() {
         (booking("   ", &["A1"]), 422, "invalid_name"),
         (booking(&"x".repeat(81), &["A1"]), 422, "invalid_name"),
         (booking("Ana\u{0}", &["A1"]), 422, "invalid_name"),
+        (booking("\u{200B}\u{3164}\u{2800}", &["A1"]), 422, "invalid_name"),
+        (booking("\u{202E}anA", &["A1"]), 422, "invalid_name"),
+        (booking(&"👍🏽".repeat(81), &["A1"]), 422, "invalid_name"),
         (br#"{"name":"Ana","email":"not-an-email","seats":["A1"]}"#.to_vec(), 422, "invalid_email"),
         (b"not json".to_vec(), 400, "invalid_json"),
         (br#"{"name":"Ana","seat":["A1"]}"#.to_vec(), 400, "invalid_json"),
@@ -371,7 +374,7 @@ async fn too_many_posts_from_one_address_get_429_with_retry_after() {
 }
 
 #[tokio::test]
-async fn the_openapi_document_describes_exactly_the_routes_and_codes() {
+async fn the_openapi_document_describes_exactly_the_routes() {
     let f = Fixture::new();
     let api = api(&f, &[]);
     let res = api.get("/api/openapi.json").await;
@@ -415,33 +418,8 @@ async fn the_openapi_document_describes_exactly_the_routes_and_codes() {
             res.status()
         );
     }
-
-    // Every error code the service can send is in the document's enum.
-    let codes: BTreeSet<&str> = doc["components"]["schemas"]["ErrorCode"]["enum"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| c.as_str().unwrap())
-        .collect();
-    let source: String =
-        ["src/api_error.rs", "src/recover.rs", "src/api/body.rs", "src/api/book.rs", "src/api/health.rs"]
-            .iter()
-            .map(|p| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap())
-            .collect::<String>()
-            + &std::fs::read_to_string(common::repo_root().join("cinema/src/booking/error.rs")).unwrap();
-    let mut used = BTreeSet::new();
-    for line in source.lines() {
-        for part in line.split('"').skip(1).step_by(2) {
-            if !part.is_empty() && part.bytes().all(|b| b.is_ascii_lowercase() || b == b'_') && part.contains('_') {
-                used.insert(part.to_string());
-            }
-        }
-    }
-    for code in ["not_found", "internal"] {
-        used.insert(code.to_string());
-    }
-    let missing: Vec<_> = used.iter().filter(|c| !codes.contains(c.as_str())).collect();
-    assert!(missing.is_empty(), "codes the service sends but the document does not list: {missing:?}");
+    // The error codes and input constraints are held to the code by the unit tests in
+    // src/api/openapi.rs.
 }
 
 #[tokio::test]

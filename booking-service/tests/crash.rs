@@ -9,8 +9,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
-use booking_service::http1::Connection;
 use common::{Fixture, Server, booking};
+use test_support::Client;
 
 const CLIENTS: usize = 16;
 
@@ -41,12 +41,12 @@ fn under_load(
     std::thread::scope(|s| {
         for _ in 0..CLIENTS {
             s.spawn(|| {
-                let Ok(mut conn) = Connection::open(addr) else { return };
+                let client = Client::new(addr);
                 while !stop.load(Ordering::Relaxed) {
                     let Some((showtime, seat)) = work.get(next.fetch_add(1, Ordering::Relaxed)) else { return };
                     let path = format!("/api/showtimes/{showtime}/bookings");
                     let body = booking("Crash Test", &[seat]);
-                    let Ok(reply) = conn.send("POST", &path, &[("Content-Type", "application/json")], Some(&body))
+                    let Ok(reply) = client.send("POST", &path, &[("Content-Type", "application/json")], Some(&body))
                     else {
                         return; // the server is gone
                     };
@@ -96,10 +96,10 @@ fn assert_kept(fixture: &Fixture, acked: &[Acked]) {
     drop(conn);
     // The restarted service agrees.
     let server = Server::start(fixture, &[]);
-    let mut client = Connection::open(server.addr).unwrap();
-    assert_eq!(client.send("GET", "/api/health", &[], None).unwrap().status, 200);
+    let client = Client::new(server.addr);
+    assert_eq!(client.get("/api/health").unwrap().status, 200);
     for a in acked.iter().step_by((acked.len() / 50).max(1)) {
-        let reply = client.send("GET", &format!("/api/bookings/{}?token={}", a.reference, a.token), &[], None).unwrap();
+        let reply = client.get(&format!("/api/bookings/{}?token={}", a.reference, a.token)).unwrap();
         assert_eq!(reply.status, 200, "{}", reply.text());
     }
     let references: HashSet<_> = acked.iter().map(|a| &a.reference).collect();

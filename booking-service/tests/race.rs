@@ -5,8 +5,8 @@ mod common;
 
 use std::sync::Barrier;
 
-use booking_service::http1::Connection;
 use common::{Fixture, SHOW, Server, booking};
+use test_support::Client;
 
 #[test]
 fn two_hundred_clients_racing_for_one_seat_book_it_exactly_once() {
@@ -20,11 +20,14 @@ fn two_hundred_clients_racing_for_one_seat_book_it_exactly_once() {
             .map(|i| {
                 let (barrier, path, addr) = (&barrier, &path, server.addr);
                 s.spawn(move || {
-                    // Connect first, so the requests leave as close together as possible.
-                    let mut conn = Connection::open(addr).unwrap();
+                    // Connect first (a first request leaves the connection open), so the
+                    // bookings leave as close together as possible.
+                    let client = Client::new(addr);
+                    assert_eq!(client.get("/api/health").unwrap().status, 200);
                     let body = booking(&format!("Client {i}"), &["F7"]);
                     barrier.wait();
-                    let reply = conn.send("POST", path, &[("Content-Type", "application/json")], Some(&body)).unwrap();
+                    let reply =
+                        client.send("POST", path, &[("Content-Type", "application/json")], Some(&body)).unwrap();
                     (reply.status, reply.json())
                 })
             })

@@ -4,9 +4,9 @@
 use futures_util::{Stream, StreamExt};
 use serde::de::DeserializeOwned;
 use warp::Buf;
-use warp::http::{HeaderMap, StatusCode, header};
+use warp::http::{HeaderMap, header};
 
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, ErrorCode};
 
 /// The largest request body the API reads.
 pub const MAX_BODY: usize = 16 * 1024;
@@ -22,18 +22,12 @@ pub async fn read_json<T: DeserializeOwned>(
         .is_some_and(|v| v.trim().eq_ignore_ascii_case("application/json"));
     if !is_json {
         return Err(ApiError::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
+            ErrorCode::UnsupportedMediaType,
             "send the body as JSON with Content-Type: application/json",
         ));
     }
-    let too_large = || {
-        ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            format!("the body is larger than {} KiB", MAX_BODY / 1024),
-        )
-    };
+    let too_large =
+        || ApiError::new(ErrorCode::PayloadTooLarge, format!("the body is larger than {} KiB", MAX_BODY / 1024));
     let declared =
         headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > MAX_BODY as u64) {
@@ -42,9 +36,8 @@ pub async fn read_json<T: DeserializeOwned>(
     let mut bytes = Vec::with_capacity(declared.unwrap_or(256).min(MAX_BODY as u64) as usize);
     let mut body = std::pin::pin!(body);
     while let Some(chunk) = body.next().await {
-        let mut chunk = chunk.map_err(|e| {
-            ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", format!("cannot read the body: {e}"))
-        })?;
+        let mut chunk =
+            chunk.map_err(|e| ApiError::new(ErrorCode::InvalidBody, format!("cannot read the body: {e}")))?;
         if bytes.len() + chunk.remaining() > MAX_BODY {
             return Err(too_large());
         }
@@ -55,7 +48,6 @@ pub async fn read_json<T: DeserializeOwned>(
             chunk.advance(n);
         }
     }
-    serde_json::from_slice(&bytes).map_err(|e| {
-        ApiError::new(StatusCode::BAD_REQUEST, "invalid_json", format!("the body is not a valid request: {e}"))
-    })
+    serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::new(ErrorCode::InvalidJson, format!("the body is not a valid request: {e}")))
 }

@@ -18,7 +18,7 @@ use warp::{Buf, Filter};
 use super::body::read_json;
 use super::{BookingView, json, with_app};
 use crate::App;
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, ErrorCode};
 use crate::guard::guard;
 
 pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
@@ -46,8 +46,7 @@ async fn handle(
         return ApiError {
             retry_after: Some(secs),
             ..ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate_limited",
+                ErrorCode::RateLimited,
                 format!("too many bookings from this address; try again in {secs} s"),
             )
         }

@@ -12,7 +12,7 @@ use warp::reply::Response;
 
 use super::{json, read, with_app};
 use crate::App;
-use crate::api_error::ApiError;
+use crate::api_error::{ApiError, ErrorCode};
 use crate::guard::guard;
 
 pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
@@ -24,8 +24,7 @@ async fn handle(app: Arc<App>) -> Response {
         Ok(Ok(())) => json(StatusCode::OK, &json!({"status": "ok"})),
         Ok(Err(e)) => {
             tracing::error!("health check: {e}");
-            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "store_unavailable", "the database does not answer")
-                .into_response()
+            ApiError::new(ErrorCode::StoreUnavailable, "the database does not answer").into_response()
         }
         Err(e) => e.into_response(),
     }

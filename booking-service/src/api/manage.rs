@@ -1,6 +1,7 @@
 //! `GET` and `DELETE /api/bookings/{reference}`: a booking, for whoever holds its manage token
 //! (`X-Manage-Token` header or `?token=`). A wrong token is answered exactly like an unknown
-//! reference, `404`, so references cannot be probed.
+//! reference, `404`, and after the same work (see `ManageToken::verify`), so references cannot
+//! be probed by the answer or by its timing.
 
 use std::sync::Arc;
 

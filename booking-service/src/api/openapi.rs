@@ -20,3 +20,145 @@ pub fn route() -> BoxedFilter<(Response,)> {
         })
         .boxed()
 }
+
+/// The document against the code: every error code and its status, and every input constraint
+/// the service enforces, with the same figures and the same accepted inputs.
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use cinema::booking::{
+        BookingReference, ErrorCode, IdempotencyKey, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_NAME_CODE_POINTS, MAX_SEATS,
+        ManageToken,
+    };
+    use cinema::schedule::ShowtimeId;
+    use serde_json::Value;
+
+    use super::DOCUMENT;
+    use crate::api::body::MAX_BODY;
+
+    fn doc() -> Value {
+        serde_json::from_str(DOCUMENT).expect("openapi.json is JSON")
+    }
+
+    /// A pattern from the document, compiled.
+    fn pattern(schema: &Value) -> regex::Regex {
+        regex::Regex::new(schema["pattern"].as_str().unwrap_or_else(|| panic!("no pattern in {schema}"))).unwrap()
+    }
+
+    /// Short strings over every ASCII character and a few others, for comparing a pattern with
+    /// a parser: each character alone, repeated to `len`, and inside a valid `template`.
+    fn probes(template: &str, len: usize) -> Vec<String> {
+        let mut out = vec![String::new(), template.to_string(), format!(" {template}"), template.to_lowercase()];
+        for c in (0u8..128).map(char::from).chain(['é', '\u{200B}', '٣']) {
+            out.push(c.to_string().repeat(len));
+            for i in 0..template.len() {
+                if template.is_char_boundary(i) && template.is_char_boundary(i + 1) {
+                    out.push(format!("{}{c}{}", &template[..i], &template[i + 1..]));
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn every_error_code_is_documented_with_its_status_and_nothing_else_is() {
+        let doc = doc();
+        let schema = &doc["components"]["schemas"]["ErrorCode"];
+        let documented: BTreeSet<&str> =
+            schema["enum"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+        let sent: BTreeSet<&str> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        assert_eq!(documented, sent, "the document's ErrorCode enum must be exactly ErrorCode::ALL");
+        // The description reads "404: a, b. 409: c. ..."; each code under its own status.
+        let description = schema["description"].as_str().unwrap();
+        for code in ErrorCode::ALL {
+            let listed_under: Vec<&str> = description
+                .split(". ")
+                .filter(|part| part.split(&[' ', ',', '.'][..]).any(|word| word == code.as_str()))
+                .map(|part| part.split(':').next().unwrap())
+                .collect();
+            assert_eq!(listed_under, [code.status().to_string()], "{code}: listed under {listed_under:?}");
+        }
+    }
+
+    #[test]
+    fn the_booking_request_limits_are_the_codes_limits() {
+        let doc = doc();
+        let request = &doc["components"]["schemas"]["BookingRequest"]["properties"];
+        assert_eq!(request["seats"]["maxItems"], MAX_SEATS);
+        assert_eq!(request["seats"]["minItems"], 1);
+        assert_eq!(request["name"]["maxLength"], MAX_NAME_CODE_POINTS);
+        assert_eq!(request["name"]["x-maxGraphemes"], MAX_NAME_CHARS);
+        let name = request["name"]["description"].as_str().unwrap();
+        assert!(name.contains(&format!("at most {MAX_NAME_CHARS} user-perceived characters")), "{name}");
+        assert!(name.contains(&format!("at most {MAX_NAME_CODE_POINTS} Unicode code points")), "{name}");
+        for c in ['\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}'] {
+            assert!(cinema::booking::visible_text::is_bidi_control(c));
+        }
+        for listed in ["U+202A-202E", "U+2066-2069", "U+200E", "U+200F", "U+061C"] {
+            assert!(name.contains(listed), "the name's description lists the refused controls: {listed}");
+        }
+        assert_eq!(request["email"]["maxLength"], MAX_EMAIL_CHARS);
+        let body = doc["paths"]["/api/showtimes/{id}/bookings"]["post"]["requestBody"]["description"].as_str().unwrap();
+        assert!(body.contains(&format!("at most {MAX_BODY} bytes")), "{body}");
+    }
+
+    #[test]
+    fn seat_ids_of_the_real_auditorium_match_the_documented_pattern() {
+        let doc = doc();
+        let seat = pattern(&doc["components"]["schemas"]["BookingRequest"]["properties"]["seats"]["items"]);
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/auditorium.txt");
+        let map = cinema::seat_map::SeatMap::load(&root).unwrap();
+        let ids: Vec<&str> = map.seat_ids().collect();
+        assert!(ids.len() > 100);
+        for id in ids {
+            assert!(seat.is_match(id), "{id}");
+        }
+        for bad in ["", "A0", "A", "7", "ABCD1", "A-1", "A1 "] {
+            assert!(!seat.is_match(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_documented_patterns_accept_exactly_what_the_parsers_accept() {
+        let doc = doc();
+        let booking_path = &doc["paths"]["/api/bookings/{reference}"]["parameters"];
+        let param = |name: &str| booking_path.as_array().unwrap().iter().find(|p| p["name"] == name).unwrap().clone();
+
+        let reference = pattern(&param("reference")["schema"]);
+        let sample = BookingReference::parse("TK-7Q4M-2XHD").unwrap();
+        for text in probes(sample.as_str(), 4) {
+            // The parser also trims surrounding white space, which a path segment does not carry.
+            let parsed = BookingReference::parse(&text).is_some() && text.trim() == text;
+            assert_eq!(reference.is_match(&text), parsed, "reference {text:?}");
+        }
+        let canonical = pattern(&doc["components"]["schemas"]["Booking"]["properties"]["reference"]);
+        assert!(canonical.is_match(sample.as_str()));
+
+        let token = pattern(&doc["components"]["schemas"]["ManageToken"]);
+        let sample = ManageToken::from_bytes([0x5c; ManageToken::BYTES]);
+        for text in probes(sample.as_str(), 32).into_iter().chain(["a".repeat(31), "a".repeat(33)]) {
+            let parsed = ManageToken::parse(&text).is_some() && text.trim() == text;
+            assert_eq!(token.is_match(&text), parsed, "token {text:?}");
+        }
+
+        let post = &doc["paths"]["/api/showtimes/{id}/bookings"]["post"]["parameters"];
+        let key_schema = &post.as_array().unwrap().iter().find(|p| p["name"] == "Idempotency-Key").unwrap()["schema"];
+        let key = pattern(key_schema);
+        assert_eq!(key_schema["maxLength"], IdempotencyKey::MAX_LEN);
+        for text in probes("4f1c2a9e-retry", 3)
+            .into_iter()
+            .chain(["k".repeat(IdempotencyKey::MAX_LEN), "k".repeat(IdempotencyKey::MAX_LEN + 1)])
+        {
+            assert_eq!(key.is_match(&text), IdempotencyKey::parse(&text).is_ok(), "key {text:?}");
+        }
+
+        let showtime_schema = &doc["components"]["parameters"]["ShowtimeId"]["schema"];
+        let showtime = pattern(showtime_schema);
+        assert_eq!(showtime_schema["maxLength"], 160, "ShowtimeId::is_well_formed's limit, probed below");
+        for text in probes("akira-20261124-1800", 2).into_iter().chain(["a".repeat(160), "a".repeat(161)]) {
+            let parsed = ShowtimeId::is_well_formed(&text) && !text.is_empty();
+            assert_eq!(showtime.is_match(&text), parsed, "showtime id {text:?}");
+        }
+    }
+}

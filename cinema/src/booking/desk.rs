@@ -122,13 +122,11 @@ impl<S: BookingStore> Desk<S> {
         }
     }
 
-    /// A booking, for whoever holds its token. Blocking.
+    /// A booking, for whoever holds its token. Blocking. The store answers an unknown reference
+    /// and a wrong token alike, in the same time (see [`ManageToken::verify`]).
     pub fn booking(&self, reference: &str, token: &str) -> Result<BookingRecord, BookingError> {
         let (reference, token) = credentials(reference, token)?;
-        match self.store.booking(&reference)? {
-            Some(record) if record.token_hash.matches(&token) => Ok(record),
-            _ => Err(BookingError::BookingNotFound),
-        }
+        self.store.booking(&reference, &token)?.ok_or(BookingError::BookingNotFound)
     }
 
     /// A showtime that can still be booked, with its taken seats. Blocking.

@@ -1,8 +1,6 @@
-//! Why a booking action was refused, with a stable code for each reason.
-//!
-//! The codes are part of the API: clients branch on `code`, never on the message, so a code
-//! never changes meaning once released. The HTTP status each maps to is the web layer's choice.
+//! Why a booking action was refused, with a stable [`ErrorCode`] for each reason.
 
+use super::error_code::ErrorCode;
 use crate::store::StoreError;
 
 /// A refused booking action.
@@ -23,14 +21,17 @@ pub enum BookingError {
     #[error("{count} seats requested; one booking holds at most {max}")]
     TooManySeats { count: usize, max: usize },
     #[error("name {0}")]
-    InvalidName(&'static str),
+    InvalidName(String),
     #[error("email {0}")]
-    InvalidEmail(&'static str),
+    InvalidEmail(String),
     #[error("there is no booking with this reference and manage token")]
     BookingNotFound,
     #[error("this Idempotency-Key was already used for a different request; use a new key for a new booking")]
     IdempotencyKeyReused,
-    #[error("Idempotency-Key must be 1 to 255 visible ASCII characters")]
+    #[error(
+        "Idempotency-Key must be 1 to {} visible ASCII characters (no spaces), such as a UUID",
+        super::IdempotencyKey::MAX_LEN
+    )]
     InvalidIdempotencyKey,
     #[error("the booking store failed: {0}")]
     Store(#[from] StoreError),
@@ -38,21 +39,21 @@ pub enum BookingError {
 
 impl BookingError {
     /// The stable, machine-readable code.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            BookingError::ShowtimeNotFound(_) => "showtime_not_found",
-            BookingError::ShowtimeClosed(_) => "showtime_closed",
-            BookingError::SeatsTaken(_) => "seats_taken",
-            BookingError::UnknownSeats(_) => "unknown_seats",
-            BookingError::DuplicateSeats(_) => "duplicate_seats",
-            BookingError::NoSeats { .. } => "no_seats",
-            BookingError::TooManySeats { .. } => "too_many_seats",
-            BookingError::InvalidName(_) => "invalid_name",
-            BookingError::InvalidEmail(_) => "invalid_email",
-            BookingError::BookingNotFound => "booking_not_found",
-            BookingError::IdempotencyKeyReused => "idempotency_key_reused",
-            BookingError::InvalidIdempotencyKey => "invalid_idempotency_key",
-            BookingError::Store(_) => "store_unavailable",
+            BookingError::ShowtimeNotFound(_) => ErrorCode::ShowtimeNotFound,
+            BookingError::ShowtimeClosed(_) => ErrorCode::ShowtimeClosed,
+            BookingError::SeatsTaken(_) => ErrorCode::SeatsTaken,
+            BookingError::UnknownSeats(_) => ErrorCode::UnknownSeats,
+            BookingError::DuplicateSeats(_) => ErrorCode::DuplicateSeats,
+            BookingError::NoSeats { .. } => ErrorCode::NoSeats,
+            BookingError::TooManySeats { .. } => ErrorCode::TooManySeats,
+            BookingError::InvalidName(_) => ErrorCode::InvalidName,
+            BookingError::InvalidEmail(_) => ErrorCode::InvalidEmail,
+            BookingError::BookingNotFound => ErrorCode::BookingNotFound,
+            BookingError::IdempotencyKeyReused => ErrorCode::IdempotencyKeyReused,
+            BookingError::InvalidIdempotencyKey => ErrorCode::InvalidIdempotencyKey,
+            BookingError::Store(_) => ErrorCode::StoreUnavailable,
         }
     }
 

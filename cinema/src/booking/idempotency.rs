@@ -29,9 +29,12 @@ pub struct SealedToken(pub [u8; ManageToken::BYTES]);
 pub struct Fingerprint(pub [u8; 32]);
 
 impl IdempotencyKey {
-    /// 1 to 255 visible ASCII characters, as clients send UUIDs or similar.
+    /// The longest key, in bytes (all ASCII).
+    pub const MAX_LEN: usize = 255;
+
+    /// 1 to [`Self::MAX_LEN`] visible ASCII characters, as clients send UUIDs or similar.
     pub fn parse(text: &str) -> Result<Self, BookingError> {
-        let ok = (1..=255).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic());
+        let ok = (1..=Self::MAX_LEN).contains(&text.len()) && text.bytes().all(|b| b.is_ascii_graphic());
         ok.then(|| IdempotencyKey(text.to_string())).ok_or(BookingError::InvalidIdempotencyKey)
     }
 

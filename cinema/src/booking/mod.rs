@@ -8,14 +8,20 @@
 
 pub(crate) mod desk;
 mod error;
+mod error_code;
 mod idempotency;
 mod reference;
 mod request;
 mod token;
+pub mod visible_text;
 
 pub use desk::{Confirmation, Desk};
 pub use error::BookingError;
+pub use error_code::ErrorCode;
 pub use idempotency::{Fingerprint, IdempotencyKey, SealedToken};
 pub use reference::BookingReference;
-pub use request::{BookingRequest, MAX_NAME_CHARS, MAX_SEATS, ValidRequest};
+pub use request::{
+    BookingRequest, MAX_EMAIL_CHARS, MAX_EMAIL_LOCAL_CHARS, MAX_NAME_CHARS, MAX_NAME_CODE_POINTS, MAX_SEATS,
+    ValidRequest,
+};
 pub use token::{ManageToken, TokenHash};

@@ -3,7 +3,9 @@
 //! The token is shown once, in the reply that creates the booking. The store keeps only its
 //! BLAKE3 hash, so a copy of the database does not let anyone cancel bookings, and a token is
 //! checked by comparing hashes in constant time, so response timing does not leak how much of a
-//! guess was right.
+//! guess was right. A token given for a reference that does not exist is checked all the same,
+//! against a dummy hash ([`ManageToken::verify`]), so "no such booking" and "wrong token" cost
+//! the same work and a reference cannot be found out by timing the answers.
 
 use std::fmt;
 
@@ -55,11 +57,20 @@ impl ManageToken {
     }
 }
 
-impl TokenHash {
-    /// Whether `token` is the one this hash was made from. Constant time: `blake3::Hash`'s
-    /// equality does not stop at the first differing byte.
-    pub fn matches(&self, token: &ManageToken) -> bool {
-        blake3::Hash::from_bytes(self.0) == blake3::hash(token.0.as_bytes())
+/// What an unknown reference's token is compared with: the hash of no token that can exist
+/// (a token is 32 hex digits), so it never matches.
+const NO_BOOKING: TokenHash = TokenHash([0; 32]);
+
+impl ManageToken {
+    /// Whether this token is the one `stored` was made from; `stored` is `None` when there is no
+    /// booking with the reference given. Both cases do the same work, one BLAKE3 hash and one
+    /// constant-time comparison (`blake3::Hash`'s equality does not stop at the first differing
+    /// byte), so a caller that looks the reference up, calls this, and reads more only when it
+    /// returns `true` answers "no such booking" and "wrong token" in the same time.
+    pub fn verify(&self, stored: Option<&TokenHash>) -> bool {
+        let expected = blake3::Hash::from_bytes(stored.unwrap_or(&NO_BOOKING).0);
+        let matched = expected == blake3::hash(self.0.as_bytes());
+        matched & stored.is_some()
     }
 }
 
@@ -80,8 +91,10 @@ mod tests {
         let token = ManageToken::generate(&mut rng);
         let other = ManageToken::generate(&mut rng);
         let hash = token.hash();
-        assert!(hash.matches(&token));
-        assert!(!hash.matches(&other));
+        assert!(token.verify(Some(&hash)));
+        assert!(!other.verify(Some(&hash)));
+        assert!(!token.verify(None), "no stored hash: never verified");
+        assert!(!token.verify(Some(&NO_BOOKING)));
         assert_eq!(ManageToken::parse(token.as_str()), Some(token.clone()));
         assert_eq!(ManageToken::from_bytes(token.to_bytes()), token);
         assert!(!format!("{token:?}").contains(token.as_str()));

@@ -159,8 +159,11 @@ pub trait BookingStore: Send + Sync {
     /// showtime has not started by `now`.
     fn cancel(&self, reference: BookingReference, token: ManageToken, now: DateTime<Utc>) -> Pending<CancelOutcome>;
 
-    /// One booking by reference (the caller checks the token).
-    fn booking(&self, reference: &BookingReference) -> Result<Option<BookingRecord>, StoreError>;
+    /// One booking by reference, if `token` is its manage token. An unknown reference and a
+    /// wrong token must take the same work (look the reference up, then
+    /// [`ManageToken::verify`], then read the rest only if it matched), so that references
+    /// cannot be probed by timing.
+    fn booking(&self, reference: &BookingReference, token: &ManageToken) -> Result<Option<BookingRecord>, StoreError>;
 
     /// A showtime (archived or not) and its taken seats.
     fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError>;

@@ -123,8 +123,8 @@ impl BookingStore for SqliteBookingStore {
         self.submit(|reply| Command::Cancel { reference, token, now, reply })
     }
 
-    fn booking(&self, reference: &BookingReference) -> Result<Option<BookingRecord>, StoreError> {
-        self.reads.with(|c| bookings_read::booking_by_reference(c, reference).map(|o| o.map(|(_, r)| r)))
+    fn booking(&self, reference: &BookingReference, token: &ManageToken) -> Result<Option<BookingRecord>, StoreError> {
+        self.reads.with(|c| bookings_read::booking_of_owner(c, reference, token).map(|o| o.map(|(_, r)| r)))
     }
 
     fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError> {

@@ -12,7 +12,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use super::schedule::{live_showtimes, showtime};
 use super::{backend, open_connection};
-use crate::booking::{BookingReference, TokenHash};
+use crate::booking::{BookingReference, ManageToken, TokenHash};
 use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
 use crate::store::bookings::{BookingRecord, ShowtimeSeats};
@@ -55,16 +55,46 @@ pub(crate) fn timestamp(secs: i64) -> rusqlite::Result<DateTime<Utc>> {
     })
 }
 
-/// A booking's row id and record.
-pub(crate) fn booking_by_reference(
+/// A booking's row id and record, if `token` is its manage token.
+pub(crate) fn booking_of_owner(
     conn: &Connection,
     reference: &BookingReference,
+    token: &ManageToken,
 ) -> rusqlite::Result<Option<(i64, BookingRecord)>> {
-    let row = conn
-        .prepare_cached(&format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE reference = ?1"))?
-        .query_row([reference.as_str()], BookingRow::read)
+    booking_if_verified(conn, reference, |stored| token.verify(stored))
+}
+
+/// A booking's row id and record, if `verify` accepts its stored token hash.
+///
+/// An unknown reference and a wrong token do the same work: one indexed lookup of the row id
+/// and token hash (nothing else is read or decoded), then one call of `verify`, with `None`
+/// when there is no row ([`ManageToken::verify`] then hashes against a dummy). The rest of the
+/// booking, its seats and its showtime are read only for the owner, so a wrong guess never
+/// costs the extra work that would tell an existing reference from an unknown one by timing.
+/// `verify` is a parameter so a test can see that both paths call it.
+fn booking_if_verified(
+    conn: &Connection,
+    reference: &BookingReference,
+    verify: impl FnOnce(Option<&TokenHash>) -> bool,
+) -> rusqlite::Result<Option<(i64, BookingRecord)>> {
+    let stored = conn
+        .prepare_cached("SELECT id, token_hash FROM bookings WHERE reference = ?1")?
+        .query_row([reference.as_str()], |row| {
+            let hash: [u8; 32] = row.get_ref(1)?.as_blob()?.try_into().map_err(|_| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    1,
+                    rusqlite::types::Type::Blob,
+                    "stored token hash is malformed".into(),
+                )
+            })?;
+            Ok((row.get::<_, i64>(0)?, TokenHash(hash)))
+        })
         .optional()?;
-    row.map(|row| Ok((row.id, row.complete(conn)?))).transpose()
+    let verified = verify(stored.as_ref().map(|(_, hash)| hash));
+    match stored {
+        Some((id, _)) if verified => Ok(Some((id, booking_by_id(conn, id)?))),
+        _ => Ok(None),
+    }
 }
 
 pub(crate) fn booking_by_id(conn: &Connection, id: i64) -> rusqlite::Result<BookingRecord> {
@@ -154,4 +184,93 @@ pub(crate) fn live_showtimes_taken(
             Ok((s, taken as usize))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicU64, Ordering};
+
+    use chrono::DateTime;
+
+    use super::*;
+    use crate::booking::BookingReference;
+    use crate::catalog::tests::catalog_of;
+    use crate::schedule::plan_horizon;
+    use crate::store::ScheduleStore;
+    use crate::store::bookings::{BookingStore, NewBooking, PlaceOutcome};
+    use crate::store::sqlite::{SqliteBookingStore, SqliteStore};
+
+    /// Runs `booking_of_owner` and counts the SQLite virtual-machine instructions it executed:
+    /// a deterministic measure of the database work, where wall-clock time would be flaky.
+    fn work(conn: &Connection, reference: &BookingReference, token: &ManageToken) -> (u64, bool) {
+        let steps = Arc::new(AtomicU64::new(0));
+        let counter = steps.clone();
+        conn.progress_handler(
+            1,
+            Some(move || {
+                counter.fetch_add(1, Ordering::Relaxed);
+                false
+            }),
+        );
+        let found = booking_of_owner(conn, reference, token).unwrap().is_some();
+        conn.progress_handler(0, None::<fn() -> bool>);
+        (steps.load(Ordering::Relaxed), found)
+    }
+
+    #[test]
+    fn an_unknown_reference_and_a_wrong_token_do_the_same_database_work() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let now = DateTime::parse_from_rfc3339("2026-11-24T00:00:00+07:00").unwrap().to_utc();
+        SqliteStore::open(&path).unwrap().roll(&plan_horizon(&catalog_of(1, ""), now), now).unwrap();
+        let store = SqliteBookingStore::open(&path).unwrap();
+        let mut rng = rand::rng();
+        let (reference, token) = (BookingReference::generate(&mut rng), ManageToken::generate(&mut rng));
+        let placed = store
+            .place(NewBooking {
+                showtime: ShowtimeId("film-1-20261124-1000".into()),
+                seats: vec!["A1".into(), "A2".into()],
+                name: "Ana".into(),
+                email: None,
+                reference: reference.clone(),
+                token_hash: token.hash(),
+                idempotency: None,
+                now,
+            })
+            .wait()
+            .unwrap();
+        assert!(matches!(placed, PlaceOutcome::Placed(_)));
+        store.close();
+
+        let conn = Connection::open(&path).unwrap();
+        let unknown_reference = BookingReference::parse("TK-2222-2222").unwrap();
+        let wrong_token = ManageToken::generate(&mut rng);
+        // Warm the statement cache so every measured call runs prepared statements.
+        work(&conn, &reference, &token);
+        let unknown = work(&conn, &unknown_reference, &token);
+        let wrong = work(&conn, &reference, &wrong_token);
+        let owner = work(&conn, &reference, &token);
+        assert_eq!((unknown.1, wrong.1, owner.1), (false, false, true));
+        // A found row costs a couple more instructions (reading two columns) than a missing one;
+        // the rest of the booking, its seats and showtime, which only the owner gets, cost many.
+        assert!(
+            wrong.0.abs_diff(unknown.0) <= 4,
+            "a wrong token ({} steps) must cost what an unknown reference costs ({} steps)",
+            wrong.0,
+            unknown.0
+        );
+        assert!(owner.0 > wrong.0 + 32, "the owner's read ({} steps) reads more than a refusal ({})", owner.0, wrong.0);
+
+        // And both refusals run the token verification: the unknown reference with no hash.
+        let mut seen = Vec::new();
+        for r in [&unknown_reference, &reference] {
+            let found = booking_if_verified(&conn, r, |stored| {
+                seen.push(stored.copied());
+                false
+            });
+            assert!(found.unwrap().is_none());
+        }
+        assert_eq!(seen, [None, Some(token.hash())], "verify runs once on each path");
+    }
 }

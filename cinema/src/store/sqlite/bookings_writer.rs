@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
 
 use super::backend;
-use super::bookings_read::{booking_by_id, booking_by_reference, timestamp};
+use super::bookings_read::{booking_by_id, booking_of_owner, timestamp};
 use super::bookings_seats::{SeatChange, SeatIndex};
 use crate::booking::desk::is_closed;
 use crate::booking::{BookingReference, ManageToken, SealedToken};
@@ -269,12 +269,9 @@ fn cancel(
     token: &ManageToken,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<(CancelOutcome, bool)> {
-    let Some((id, record)) = booking_by_reference(conn, reference)? else {
+    let Some((id, record)) = booking_of_owner(conn, reference, token)? else {
         return Ok((CancelOutcome::NotFound, false));
     };
-    if !record.token_hash.matches(token) {
-        return Ok((CancelOutcome::NotFound, false));
-    }
     if record.cancelled_at.is_some() {
         return Ok((CancelOutcome::Cancelled(Box::new(record)), false));
     }

@@ -5,7 +5,9 @@
 //! every live showtime until the time or the seats run out. Each keeps `--connections`
 //! keep-alive connections busy from a single-threaded async runtime per `--threads`, so the
 //! loader takes as little CPU from the server as it can on a small machine, and prints
-//! requests per second with p50 and p99 latency.
+//! requests per second with p50 and p99 latency. Each connection is a hyper HTTP/1 client
+//! connection (`hyper::client::conn`): exactly `--connections` sockets, one request in flight
+//! on each, no pool in between.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -14,15 +16,46 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use booking_service::http1;
 use chrono::{DateTime, Utc};
 use cinema::Catalog;
 use cinema::schedule::plan_horizon;
 use cinema::store::ScheduleStore;
 use cinema::store::sqlite::SqliteStore;
 use clap::{Parser, Subcommand};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Bytes;
+use hyper::client::conn::http1::{self, SendRequest};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderValue};
+use hyper::{Method, Request, Uri};
+use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
+
+/// One request to send: method, path and body (JSON when present), parsed once so that making
+/// the request for each send copies reference-counted parts, not text.
+#[derive(Clone)]
+struct Call {
+    method: Method,
+    uri: Uri,
+    body: Option<Bytes>,
+}
+
+impl Call {
+    fn get(path: &str) -> Self {
+        Call { method: Method::GET, uri: path.parse().expect("a valid path"), body: None }
+    }
+
+    fn request(&self, host: &HeaderValue) -> Request<Full<Bytes>> {
+        let mut request = Request::new(Full::new(self.body.clone().unwrap_or_default()));
+        *request.method_mut() = self.method.clone();
+        *request.uri_mut() = self.uri.clone();
+        let headers = request.headers_mut();
+        headers.insert(HOST, host.clone());
+        if self.body.is_some() {
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        }
+        request
+    }
+}
 
 #[derive(Parser)]
 #[command(name = "tiketa-load", about = "Load generator for tiketa-booking (loopback benchmarks)")]
@@ -88,25 +121,19 @@ fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Get { load, path } => {
-            let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", load.addr).into_bytes();
-            let requests = Arc::new(vec![request]);
-            report(&load, run(&load, move |i| requests[i % requests.len()].clone(), usize::MAX)?)
+            let calls = Arc::new(vec![Call::get(&path)]);
+            report(&load, run(&load, move |i| calls[i % calls.len()].clone(), usize::MAX)?)
         }
         Command::Seats { load } => {
-            let requests: Arc<Vec<Vec<u8>>> = Arc::new(
-                showtimes(load.addr)?
-                    .iter()
-                    .map(|id| {
-                        format!("GET /api/showtimes/{id}/seats HTTP/1.1\r\nHost: {}\r\n\r\n", load.addr).into_bytes()
-                    })
-                    .collect(),
+            let calls: Arc<Vec<Call>> = Arc::new(
+                showtimes(load.addr)?.iter().map(|id| Call::get(&format!("/api/showtimes/{id}/seats"))).collect(),
             );
-            report(&load, run(&load, move |i| requests[i % requests.len()].clone(), usize::MAX)?)
+            report(&load, run(&load, move |i| calls[i % calls.len()].clone(), usize::MAX)?)
         }
         Command::Book { load } => {
             let ids = showtimes(load.addr)?;
-            let reply = http1::send(load.addr, "GET", &format!("/api/showtimes/{}/seats", ids[0]), &[], None)?;
-            let seats: Vec<String> = reply.json()["seat_map"]["rows"]
+            let map = get_json(load.addr, &format!("/api/showtimes/{}/seats", ids[0]))?;
+            let seats: Vec<String> = map["seat_map"]["rows"]
                 .as_array()
                 .context("no seat map")?
                 .iter()
@@ -118,25 +145,38 @@ fn main() -> anyhow::Result<()> {
             let work: Arc<Vec<(String, String)>> =
                 Arc::new(seats.iter().flat_map(|seat| ids.iter().map(move |id| (id.clone(), seat.clone()))).collect());
             let total = work.len();
-            let addr = load.addr;
             let make = move |i: usize| {
                 let (id, seat) = &work[i];
-                let body = format!(r#"{{"name":"Load Test","seats":["{seat}"]}}"#);
-                format!(
-                    "POST /api/showtimes/{id}/bookings HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-                    body.len()
-                )
-                .into_bytes()
+                Call {
+                    method: Method::POST,
+                    body: Some(Bytes::from(format!(r#"{{"name":"Load Test","seats":["{seat}"]}}"#))),
+                    ..Call::get(&format!("/api/showtimes/{id}/bookings"))
+                }
             };
             report(&load, run(&load, make, total)?)
         }
     }
 }
 
+/// One GET on a fresh connection, its body as JSON: the loader's setup requests.
+fn get_json(addr: SocketAddr, path: &str) -> anyhow::Result<serde_json::Value> {
+    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    rt.block_on(async {
+        let mut sender = connect(addr).await?;
+        let host = HeaderValue::from_str(&addr.to_string())?;
+        let response = sender.send_request(Call::get(path).request(&host)).await?;
+        let status = response.status();
+        let body = response.into_body().collect().await?.to_bytes();
+        if !status.is_success() {
+            bail!("GET {path} answered {status}: {}", String::from_utf8_lossy(&body));
+        }
+        serde_json::from_slice(&body).with_context(|| format!("GET {path} did not answer JSON"))
+    })
+}
+
 /// The live showtimes' ids, from the service itself.
 fn showtimes(addr: SocketAddr) -> anyhow::Result<Vec<String>> {
-    let reply = http1::send(addr, "GET", "/api/showtimes", &[], None)?;
-    let ids: Vec<String> = reply.json()["showtimes"]
+    let ids: Vec<String> = get_json(addr, "/api/showtimes")?["showtimes"]
         .as_array()
         .context("GET /api/showtimes did not list showtimes")?
         .iter()
@@ -146,6 +186,15 @@ fn showtimes(addr: SocketAddr) -> anyhow::Result<Vec<String>> {
         bail!("the service has no live showtimes; run `tiketa-load prepare` first");
     }
     Ok(ids)
+}
+
+/// Opens one HTTP/1 connection; its driver runs as a task of the current runtime.
+async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let stream = TcpStream::connect(addr).await.with_context(|| format!("cannot connect to {addr}"))?;
+    stream.set_nodelay(true)?;
+    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
+    tokio::spawn(connection);
+    Ok(sender)
 }
 
 /// What all connections measured.
@@ -160,7 +209,7 @@ struct Tally {
 }
 
 /// Runs the load: request `i` is `make(i)`, for `i` below `limit`, until the duration is up.
-fn run(load: &Load, make: impl Fn(usize) -> Vec<u8> + Send + Sync + 'static, limit: usize) -> anyhow::Result<Tally> {
+fn run(load: &Load, make: impl Fn(usize) -> Call + Send + Sync + 'static, limit: usize) -> anyhow::Result<Tally> {
     let make = Arc::new(make);
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
@@ -207,24 +256,25 @@ fn run(load: &Load, make: impl Fn(usize) -> Vec<u8> + Send + Sync + 'static, lim
 
 async fn connection(
     addr: SocketAddr,
-    make: Arc<impl Fn(usize) -> Vec<u8>>,
+    make: Arc<impl Fn(usize) -> Call>,
     next: Arc<AtomicUsize>,
     limit: usize,
     deadline: Instant,
 ) -> anyhow::Result<Tally> {
-    let mut stream = TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
+    let mut sender = connect(addr).await?;
+    let host = HeaderValue::from_str(&addr.to_string())?;
     let mut tally = Tally::default();
-    let mut buf = Vec::with_capacity(64 * 1024);
     while Instant::now() < deadline {
         let i = next.fetch_add(1, Ordering::Relaxed);
         if i >= limit {
             break;
         }
-        let request = make(i);
+        let request = make(i).request(&host);
         let sent = Instant::now();
-        stream.write_all(&request).await?;
-        let status = read_response(&mut stream, &mut buf).await?;
+        sender.ready().await?;
+        let response = sender.send_request(request).await?;
+        let status = response.status().as_u16();
+        response.into_body().collect().await?;
         tally.latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
         *tally.statuses.entry(status).or_default() += 1;
         if (200..300).contains(&status) {
@@ -234,41 +284,6 @@ async fn connection(
         }
     }
     Ok(tally)
-}
-
-/// Reads one response (Content-Length bodies only, which is what the service sends for these
-/// routes); returns its status. `buf` keeps nothing between responses: one request in flight.
-async fn read_response(stream: &mut TcpStream, buf: &mut Vec<u8>) -> anyhow::Result<u16> {
-    buf.clear();
-    loop {
-        if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = std::str::from_utf8(&buf[..end])?;
-            let status: u16 = head.get(9..12).context("short status line")?.parse()?;
-            let length: usize = head
-                .lines()
-                .find_map(|l| {
-                    let (k, v) = l.split_once(':')?;
-                    k.eq_ignore_ascii_case("content-length").then(|| v.trim().parse().ok())?
-                })
-                .context("response without Content-Length")?;
-            let total = end + 4 + length;
-            while buf.len() < total {
-                read_more(stream, buf).await?;
-            }
-            return Ok(status);
-        }
-        read_more(stream, buf).await?;
-    }
-}
-
-async fn read_more(stream: &mut TcpStream, buf: &mut Vec<u8>) -> anyhow::Result<()> {
-    let mut chunk = [0u8; 16 * 1024];
-    let n = stream.read(&mut chunk).await?;
-    if n == 0 {
-        bail!("the server closed the connection");
-    }
-    buf.extend_from_slice(&chunk[..n]);
-    Ok(())
 }
 
 fn report(load: &Load, mut tally: Tally) -> anyhow::Result<()> {

@@ -9,9 +9,9 @@ async fn main() {
         .nth(1)
         .unwrap_or_else(|| "127.0.0.1:0".into())
         .parse()
-        .expect("usage: bench_hello [host:port]");
+        .expect("usage: bench-hello [host:port]");
     let hello = warp::path!("hello").map(|| "hello");
     let listener = tokio::net::TcpListener::bind(addr).await.expect("cannot bind");
-    println!("bench_hello listening on http://{}", listener.local_addr().expect("bound"));
+    println!("bench-hello listening on http://{}", listener.local_addr().expect("bound"));
     warp::serve(hello).incoming(listener).run().await;
 }
