@@ -98,7 +98,7 @@
 
   const form = el("form", { class: "booking-form", novalidate: "", "aria-labelledby": "booking-form-title" });
   const formTitle = el("h2", { class: "booking-panel__title", id: "booking-form-title" }, "Your details");
-  const nameField = field("booking-name", "Name", "text", { autocomplete: "name", required: "", maxlength: "80", "aria-required": "true" });
+  const nameField = field("booking-name", "Name", "text", { autocomplete: "name", required: "", "aria-required": "true" });
   const emailField = field("booking-email", "Email", "email", { autocomplete: "email", inputmode: "email" }, "optional, for your own records");
   const bookButton = el("button", { type: "submit", class: "btn btn--primary booking-form__submit" }, "Book");
   form.append(formTitle, nameField.wrap, emailField.wrap, bookButton);
