@@ -14,6 +14,7 @@ pub mod config;
 pub mod cors;
 pub mod guard;
 pub mod http1;
+pub mod net;
 pub mod rate_limit;
 pub mod recover;
 pub mod routes;
