@@ -49,10 +49,9 @@ fn quality(header: &str, token: &str) -> Option<u16> {
     for entry in header.split(',') {
         let mut parts = entry.split(';');
         let name = parts.next().unwrap_or_default().trim();
-        let q = parts.find_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q="))).map_or(
-            Some(1000),
-            parse_q,
-        );
+        let q = parts
+            .find_map(|p| p.trim().strip_prefix("q=").or_else(|| p.trim().strip_prefix("Q=")))
+            .map_or(Some(1000), parse_q);
         let Some(q) = q else { continue }; // a malformed q-value: ignore the entry
         if name.eq_ignore_ascii_case(token) || (token == "gzip" && name.eq_ignore_ascii_case("x-gzip")) {
             return Some(q);

@@ -115,7 +115,8 @@ async fn head_answers_like_get_without_a_body_wherever_get_works() {
         .reply(&s.filter)
         .await;
     let b: serde_json::Value = serde_json::from_slice(res.body()).unwrap();
-    let manage = format!("/api/bookings/{}?token={}", b["reference"].as_str().unwrap(), b["manage_token"].as_str().unwrap());
+    let manage =
+        format!("/api/bookings/{}?token={}", b["reference"].as_str().unwrap(), b["manage_token"].as_str().unwrap());
     for (path, headers) in [
         ("/api/health", &[][..]),
         ("/api/showtimes", &[][..]),

@@ -91,14 +91,13 @@ async fn find(site: PathBuf, url_path: String, headers: &HeaderMap) -> Result<Op
     } else {
         preferred(headers.get(header::ACCEPT_ENCODING).and_then(|v| v.to_str().ok()), VARIANTS)
     };
-    let found = crate::guard::blocking(move || {
+    crate::guard::blocking(move || {
         locate(&site, &url_path, &wanted).map_err(|e| {
             tracing::error!("site {}: cannot serve {url_path}: {e}", site.display());
             ApiError::internal()
         })
     })
-    .await?;
-    found
+    .await?
 }
 
 /// The reply for a located file: `200`, `206`, `304`, `412` or `416`.
