@@ -90,6 +90,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         idle_timeout = ?settings.idle_timeout,
         "connection limits"
     );
+    if settings.max_connections < config.max_connections {
+        tracing::info!(
+            "{files} open files hold {} connections, fewer than --max-connections {}; raise the hard limit (LimitNOFILE= in a systemd unit) for more",
+            settings.max_connections,
+            config.max_connections
+        );
+    }
     serve(filter, listener, settings, shutdown_signal()).await;
     // The writer commits what was queued; blocking, so off the executor's threads.
     let closing = app.clone();
