@@ -65,7 +65,7 @@ pub struct Config {
     pub max_connections_per_client: usize,
 
     /// Seconds a request's head may take to arrive, counted from when the server starts waiting
-    /// for it (slow clients that trickle headers are cut off).
+    /// for it (slow clients that trickle headers are cut off); a request body gets as long again.
     #[arg(long, env = "TIKETA_HEADER_TIMEOUT", default_value = "15", value_parser = seconds)]
     pub header_timeout: Duration,
 

@@ -173,7 +173,7 @@ async fn connection(
     }
     let activity = Activity::new();
     let io = TokioIo::new(Watched::new(stream, activity.clone()));
-    let service = ConnectionService::new(service, client, activity.clone());
+    let service = ConnectionService::new(service, client, activity.clone(), settings.header_timeout);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(settings.header_timeout);
     let served = watcher.watch(http.serve_connection(io, service));

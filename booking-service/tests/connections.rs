@@ -218,6 +218,40 @@ fn idle_sockets_and_stalled_bodies_are_closed_after_the_idle_timeout() {
 }
 
 #[test]
+fn a_body_that_trickles_in_must_still_arrive_within_the_header_timeout() {
+    const BODY_TIMEOUT: Duration = Duration::from_secs(1);
+    let fixture = Fixture::new();
+    // An idle timeout the trickle never lets run out.
+    let (server, _log) = start_limited(&fixture, Duration::from_secs(5), BODY_TIMEOUT, FILES);
+    let mut stream = connect_from("127.0.0.1", server.addr);
+    let head = format!(
+        "POST /api/showtimes/{SHOW}/bookings HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).unwrap();
+    let sent = Instant::now();
+    let mut writer = stream.try_clone().unwrap();
+    let trickler = std::thread::spawn(move || {
+        // Pacing, not synchronisation: a byte every quarter of a second until the server answers.
+        while writer.write_all(b" ").is_ok() {
+            std::thread::sleep(Duration::from_millis(250));
+            if sent.elapsed() > PATIENCE {
+                return;
+            }
+        }
+    });
+    let mut reply = BufReader::new(stream);
+    let mut status = String::new();
+    reply.read_line(&mut status).unwrap();
+    assert!(status.starts_with("HTTP/1.1 400"), "{status:?}");
+    assert!(sent.elapsed() >= BODY_TIMEOUT, "answered after only {:?}", sent.elapsed());
+    let mut rest = String::new();
+    let _ = reply.read_to_string(&mut rest);
+    assert!(rest.contains("did not arrive within"), "{rest}");
+    drop(reply);
+    trickler.join().unwrap();
+}
+
+#[test]
 fn the_booking_rate_limit_tells_clients_apart_by_address() {
     let fixture = Fixture::new();
     let server = Server::start(&fixture, &["--post-limit", "1", "--post-burst", "1"]);

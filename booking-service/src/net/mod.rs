@@ -8,7 +8,8 @@
 //! - [`limits`] admits a connection only under the total cap and the per-client cap;
 //! - [`activity`] closes a connection on which nothing moves while the server waits on the
 //!   client (an idle keep-alive socket, a stalled body, a reply nobody reads); hyper's header
-//!   timeout bounds how long a request's head may take to arrive (slowloris);
+//!   timeout bounds how long a request's head may take to arrive (slowloris), and [`service`]
+//!   gives its body as long again;
 //! - [`peer`] hands the client's address to the filters, as warp's own server did.
 
 pub mod activity;
@@ -28,7 +29,7 @@ pub struct ConnectionSettings {
     /// 0 means no per-client cap.
     pub max_per_client: usize,
     /// How long a request's head may take to arrive, counted from when the server starts
-    /// waiting for it.
+    /// waiting for it; and how long its body may take after that.
     pub header_timeout: Duration,
     /// How long nothing may move on a connection while the server waits on the client.
     pub idle_timeout: Duration,
