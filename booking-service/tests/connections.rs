@@ -192,6 +192,7 @@ fn a_flood_of_idle_and_slowloris_sockets_from_one_client_leaves_others_served() 
     for line in log.iter() {
         assert!(!line.contains("Too many open files"), "the server ran out of files: {line}");
         assert!(!line.contains("ERROR"), "a client's doing logged as an error: {line}");
+        assert!(!line.contains('\u{1b}'), "colour codes in a log that is not a terminal: {line:?}");
     }
 }
 
