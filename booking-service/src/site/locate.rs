@@ -6,6 +6,10 @@
 //! then lie inside that root, so a symlink in the site that points outside it (to
 //! `/etc/passwd`, to the bookings database) answers 404 like a missing file.
 //!
+//! The check and the open are two steps: someone who can write into the site folder could swap
+//! a checked directory for a symlink between them. Only the generator writes there; where that
+//! does not hold, `openat2` with `RESOLVE_BENEATH` (Linux 5.6+) would close the gap.
+//!
 //! A file may have precompressed variants beside it, `<file>.br` and `<file>.gz`, which the
 //! generator writes for text files; each is confined the same way. A URL that names a `.br` or
 //! `.gz` file itself gets that file as it is, never a variant of it.
