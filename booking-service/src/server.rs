@@ -6,7 +6,8 @@
 //! client's delayed ACK (about 40 ms per file on a reused connection).
 //!
 //! Shutdown is a first-class path: on SIGINT or SIGTERM the listener closes (no new
-//! connections), idle connections close, requests in flight finish (up to [`DRAIN`]), then the
+//! connections), connections that wait on their client close (see
+//! [`crate::net::activity::stalled`]), requests in flight finish (up to [`DRAIN`]), then the
 //! booking store's writer commits whatever was queued and closes the database. Only then does
 //! the process exit.
 
@@ -115,6 +116,7 @@ pub async fn serve(
     let service = warp::service(filter);
     let limits = ConnectionLimits::new(settings.max_connections, settings.max_per_client);
     let graceful = GracefulShutdown::new();
+    let (stopping, stopping_seen) = tokio::sync::watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
@@ -150,9 +152,11 @@ pub async fn serve(
                 continue;
             }
         };
-        tokio::spawn(connection(stream, client, admission, service.clone(), settings, graceful.watcher()));
+        let watchers = (graceful.watcher(), stopping_seen.clone());
+        tokio::spawn(connection(stream, client, admission, service.clone(), settings, watchers));
     }
     drop(listener);
+    let _ = stopping.send(true);
     tokio::select! {
         () = graceful.shutdown() => {}
         () = tokio::time::sleep(DRAIN) => tracing::warn!("requests still running {} s after shutdown began; stopping anyway", DRAIN.as_secs()),
@@ -166,7 +170,7 @@ async fn connection(
     admission: Admission,
     service: impl Warp,
     settings: ConnectionSettings,
-    watcher: Watcher,
+    (watcher, stopping): (Watcher, tokio::sync::watch::Receiver<bool>),
 ) {
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(%client, "cannot set TCP_NODELAY: {e}");
@@ -183,7 +187,7 @@ async fn connection(
                 log_connection_error(client, &e);
             }
         }
-        () = stalled(&activity, settings.idle_timeout) => {
+        () = stalled(&activity, settings.idle_timeout, stopping) => {
             tracing::debug!(%client, "connection closed: nothing moved for {:?} while waiting on the client", settings.idle_timeout);
         }
     }

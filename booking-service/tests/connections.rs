@@ -253,6 +253,26 @@ fn a_body_that_trickles_in_must_still_arrive_within_the_header_timeout() {
 }
 
 #[test]
+fn sigterm_closes_connections_that_wait_on_their_client_at_once() {
+    let fixture = Fixture::new();
+    // Timeouts longer than the drain: only the shutdown itself can close these connections.
+    let (mut server, _log) = start_limited(&fixture, Duration::from_secs(60), Duration::from_secs(60), FILES);
+    let idle: Vec<TcpStream> = (0..5).map(|_| connect_from("127.0.0.1", server.addr)).collect();
+    let mut half_sent = connect_from("127.0.0.2", server.addr);
+    half_sent.write_all(b"GET /api/health HTTP/1.1\r\nHost: x\r\n").unwrap();
+    let mut kept_alive = Connection::open(server.addr).unwrap();
+    assert_eq!(kept_alive.send("GET", "/api/health", &[], None).unwrap().status, 200);
+    let asked = Instant::now();
+    assert!(server.terminate(), "tiketa-booking exited with an error after SIGTERM");
+    assert!(
+        asked.elapsed() < Duration::from_secs(5),
+        "idle connections held the shutdown up for {:?} (the drain is 10 s)",
+        asked.elapsed()
+    );
+    drop(idle);
+}
+
+#[test]
 fn the_booking_rate_limit_tells_clients_apart_by_address() {
     let fixture = Fixture::new();
     let server = Server::start(&fixture, &["--post-limit", "1", "--post-burst", "1"]);

@@ -18,6 +18,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::sync::watch;
 
 /// What one connection is doing.
 #[derive(Debug)]
@@ -72,12 +73,29 @@ impl Activity {
     }
 }
 
-/// Completes once the connection has waited on the client with nothing moving for `idle`.
-pub async fn stalled(activity: &Activity, idle: Duration) {
-    while let Some(left) = activity.time_left(idle, Instant::now()) {
-        tokio::time::sleep(left).await;
+/// Completes once the connection has waited on the client with nothing moving for `idle`, or
+/// for [`SHUTDOWN_IDLE`] once `stopping` says the service is shutting down: a connection that
+/// never sent a request, or sits between two, must not hold the shutdown up, while a request
+/// in flight, or a reply still flowing, finishes.
+pub async fn stalled(activity: &Activity, idle: Duration, mut stopping: watch::Receiver<bool>) {
+    let mut shutting_down = *stopping.borrow();
+    loop {
+        let idle = if shutting_down { SHUTDOWN_IDLE.min(idle) } else { idle };
+        let Some(left) = activity.time_left(idle, Instant::now()) else { return };
+        if shutting_down {
+            tokio::time::sleep(left).await;
+            continue;
+        }
+        tokio::select! {
+            () = tokio::time::sleep(left) => {}
+            // A dropped sender means the service is going away too.
+            changed = stopping.changed() => shutting_down = changed.is_err() || *stopping.borrow(),
+        }
     }
 }
+
+/// How long nothing may move on a connection that waits on its client, once shutdown began.
+pub const SHUTDOWN_IDLE: Duration = Duration::from_millis(250);
 
 #[derive(Debug)]
 enum Count {
