@@ -42,6 +42,8 @@ pub const DRAIN: Duration = Duration::from_secs(10);
 /// The first pause after a failed `accept`; it doubles up to [`ACCEPT_BACKOFF_MAX`].
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_millis(500);
+/// How long the accept loop waits for an evicted connection to close.
+const SETTLE: Duration = Duration::from_millis(100);
 
 /// Builds the app from the configuration: loads the content, opens the database.
 pub fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Arc<App>> {
@@ -141,19 +143,22 @@ pub async fn serve(
                 continue;
             }
         };
-        let admission = match limits.admit(client.ip()) {
+        let activity = Activity::new();
+        let admission = match limits.admit(client.ip(), &activity) {
             Ok(admission) => admission,
             Err(refusal) => {
                 let why = match refusal {
-                    Refusal::Full => "the service is full",
+                    Refusal::Full => "the service is full and every connection is busy",
                     Refusal::ClientFull => "the client holds its share (--max-connections-per-client)",
                 };
                 tracing::debug!(%client, "connection closed at once: {why}");
                 continue;
             }
         };
+        // If a connection was told to make room, let it close before taking more files.
+        limits.settle(SETTLE).await;
         let watchers = (graceful.watcher(), stopping_seen.clone());
-        tokio::spawn(connection(stream, client, admission, service.clone(), settings, watchers));
+        tokio::spawn(connection(stream, client, (admission, activity), service.clone(), settings, watchers));
     }
     drop(listener);
     let _ = stopping.send(true);
@@ -167,7 +172,7 @@ pub async fn serve(
 async fn connection(
     stream: TcpStream,
     client: SocketAddr,
-    admission: Admission,
+    (admission, activity): (Admission, Arc<Activity>),
     service: impl Warp,
     settings: ConnectionSettings,
     (watcher, stopping): (Watcher, tokio::sync::watch::Receiver<bool>),
@@ -175,7 +180,6 @@ async fn connection(
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(%client, "cannot set TCP_NODELAY: {e}");
     }
-    let activity = Activity::new();
     let io = TokioIo::new(Watched::new(stream, activity.clone()));
     let service = ConnectionService::new(service, client, activity.clone(), settings.header_timeout);
     let mut http = hyper::server::conn::http1::Builder::new();
@@ -188,7 +192,7 @@ async fn connection(
             }
         }
         () = stalled(&activity, settings.idle_timeout, stopping) => {
-            tracing::debug!(%client, "connection closed: nothing moved for {:?} while waiting on the client", settings.idle_timeout);
+            tracing::debug!(%client, "connection closed: idle too long, or to make room for another");
         }
     }
     drop(admission);

@@ -197,6 +197,41 @@ fn a_flood_of_idle_and_slowloris_sockets_from_one_client_leaves_others_served() 
 }
 
 #[test]
+fn a_flood_from_many_addresses_makes_room_from_its_own_idle_sockets() {
+    // 300 idle sockets from ten addresses, each under its share: only the total cap (the 256
+    // files less the reserve: 128 connections) holds them. Timeouts longer than the test, so
+    // that only making room can close a socket.
+    const FLOOD: usize = 300;
+    const CAP: usize = 128;
+    let fixture = Fixture::new();
+    let (server, log) = start_limited(&fixture, Duration::from_secs(60), Duration::from_secs(60), FILES);
+    let flood: Vec<TcpStream> =
+        (0..FLOOD).map(|i| connect_from(&format!("127.0.1.{}", 1 + i % 10), server.addr)).collect();
+    // Each socket over the cap made room by closing an older, idle one.
+    let flood = wait_until_closed(flood, FLOOD - CAP);
+
+    let asked = Instant::now();
+    let mut client = Connection::open(server.addr).unwrap();
+    assert_eq!(client.send("GET", "/api/health", &[], None).unwrap().status, 200);
+    let body = booking("Crowd Survivor", &["D4"]);
+    let booked = client
+        .send("POST", &format!("/api/showtimes/{SHOW}/bookings"), &[("Content-Type", "application/json")], Some(&body))
+        .unwrap();
+    assert_eq!(booked.status, 201, "{}", booked.text());
+    assert!(asked.elapsed() < Duration::from_secs(2), "answered only after {:?}", asked.elapsed());
+    // The client's connection took the place of one more idle socket of the flood.
+    let flood = wait_until_closed(flood, 1);
+    assert_eq!(flood.len(), CAP - 1);
+
+    let log = log.lock().unwrap();
+    assert!(log.iter().any(|l| l.contains("closing the longest idle to make room")), "the full service is logged");
+    for line in log.iter() {
+        assert!(!line.contains("Too many open files"), "the server ran out of files: {line}");
+        assert!(!line.contains("ERROR"), "{line}");
+    }
+}
+
+#[test]
 fn idle_sockets_and_stalled_bodies_are_closed_after_the_idle_timeout() {
     let fixture = Fixture::new();
     // A header timeout longer than the test's patience: only the idle timeout can close these.

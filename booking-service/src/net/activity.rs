@@ -8,7 +8,8 @@
 //!
 //! [`Watched`] wraps the socket and notes every read and write that moved bytes; the service
 //! ([`super::service`]) notes when handlers start and finish and when bodies end; [`stalled`]
-//! completes when the connection has been waiting on the client for too long.
+//! completes when the connection has been waiting on the client for too long, or when the
+//! connection limits chose it to make room for a new one ([`Activity::evict`]).
 
 use std::io;
 use std::pin::Pin;
@@ -18,7 +19,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// What one connection is doing.
 #[derive(Debug)]
@@ -30,6 +31,8 @@ pub struct Activity {
     handlers: AtomicUsize,
     /// Request bodies not yet received in full.
     bodies: AtomicUsize,
+    /// Told when the connection must close to make room for another.
+    evicted: Notify,
 }
 
 impl Activity {
@@ -39,7 +42,23 @@ impl Activity {
             last_moved_ms: AtomicU64::new(0),
             handlers: AtomicUsize::new(0),
             bodies: AtomicUsize::new(0),
+            evicted: Notify::new(),
         })
+    }
+
+    /// How long nothing has moved while no handler works, or `None` while one does: what makes
+    /// a connection a candidate for eviction when the service is full.
+    pub fn idle_for(&self, now: Instant) -> Option<Duration> {
+        (self.handlers.load(Ordering::Relaxed) == 0).then(|| now.saturating_duration_since(self.last_moved()))
+    }
+
+    /// Asks the connection to close (see [`stalled`]).
+    pub fn evict(&self) {
+        self.evicted.notify_one();
+    }
+
+    fn last_moved(&self) -> Instant {
+        self.opened + Duration::from_millis(self.last_moved_ms.load(Ordering::Relaxed))
     }
 
     fn moved(&self) {
@@ -68,16 +87,22 @@ impl Activity {
         if !self.waiting_on_client() {
             return Some(idle);
         }
-        let last_moved = self.opened + Duration::from_millis(self.last_moved_ms.load(Ordering::Relaxed));
-        idle.checked_sub(now.saturating_duration_since(last_moved)).filter(|left| !left.is_zero())
+        idle.checked_sub(now.saturating_duration_since(self.last_moved())).filter(|left| !left.is_zero())
     }
 }
 
-/// Completes once the connection has waited on the client with nothing moving for `idle`, or
-/// for [`SHUTDOWN_IDLE`] once `stopping` says the service is shutting down: a connection that
-/// never sent a request, or sits between two, must not hold the shutdown up, while a request
-/// in flight, or a reply still flowing, finishes.
-pub async fn stalled(activity: &Activity, idle: Duration, mut stopping: watch::Receiver<bool>) {
+/// Completes when the connection is evicted, or once it has waited on the client with nothing
+/// moving for `idle` (for [`SHUTDOWN_IDLE`] once `stopping` says the service is shutting down: a
+/// connection that never sent a request, or sits between two, must not hold the shutdown up,
+/// while a request in flight, or a reply still flowing, finishes).
+pub async fn stalled(activity: &Activity, idle: Duration, stopping: watch::Receiver<bool>) {
+    tokio::select! {
+        () = idle_too_long(activity, idle, stopping) => {}
+        () = activity.evicted.notified() => {}
+    }
+}
+
+async fn idle_too_long(activity: &Activity, idle: Duration, mut stopping: watch::Receiver<bool>) {
     let mut shutting_down = *stopping.borrow();
     loop {
         let idle = if shutting_down { SHUTDOWN_IDLE.min(idle) } else { idle };

@@ -5,7 +5,8 @@
 //! client used to exhaust the process's open files and make the service unreachable. Here:
 //! - [`file_limit`] raises the soft open-file limit to the hard one at start and says how many
 //!   connections the rest of the limit can hold, keeping a reserve for the database and files;
-//! - [`limits`] admits a connection only under the total cap and the per-client cap;
+//! - [`limits`] admits a connection only under the per-client cap, and at the total cap only by
+//!   closing the connection idle longest;
 //! - [`activity`] closes a connection on which nothing moves while the server waits on the
 //!   client (an idle keep-alive socket, a stalled body, a reply nobody reads); hyper's header
 //!   timeout bounds how long a request's head may take to arrive (slowloris), and [`service`]
