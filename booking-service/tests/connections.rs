@@ -168,7 +168,7 @@ fn a_flood_of_idle_and_slowloris_sockets_from_one_client_leaves_others_served() 
         .send("POST", &format!("/api/showtimes/{SHOW}/bookings"), &[("Content-Type", "application/json")], Some(&body))
         .unwrap();
     assert_eq!(booked.status, 201, "{}", booked.text());
-    assert!(asked.elapsed() < Duration::from_secs(2), "answered only after {:?}", asked.elapsed());
+    assert!(asked.elapsed() < Duration::from_secs(3), "answered only after {:?}", asked.elapsed());
     assert!(started.elapsed() < TIMEOUT, "the flood ended before the client was served; the test proves nothing");
 
     // The server closes the slow sockets after the header timeout (their trickle keeps the idle
@@ -218,7 +218,7 @@ fn a_flood_from_many_addresses_makes_room_from_its_own_idle_sockets() {
         .send("POST", &format!("/api/showtimes/{SHOW}/bookings"), &[("Content-Type", "application/json")], Some(&body))
         .unwrap();
     assert_eq!(booked.status, 201, "{}", booked.text());
-    assert!(asked.elapsed() < Duration::from_secs(2), "answered only after {:?}", asked.elapsed());
+    assert!(asked.elapsed() < Duration::from_secs(3), "answered only after {:?}", asked.elapsed());
     // The client's connection took the place of one more idle socket of the flood.
     let flood = wait_until_closed(flood, 1);
     assert_eq!(flood.len(), CAP - 1);
