@@ -23,6 +23,7 @@ use cinema::store::sqlite::SqliteBookingStore;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
@@ -115,10 +116,10 @@ pub async fn serve(
     settings: ConnectionSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let service = warp::service(filter);
     let limits = ConnectionLimits::new(settings.max_connections, settings.max_per_client);
     let graceful = GracefulShutdown::new();
-    let (stopping, stopping_seen) = tokio::sync::watch::channel(false);
+    let (stopping, stopping_seen) = watch::channel(false);
+    let shared = Shared { service: warp::service(filter), settings, stopping: stopping_seen };
     let mut shutdown = std::pin::pin!(shutdown);
     let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
@@ -157,8 +158,8 @@ pub async fn serve(
         };
         // If a connection was told to make room, let it close before taking more files.
         limits.settle(SETTLE).await;
-        let watchers = (graceful.watcher(), stopping_seen.clone());
-        tokio::spawn(connection(stream, client, (admission, activity), service.clone(), settings, watchers));
+        let accepted = Accepted { stream, client, admission, activity };
+        tokio::spawn(connection(accepted, shared.clone(), graceful.watcher()));
     }
     drop(listener);
     let _ = stopping.send(true);
@@ -168,15 +169,27 @@ pub async fn serve(
     }
 }
 
-/// Serves one connection until it ends, stalls, or the service shuts down.
-async fn connection(
+/// What every connection's task is given.
+#[derive(Clone)]
+struct Shared<W> {
+    service: W,
+    settings: ConnectionSettings,
+    /// Becomes true when shutdown begins.
+    stopping: watch::Receiver<bool>,
+}
+
+/// An accepted connection with its place under the limits.
+struct Accepted {
     stream: TcpStream,
     client: SocketAddr,
-    (admission, activity): (Admission, Arc<Activity>),
-    service: impl Warp,
-    settings: ConnectionSettings,
-    (watcher, stopping): (Watcher, tokio::sync::watch::Receiver<bool>),
-) {
+    admission: Admission,
+    activity: Arc<Activity>,
+}
+
+/// Serves one connection until it ends, stalls, is evicted, or the service shuts down.
+async fn connection(accepted: Accepted, shared: Shared<impl Warp>, watcher: Watcher) {
+    let Accepted { stream, client, admission, activity } = accepted;
+    let Shared { service, settings, stopping } = shared;
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(%client, "cannot set TCP_NODELAY: {e}");
     }
