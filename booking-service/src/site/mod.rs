@@ -1,8 +1,9 @@
 //! Serving a built site (`--site dist`) from the same process, for single-host and local use.
 //!
 //! Written here rather than taken from warp's `fs` filters, which follow symlinks out of the
-//! folder, resolve the folder once, ignore `If-Range` validators and know nothing of
-//! precompressed files. The steps, each in its own file:
+//! folder, take any `If-Range` date not older than the file for a match, send no ETag, and know
+//! nothing of precompressed files (tower-http's `ServeDir` serves variants but also follows
+//! symlinks anywhere). The steps, each in its own file:
 //! - [`locate`]: the URL's file, confined to the site's real folder, resolved per request (the
 //!   generator swaps builds by moving a symlink), and its `.br`/`.gz` variant if the client
 //!   accepts one;
