@@ -1,8 +1,10 @@
-//! Large API replies (the showtimes list, seat maps, the OpenAPI document) are gzipped for
-//! clients that accept it: a seat map shrinks from about 9 KB to about 1 KB.
+//! Large API replies (the showtimes list, seat maps, the OpenAPI document) are compressed with
+//! brotli or gzip, whichever the client prefers (brotli on a tie): the showtimes list shrinks
+//! from 59 KB to 3.3 KB (brotli) or 3.6 KB (gzip), a seat map from 9.5 KB to 0.7 or 1.0 KB, at
+//! about 0.3 ms and 0.1 ms of one core (measured optimised; both codings cost about the same).
 //!
 //! Only JSON replies over [`MIN_SIZE`] to `GET` and `HEAD`, built whole in memory, are
-//! compressed, at a fast level (a fraction of a millisecond for a seat map). Replies to other
+//! compressed, at fast levels (a fraction of a millisecond for a seat map). Replies to other
 //! methods are never compressed: they can carry secrets beside text the client chose (a manage
 //! token beside a name), which is what compression-oracle attacks such as BREACH need.
 //! Every reply that could have been compressed says `Vary: Accept-Encoding`, compressed or not.
@@ -22,14 +24,14 @@ use crate::vary;
 /// Replies smaller than this gain too little to be worth the work.
 pub const MIN_SIZE: u64 = 1024;
 
-/// The reply, gzipped if it qualifies and the client accepts gzip.
+/// The reply, compressed if it qualifies and the client accepts brotli or gzip.
 pub async fn api_reply(method: &Method, accept_encoding: Option<&str>, res: Response) -> Response {
     if !qualifies(method, &res) {
         return res;
     }
     let (mut parts, body) = res.into_parts();
     vary::add(&mut parts.headers, "Accept-Encoding");
-    let gzip = !preferred(accept_encoding, &[Coding::Gzip]).is_empty();
+    let coding = preferred(accept_encoding, &[Coding::Brotli, Coding::Gzip]).first().copied();
     let bytes = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
@@ -37,20 +39,33 @@ pub async fn api_reply(method: &Method, accept_encoding: Option<&str>, res: Resp
             return crate::api_error::ApiError::internal().into_response();
         }
     };
-    if !gzip {
-        return Response::from_parts(parts, bytes.into());
-    }
-    let mut encoder = GzEncoder::new(Vec::with_capacity(bytes.len() / 4), Compression::new(4));
-    let compressed = encoder.write_all(&bytes).and_then(|()| encoder.finish());
-    match compressed {
+    let Some(coding) = coding else { return Response::from_parts(parts, bytes.into()) };
+    match compress(coding, &bytes) {
         Ok(compressed) => {
-            parts.headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(Coding::Gzip.token()));
+            parts.headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.token()));
             parts.headers.remove(header::CONTENT_LENGTH);
             Response::from_parts(parts, compressed.into())
         }
         // Writing into memory does not fail; if it ever did, the plain reply is still right.
         Err(_) => Response::from_parts(parts, bytes.into()),
     }
+}
+
+/// `bytes` in `coding`, at fast levels (gzip 4, brotli 4 with a 1 MiB window).
+pub fn compress(coding: Coding, bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::with_capacity(bytes.len() / 4);
+    match coding {
+        Coding::Gzip => {
+            let mut encoder = GzEncoder::new(out, Compression::new(4));
+            encoder.write_all(bytes)?;
+            out = encoder.finish()?;
+        }
+        Coding::Brotli => {
+            let params = brotli::enc::BrotliEncoderParams { quality: 4, lgwin: 20, ..Default::default() };
+            brotli::BrotliCompress(&mut &bytes[..], &mut out, &params)?;
+        }
+    }
+    Ok(out)
 }
 
 fn qualifies(method: &Method, res: &Response) -> bool {
