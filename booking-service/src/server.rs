@@ -73,7 +73,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let files = match file_limit::raise() {
         Ok(limit) => limit.now,
         Err(e) => {
-            tracing::warn!("cannot read or raise the open-file limit ({e}); assuming 1024");
+            tracing::warn!("cannot read the open-file limit ({e}); assuming 1024");
             1024
         }
     };

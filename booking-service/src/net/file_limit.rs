@@ -16,7 +16,9 @@ pub struct FileLimit {
     pub now: u64,
 }
 
-/// Raises the soft `RLIMIT_NOFILE` to the hard limit.
+/// Raises the soft `RLIMIT_NOFILE` to the hard limit. If the system refuses (macOS refuses an
+/// unlimited hard limit), the soft limit stays as it was and a warning says so; only a limit
+/// that cannot even be read is an error.
 pub fn raise() -> io::Result<FileLimit> {
     let mut limit = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
     // SAFETY: getrlimit writes into the struct we own and reads nothing else.
@@ -27,10 +29,16 @@ pub fn raise() -> io::Result<FileLimit> {
     if limit.rlim_cur < limit.rlim_max {
         let raised = libc::rlimit { rlim_cur: limit.rlim_max, rlim_max: limit.rlim_max };
         // SAFETY: setrlimit only reads the struct we pass.
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } != 0 {
-            return Err(io::Error::last_os_error());
+        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &raised) } == 0 {
+            limit = raised;
+        } else {
+            tracing::warn!(
+                "cannot raise the open-file limit from {} to {}: {}",
+                as_u64(limit.rlim_cur),
+                as_u64(limit.rlim_max),
+                io::Error::last_os_error()
+            );
         }
-        limit = raised;
     }
     Ok(FileLimit { was: as_u64(was), now: as_u64(limit.rlim_cur) })
 }
