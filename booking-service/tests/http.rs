@@ -315,6 +315,7 @@ async fn files_the_site_has_under_api_are_served_and_the_rest_is_the_apis_json_4
     assert_eq!(s.get("/api/health", &[]).await.status(), 200, "API routes come first");
     let lost = s.get("/films/nope/", &[]).await;
     assert_eq!((lost.status().as_u16(), lost.body().as_ref()), (404, b"<!doctype html><title>lost</title>".as_ref()));
+    assert_eq!(s.get("/hundred.txt/", &[]).await.status(), 404, "a file is not a folder");
 }
 
 #[tokio::test]

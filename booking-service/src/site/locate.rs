@@ -52,6 +52,8 @@ pub fn locate(site: &Path, url_path: &str, wanted: &[Coding]) -> io::Result<Opti
             Some(index) => real = index,
             None => return Ok(None),
         }
+    } else if url_path.ends_with('/') {
+        return Ok(None); // `/page.html/` names a folder, and there is none
     }
     if !real.is_file() {
         return Ok(None);
