@@ -40,6 +40,8 @@ pub struct ConnectionLimits {
 struct Open {
     by_client: HashMap<IpAddr, usize>,
     connections: HashMap<u64, Entry>,
+    /// How many of `connections` were told to close and have not yet.
+    evicted: usize,
     next_id: u64,
 }
 
@@ -141,7 +143,7 @@ impl ConnectionLimits {
 impl Open {
     /// Connections not told to close.
     fn live(&self) -> usize {
-        self.connections.values().filter(|e| !e.evicted).count()
+        self.connections.len() - self.evicted
     }
 
     /// Tells the connection idle longest to close; false if every one is busy.
@@ -157,6 +159,7 @@ impl Open {
                 tracing::debug!(client = %entry.client, "connection closed to make room for a new one");
                 entry.evicted = true;
                 entry.activity.evict();
+                self.evicted += 1;
                 true
             }
             None => false,
@@ -165,6 +168,9 @@ impl Open {
 
     fn remove(&mut self, id: u64) -> Option<Entry> {
         let entry = self.connections.remove(&id)?;
+        if entry.evicted {
+            self.evicted -= 1;
+        }
         if let Some(count) = self.by_client.get_mut(&entry.client) {
             *count -= 1;
             if *count == 0 {
