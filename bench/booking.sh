@@ -40,7 +40,7 @@ load() { target/release/tiketa-load "$@" --connections "$CONNECTIONS" --duration
 target/release/tiketa-load prepare --content content --db "$WORK/tiketa.db" --now "$NOW" >/dev/null
 hello=$(start hello target/release/bench-hello 127.0.0.1:0)
 booking=$(start booking target/release/tiketa-booking --db "$WORK/tiketa.db" --content content \
-  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0)
+  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0)
 
 echo "booking service benchmark: $(nproc) cores, ${DURATION} s per phase, ${CONNECTIONS} connections, db on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
 load get --addr "$hello" --path /hello --label "hello (ceiling)"

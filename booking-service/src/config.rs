@@ -4,9 +4,12 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use clap::Parser;
+
+use crate::net::{ConnectionSettings, file_limit};
 
 /// Seat maps and bookings over JSON for the Tiketa static site.
 #[derive(Debug, Clone, Parser)]
@@ -49,6 +52,28 @@ pub struct Config {
     #[arg(long, env = "TIKETA_POST_BURST", default_value_t = 10)]
     pub post_burst: u32,
 
+    /// The most connections open at once. Never more than the open-file limit (raised to its
+    /// hard limit at start) leaves after a reserve for the database and files: an eighth of the
+    /// limit, at least 128.
+    #[arg(long, env = "TIKETA_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+
+    /// The most connections one client (an IPv4 address or an IPv6 /64) may hold open; 0 turns
+    /// the cap off. Behind a load balancer or reverse proxy every connection comes from the
+    /// proxy: set 0 there and cap clients in the proxy.
+    #[arg(long, env = "TIKETA_MAX_CONNECTIONS_PER_CLIENT", default_value_t = 64)]
+    pub max_connections_per_client: usize,
+
+    /// Seconds a request's head may take to arrive, counted from when the server starts waiting
+    /// for it (slow clients that trickle headers are cut off); a request body gets as long again.
+    #[arg(long, env = "TIKETA_HEADER_TIMEOUT", default_value = "15", value_parser = seconds)]
+    pub header_timeout: Duration,
+
+    /// Seconds a connection may sit with nothing moving while the server waits on the client
+    /// (an idle keep-alive connection, a body that stopped, a reply not read).
+    #[arg(long, env = "TIKETA_IDLE_TIMEOUT", default_value = "10", value_parser = seconds)]
+    pub idle_timeout: Duration,
+
     /// Pretend it is this moment (RFC 3339) when deciding whether a showtime has started; for
     /// tests and demos.
     #[arg(long, env = "TIKETA_NOW")]
@@ -62,6 +87,16 @@ impl Config {
         PathBuf::from(db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db))
     }
 
+    /// The connection bounds, given the open-file limit.
+    pub fn connection_settings(&self, open_files: u64) -> ConnectionSettings {
+        ConnectionSettings {
+            max_connections: file_limit::connection_cap(self.max_connections, open_files),
+            max_per_client: self.max_connections_per_client,
+            header_timeout: self.header_timeout,
+            idle_timeout: self.idle_timeout,
+        }
+    }
+
     /// The listen address; a bare port means loopback.
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {
         let text = self.listen.trim();
@@ -71,6 +106,16 @@ impl Config {
             format!("--listen {text:?} is not an address; expected host:port such as 127.0.0.1:8080, or a port")
         })
     }
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`).
+fn seconds(text: &str) -> Result<Duration, String> {
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| *s > 0.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| format!("{text:?} is not a positive number of seconds, such as 10 or 0.5"))
 }
 
 #[cfg(test)]
@@ -98,6 +143,12 @@ mod tests {
         assert_eq!(c.listen_addr().unwrap().to_string(), "127.0.0.1:9000");
         assert_eq!(c.cors_origins, ["https://a.example", "https://b.example"]);
         assert!(c.now.is_some());
+        assert_eq!(c.header_timeout, Duration::from_secs(15));
+        assert_eq!(c.connection_settings(1024).max_connections, 896);
+        let c = Config::try_parse_from(["tiketa-booking", "--idle-timeout", "0.5"]).unwrap();
+        assert_eq!(c.idle_timeout, Duration::from_millis(500));
+        let e = Config::try_parse_from(["tiketa-booking", "--idle-timeout", "0"]).unwrap_err();
+        assert!(e.to_string().contains("positive number of seconds"), "{e}");
         let bad = Config::try_parse_from(["tiketa-booking", "--listen", "nope"]).unwrap();
         assert!(bad.listen_addr().unwrap_err().contains("host:port"));
     }

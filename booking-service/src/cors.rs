@@ -45,7 +45,7 @@ fn origin_of(url: &str) -> String {
 /// Builds the CORS filter, or says which origin is malformed.
 pub fn build(origins: &[String]) -> Result<Cors, String> {
     let mut cors = warp::cors()
-        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_methods([Method::GET, Method::HEAD, Method::POST, Method::DELETE])
         .allow_headers(ALLOWED_HEADERS.iter().copied())
         .expose_headers(EXPOSED_HEADERS.iter().copied())
         .max_age(600);

@@ -3,22 +3,28 @@
 //! The service is a thin web layer over [`cinema::booking::Desk`]: it parses requests, calls the
 //! desk and turns answers into JSON replies. The files read like its table of contents:
 //! [`routes`] combines the filters of [`api`] (one file per route), [`site`] and the
-//! cross-cutting pieces ([`cors`], [`security`], [`rate_limit`], [`guard`], [`recover`]);
-//! [`server`] binds, serves and shuts down; [`config`] is the command line.
+//! cross-cutting pieces ([`cors`], [`security`], [`rate_limit`], [`guard`], [`recover`],
+//! [`head`], [`compress`] with [`encoding`], [`vary`]); [`server`] binds, accepts, serves and
+//! shuts down, within the bounds of [`net`]; [`config`] is the command line.
 
 pub mod api;
 pub mod api_error;
 pub mod app;
 pub mod clock;
+pub mod compress;
 pub mod config;
 pub mod cors;
+pub mod encoding;
 pub mod guard;
+pub mod head;
+pub mod net;
 pub mod rate_limit;
 pub mod recover;
 pub mod routes;
 pub mod security;
 pub mod server;
 pub mod site;
+pub mod vary;
 
 pub use app::App;
 pub use config::Config;

@@ -1,5 +1,6 @@
 //! `tiketa-booking`: see the library crate for the design; this is only the process's edge.
 
+use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use booking_service::{Config, server};
@@ -13,6 +14,8 @@ fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: in a log file they are noise.
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,

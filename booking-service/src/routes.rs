@@ -1,20 +1,27 @@
-//! The whole service in one expression: the API's routes, its fallback, the site, then the
-//! cross-cutting layers. Read top to bottom, this is the table of contents.
+//! The whole service in one expression: the API's routes, the site, the API's fallback, the
+//! site's 404 page, then the cross-cutting layers. Read top to bottom, this is the table of
+//! contents.
 //!
-//! Layer order matters: `recover` turns every rejection into a JSON error *before* `cors`, so
-//! error replies carry CORS headers too; a second `recover` catches CORS's own refusal; the
-//! security headers go on last, on everything.
+//! Route order matters: the API's own routes come first; then the site's files, so that files
+//! the generator writes under `/api/` (`/api/schedule.json`) are served; then the API's JSON
+//! 404/405 for the rest of `/api/`; then the site's `404.html` for everything else.
+//!
+//! Layer order matters too: `recover` turns every rejection into a JSON error *before* `cors`,
+//! so error replies carry CORS headers too; a second `recover` catches CORS's own refusal; the
+//! security headers go on every reply; then large API replies are compressed, `Vary: Origin`
+//! is added (warp's CORS reflects the caller's origin, so any cached reply depends on it), and
+//! last a `HEAD` reply loses its body, keeping the headers `GET` would have sent.
 
 use std::sync::Arc;
 
 use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::HeaderValue;
+use warp::http::{HeaderValue, Method};
 use warp::reply::Response;
 
 use crate::api;
 use crate::recover::to_json;
-use crate::{App, security, site};
+use crate::{App, compress, head, security, site, vary};
 
 /// Builds the service's filter. Fails only on a malformed CORS origin.
 pub fn routes(app: Arc<App>) -> Result<BoxedFilter<(Response,)>, String> {
@@ -29,22 +36,35 @@ pub fn routes(app: Arc<App>) -> Result<BoxedFilter<(Response,)>, String> {
         .unify()
         .or(api::openapi::route())
         .unify()
-        .or(api::fallback::route())
-        .unify()
         .boxed();
     let all = match &app.site {
-        Some(dir) => api.or(site::route(dir.clone())).unify().boxed(),
-        None => api,
+        Some(dir) => api
+            .or(site::files(dir.clone()))
+            .unify()
+            .or(api::fallback::route())
+            .unify()
+            .or(site::not_found(dir.clone()))
+            .unify()
+            .boxed(),
+        None => api.or(api::fallback::route()).unify().boxed(),
     };
     let cors = crate::cors::build(&app.cors_origins)?;
     let site_policy: HeaderValue = security::site_policy(&app.catalog.settings.booking_api_url);
-    Ok(all
+    let secured = all
         .recover(to_json)
         .unify()
         .with(cors)
         .map(warp::Reply::into_response)
         .recover(to_json)
         .unify()
-        .map(move |res: Response| security::apply(res, &site_policy))
+        .map(move |res: Response| security::apply(res, &site_policy));
+    Ok(warp::method()
+        .and(warp::header::optional::<String>("accept-encoding"))
+        .and(secured)
+        .then(|method: Method, accept_encoding: Option<String>, res: Response| async move {
+            let mut res = compress::api_reply(&method, accept_encoding.as_deref(), res).await;
+            vary::add(res.headers_mut(), "Origin");
+            head::strip_body(&method, res)
+        })
         .boxed())
 }

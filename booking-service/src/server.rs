@@ -1,10 +1,18 @@
 //! Start, serve, stop.
 //!
+//! The accept loop is the service's own (hyper serving warp's filter), so that every connection
+//! is bounded: see [`crate::net`] for the caps and timeouts. Accepted sockets get `TCP_NODELAY`:
+//! a reply's head and body leave in separate writes, and without it the body waits for the
+//! client's delayed ACK (about 40 ms per file on a reused connection).
+//!
 //! Shutdown is a first-class path: on SIGINT or SIGTERM the listener closes (no new
-//! connections), requests in flight finish (up to [`DRAIN`]), then the booking store's writer
-//! commits whatever was queued and closes the database. Only then does the process exit.
+//! connections), connections that wait on their client close (see
+//! [`crate::net::activity::stalled`]), requests in flight finish (up to [`DRAIN`]), then the
+//! booking store's writer commits whatever was queued and closes the database. Only then does
+//! the process exit.
 
 use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,18 +20,31 @@ use std::time::Duration;
 use anyhow::Context;
 use cinema::Catalog;
 use cinema::store::sqlite::SqliteBookingStore;
-use tokio::net::TcpListener;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::net::activity::{Activity, Watched, stalled};
+use crate::net::limits::{Admission, ConnectionLimits, Refusal};
+use crate::net::service::{ConnectionService, Warp};
+use crate::net::{ConnectionSettings, file_limit};
 use crate::rate_limit::RateLimiter;
 use crate::routes::routes;
 use crate::{App, cors};
 
 /// How long in-flight requests get to finish after a shutdown signal.
 pub const DRAIN: Duration = Duration::from_secs(10);
+
+/// The first pause after a failed `accept`; it doubles up to [`ACCEPT_BACKOFF_MAX`].
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(10);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_millis(500);
+/// How long the accept loop waits for an evicted connection to close.
+const SETTLE: Duration = Duration::from_millis(100);
 
 /// Builds the app from the configuration: loads the content, opens the database.
 pub fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Arc<App>> {
@@ -49,6 +70,14 @@ pub fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Arc<App>
 /// Runs the service until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let listen = config.listen_addr().map_err(anyhow::Error::msg)?;
+    let files = match file_limit::raise() {
+        Ok(limit) => limit.now,
+        Err(e) => {
+            tracing::warn!("cannot read the open-file limit ({e}); assuming 1024");
+            1024
+        }
+    };
+    let settings = config.connection_settings(files);
     let app = build_app(&config, listen)?;
     let filter = routes(app.clone()).map_err(anyhow::Error::msg)?;
     let listener = TcpListener::bind(listen)
@@ -57,7 +86,22 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     println!("tiketa-booking listening on http://{local}");
     tracing::info!(db = %config.db_path().display(), origins = ?app.cors_origins, "serving");
-    serve(filter, listener, shutdown_signal()).await;
+    tracing::info!(
+        open_files = files,
+        max_connections = settings.max_connections,
+        per_client = settings.max_per_client,
+        header_timeout = ?settings.header_timeout,
+        idle_timeout = ?settings.idle_timeout,
+        "connection limits"
+    );
+    if settings.max_connections < config.max_connections {
+        tracing::info!(
+            "{files} open files hold {} connections, fewer than --max-connections {}; raise the hard limit (LimitNOFILE= in a systemd unit) for more",
+            settings.max_connections,
+            config.max_connections
+        );
+    }
+    serve(filter, listener, settings, shutdown_signal()).await;
     // The writer commits what was queued; blocking, so off the executor's threads.
     let closing = app.clone();
     tokio::task::spawn_blocking(move || closing.close()).await?;
@@ -69,23 +113,136 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 pub async fn serve(
     filter: BoxedFilter<(Response,)>,
     listener: TcpListener,
+    settings: ConnectionSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
-    let (stopping, mut stopped) = tokio::sync::watch::channel(false);
-    let server = warp::serve(filter)
-        .incoming(listener)
-        .graceful(async move {
-            shutdown.await;
-            let _ = stopping.send(true);
-        })
-        .run();
-    let deadline = async move {
-        let _ = stopped.wait_for(|s| *s).await;
-        tokio::time::sleep(DRAIN).await;
-    };
+    let limits = ConnectionLimits::new(settings.max_connections, settings.max_per_client);
+    let graceful = GracefulShutdown::new();
+    let (stopping, stopping_seen) = watch::channel(false);
+    let shared = Shared { service: warp::service(filter), settings, stopping: stopping_seen };
+    let mut shutdown = std::pin::pin!(shutdown);
+    let mut backoff = ACCEPT_BACKOFF_MIN;
+    loop {
+        let accepted = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut shutdown => break,
+        };
+        let (stream, client) = match accepted {
+            Ok(pair) => {
+                backoff = ACCEPT_BACKOFF_MIN;
+                pair
+            }
+            Err(e) if is_client_gone(&e) => continue,
+            Err(e) => {
+                // Out of files or memory: wait for some to be freed rather than spin. The
+                // connection stays in the kernel's queue meanwhile.
+                if backoff == ACCEPT_BACKOFF_MIN {
+                    tracing::warn!("cannot accept a connection: {e}; retrying shortly");
+                }
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(ACCEPT_BACKOFF_MAX);
+                continue;
+            }
+        };
+        let activity = Activity::new();
+        let admission = match limits.admit(client.ip(), &activity) {
+            Ok(admission) => admission,
+            Err(refusal) => {
+                let why = match refusal {
+                    Refusal::Full => "the service is full and every connection is busy",
+                    Refusal::ClientFull => "the client holds its share (--max-connections-per-client)",
+                };
+                tracing::debug!(%client, "connection closed at once: {why}");
+                continue;
+            }
+        };
+        // If a connection was told to make room, let it close before taking more files.
+        limits.settle(SETTLE).await;
+        let accepted = Accepted { stream, client, admission, activity };
+        tokio::spawn(connection(accepted, shared.clone(), graceful.watcher()));
+    }
+    drop(listener);
+    let _ = stopping.send(true);
     tokio::select! {
-        () = server => {}
-        () = deadline => tracing::warn!("requests still running {} s after shutdown began; stopping anyway", DRAIN.as_secs()),
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(DRAIN) => tracing::warn!("requests still running {} s after shutdown began; stopping anyway", DRAIN.as_secs()),
+    }
+}
+
+/// What every connection's task is given.
+#[derive(Clone)]
+struct Shared<W> {
+    service: W,
+    settings: ConnectionSettings,
+    /// Becomes true when shutdown begins.
+    stopping: watch::Receiver<bool>,
+}
+
+/// An accepted connection with its place under the limits.
+struct Accepted {
+    stream: TcpStream,
+    client: SocketAddr,
+    admission: Admission,
+    activity: Arc<Activity>,
+}
+
+/// Serves one connection until it ends, stalls, is evicted, or the service shuts down.
+async fn connection(accepted: Accepted, shared: Shared<impl Warp>, watcher: Watcher) {
+    let Accepted { stream, client, admission, activity } = accepted;
+    let Shared { service, settings, stopping } = shared;
+    if let Err(e) = stream.set_nodelay(true) {
+        tracing::debug!(%client, "cannot set TCP_NODELAY: {e}");
+    }
+    let io = TokioIo::new(Watched::new(stream, activity.clone()));
+    let service = ConnectionService::new(service, client, activity.clone(), settings.header_timeout);
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new()).header_read_timeout(settings.header_timeout);
+    let served = watcher.watch(http.serve_connection(io, service));
+    tokio::select! {
+        result = served => {
+            if let Err(e) = result {
+                log_connection_error(client, &e);
+            }
+        }
+        () = stalled(&activity, settings.idle_timeout, stopping) => {
+            tracing::debug!(%client, "connection closed: idle too long, or to make room for another");
+        }
+    }
+    drop(admission);
+}
+
+/// Errors a client causes by going away before `accept` returns.
+fn is_client_gone(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionRefused
+    )
+}
+
+/// Hang-ups, resets, timeouts and malformed requests are the client's business: debug. Anything
+/// else is worth a warning.
+fn log_connection_error(client: SocketAddr, e: &hyper::Error) {
+    let io_kind = std::error::Error::source(e).and_then(|s| s.downcast_ref::<io::Error>()).map(io::Error::kind);
+    let clients_doing = e.is_timeout()
+        || e.is_incomplete_message()
+        || e.is_parse()
+        || e.is_parse_too_large()
+        || e.is_canceled()
+        || e.is_body_write_aborted()
+        || matches!(
+            io_kind,
+            Some(
+                io::ErrorKind::ConnectionReset
+                    | io::ErrorKind::BrokenPipe
+                    | io::ErrorKind::ConnectionAborted
+                    | io::ErrorKind::UnexpectedEof
+                    | io::ErrorKind::TimedOut
+            )
+        );
+    if clients_doing {
+        tracing::debug!(%client, "connection ended: {e}");
+    } else {
+        tracing::warn!(%client, "connection failed: {e}");
     }
 }
 

@@ -300,10 +300,10 @@ async fn unknown_routes_and_wrong_methods_answer_json() {
     error(&api.get("/elsewhere").await, 404, "not_found");
     let res = api.post("/api/health", b"{}").await;
     error(&res, 405, "method_not_allowed");
-    assert_eq!(header(&res, "allow"), Some("GET"));
+    assert_eq!(header(&res, "allow"), Some("GET, HEAD"));
     let res = warp::test::request().method("PUT").path("/api/bookings/TK-2222-2222").reply(&api.filter).await;
     error(&res, 405, "method_not_allowed");
-    assert_eq!(header(&res, "allow"), Some("GET, DELETE"));
+    assert_eq!(header(&res, "allow"), Some("GET, HEAD, DELETE"));
     error(&api.get(&format!("/api/showtimes/{SHOW}/bookings")).await, 405, "method_not_allowed");
 }
 

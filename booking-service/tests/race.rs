@@ -12,7 +12,8 @@ use test_support::Client;
 fn two_hundred_clients_racing_for_one_seat_book_it_exactly_once() {
     const CLIENTS: usize = 200;
     let fixture = Fixture::new();
-    let server = Server::start(&fixture, &[]);
+    // 200 connections from one address: more than one client's default share.
+    let server = Server::start(&fixture, &["--max-connections-per-client", "0"]);
     let path = format!("/api/showtimes/{SHOW}/bookings");
     let barrier = Barrier::new(CLIENTS);
     let statuses: Vec<(u16, serde_json::Value)> = std::thread::scope(|s| {

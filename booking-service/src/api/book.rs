@@ -24,7 +24,7 @@ use crate::guard::guard;
 pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "showtimes" / String / "bookings")
         .and(warp::post())
-        .and(warp::addr::remote())
+        .and(crate::net::peer::remote())
         .and(warp::header::headers_cloned())
         .and(warp::body::stream())
         .and(with_app(app))

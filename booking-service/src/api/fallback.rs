@@ -13,7 +13,8 @@ pub fn route() -> BoxedFilter<(Response,)> {
     warp::path("api")
         .and(warp::path::full())
         .map(|path: FullPath| match allowed_methods(path.as_str()) {
-            Some(allow) => ApiError::method_not_allowed(&allow).into_response(),
+            // Every GET route answers HEAD too (see `crate::head`).
+            Some(allow) => ApiError::method_not_allowed(&allow.replace("GET", "GET, HEAD")).into_response(),
             None => ApiError::not_found().into_response(),
         })
         .boxed()

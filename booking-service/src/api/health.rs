@@ -16,7 +16,11 @@ use crate::api_error::{ApiError, ErrorCode};
 use crate::guard::guard;
 
 pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
-    warp::path!("api" / "health").and(warp::get()).and(with_app(app)).then(|app: Arc<App>| guard(handle(app))).boxed()
+    warp::path!("api" / "health")
+        .and(crate::head::get_or_head())
+        .and(with_app(app))
+        .then(|app: Arc<App>| guard(handle(app)))
+        .boxed()
 }
 
 async fn handle(app: Arc<App>) -> Response {

@@ -18,7 +18,7 @@ use crate::guard::guard;
 pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
     let base = || warp::path!("api" / "bookings" / String).and(token()).and(with_app(app.clone()));
     let get = base()
-        .and(warp::get())
+        .and(crate::head::get_or_head())
         .then(|reference: String, token: String, app: Arc<App>| guard(show(reference, token, app)));
     let delete = base()
         .and(warp::delete())

@@ -12,7 +12,7 @@ pub const DOCUMENT: &str = include_str!("../../openapi.json");
 
 pub fn route() -> BoxedFilter<(Response,)> {
     warp::path!("api" / "openapi.json")
-        .and(warp::get())
+        .and(crate::head::get_or_head())
         .map(|| {
             let mut res = json_response(StatusCode::OK, DOCUMENT);
             res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=300"));

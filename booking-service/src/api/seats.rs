@@ -19,7 +19,7 @@ use crate::guard::guard;
 
 pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "showtimes" / String / "seats")
-        .and(warp::get())
+        .and(crate::head::get_or_head())
         .and(with_app(app))
         .then(|id: String, app: Arc<App>| guard(handle(id, app)))
         .boxed()

@@ -16,7 +16,7 @@ use crate::guard::guard;
 
 pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "showtimes")
-        .and(warp::get())
+        .and(crate::head::get_or_head())
         .and(with_app(app))
         .then(|app: Arc<App>| guard(handle(app)))
         .boxed()

@@ -96,7 +96,13 @@ pub struct Server {
 impl Server {
     /// Starts the binary and waits for its "listening on" line.
     pub fn start(fixture: &Fixture, extra: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tiketa-booking"))
+        Self::start_with(fixture, extra, |_| {})
+    }
+
+    /// [`Server::start`], with a last word on the command (its environment, limits, output).
+    pub fn start_with(fixture: &Fixture, extra: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tiketa-booking"));
+        command
             .args(["--db", fixture.db().to_str().unwrap()])
             .args(["--content", fixture.content().to_str().unwrap()])
             .args(["--listen", "127.0.0.1:0", "--now", NOW, "--post-limit", "0"])
@@ -106,9 +112,9 @@ impl Server {
             .env_remove("PORT")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap();
+            .stderr(Stdio::inherit());
+        configure(&mut command);
+        let mut child = command.spawn().unwrap();
         let mut line = String::new();
         let mut stdout = BufReader::new(child.stdout.take().unwrap());
         stdout.read_line(&mut line).unwrap();

@@ -1,44 +1,17 @@
-//! Serving a built site (`--site dist`) from the same process, for single-host and local use.
+//! How long each file of the site may be cached.
 //!
 //! The generator names assets by content hash (`/assets/site.1a2b3c4d.css`), so an asset's URL
 //! changes whenever it does and can be cached for a year; HTML keeps its URLs and must be
-//! revalidated. A directory path serves its `index.html`; anything unknown gets the site's
-//! `404.html` with status 404. Content types come from the file extension.
+//! revalidated.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
-use warp::Filter;
-use warp::filters::BoxedFilter;
-use warp::filters::fs::File;
-use warp::http::{HeaderValue, StatusCode, header};
-use warp::reply::{Reply, Response};
-
-const IMMUTABLE: &str = "public, max-age=31536000, immutable";
-const REVALIDATE: &str = "no-cache";
-const SHORT: &str = "public, max-age=3600";
-
-pub fn route(dir: PathBuf) -> BoxedFilter<(Response,)> {
-    let root = dir.clone();
-    let files = warp::fs::dir(dir.clone()).map(move |file: File| {
-        let policy = cache_policy(file.path().strip_prefix(&root).unwrap_or(file.path()));
-        with_cache(file.into_response(), policy)
-    });
-    let not_found = warp::get().or(warp::head()).unify().and(warp::fs::file(dir.join("404.html"))).map(|file: File| {
-        let mut res = with_cache(file.into_response(), REVALIDATE);
-        *res.status_mut() = StatusCode::NOT_FOUND;
-        res
-    });
-    files.or(not_found).unify().boxed()
-}
-
-fn with_cache(mut res: Response, policy: &'static str) -> Response {
-    // Conditional replies (304) keep the policy too, so caches refresh it.
-    res.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static(policy));
-    res
-}
+pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
+pub const REVALIDATE: &str = "no-cache";
+pub const SHORT: &str = "public, max-age=3600";
 
 /// How long a file may be cached, from its path relative to the site's root.
-fn cache_policy(relative: &Path) -> &'static str {
+pub fn cache_policy(relative: &Path) -> &'static str {
     let in_assets = relative.components().next().is_some_and(|c| c.as_os_str() == "assets");
     let name = relative.file_name().and_then(|n| n.to_str()).unwrap_or_default();
     if in_assets && is_hashed(name) {
