@@ -31,7 +31,8 @@ enum KillPoint {
 fn edit_booking_template(ws: &Workspace, marked: bool) {
     let path = ws.path("theme/templates/book.html");
     let text = std::fs::read_to_string(&path).unwrap().replace(MARKER, "");
-    let text = if marked { text.replacen("{% block content %}", &format!("{{% block content %}}{MARKER}"), 1) } else { text };
+    let text =
+        if marked { text.replacen("{% block content %}", &format!("{{% block content %}}{MARKER}"), 1) } else { text };
     std::fs::write(&path, text).unwrap();
 }
 
@@ -115,7 +116,10 @@ fn a_build_killed_at_any_point_leaves_the_old_site_or_the_new_one() {
     kill_build_at(&ws, KillPoint::NewPageVisible, count, &sample);
     let seen = listing(&ws.out());
     let changed = seen.iter().filter(|(path, hash)| old.get(*path) != Some(*hash)).count();
-    assert!(seen == old || seen == new, "killed as a new page showed: a mix ({changed} files differ from the old site)");
+    assert!(
+        seen == old || seen == new,
+        "killed as a new page showed: a mix ({changed} files differ from the old site)"
+    );
     assert_eq!(seen, new, "a new page was visible, so the whole new site is");
 
     let line = ws.run_ok("build", NOW);
@@ -135,16 +139,22 @@ fn after_a_killed_build_and_a_revert_the_site_is_the_reverted_content_exactly() 
     assert!(kill_build_at(&ws, KillPoint::Staged(1), count, &sample));
     edit_booking_template(&ws, false);
     let line = ws.run_ok("build", NOW);
-    assert_eq!(listing(&ws.out()), old, "{line}");
-    assert_eq!(ws.build_folders(), vec![ws.published_build()]);
+    assert!(
+        listing(&ws.out()) == old,
+        "killed while writing, then reverted: the site is not the reverted content: {line}"
+    );
 
     // Killed as soon as a new page is visible, then the edit is taken back.
     edit_booking_template(&ws, true);
     kill_build_at(&ws, KillPoint::NewPageVisible, count, &sample);
     edit_booking_template(&ws, false);
     let line = ws.run_ok("build", NOW);
-    assert!(listing(&ws.out()) == old, "after the revert the site is not the reverted content: {line}");
-    assert!(!line.contains(" 0 pages written"), "{line}");
+    assert!(
+        listing(&ws.out()) == old,
+        "killed as a new page showed, then reverted: the site is not the reverted content: {line}"
+    );
+    assert!(!line.contains(" 0 pages written"), "the killed build's pages were rewritten: {line}");
+    assert_eq!(ws.build_folders(), vec![ws.published_build()], "no killed build's folder is left");
 }
 
 #[test]

@@ -49,7 +49,8 @@ fn check_variants(site: &Path) -> usize {
         }
         let bytes = std::fs::read(path).unwrap();
         let text = ["html", "css", "js", "json", "xml", "svg", "txt"].contains(&ext);
-        let (gz, br) = (PathBuf::from(format!("{}.gz", path.display())), PathBuf::from(format!("{}.br", path.display())));
+        let (gz, br) =
+            (PathBuf::from(format!("{}.gz", path.display())), PathBuf::from(format!("{}.br", path.display())));
         if text && bytes.len() >= 512 {
             assert_eq!(gunzip(&std::fs::read(&gz).unwrap()), bytes, "{}", gz.display());
             assert_eq!(unbrotli(&std::fs::read(&br).unwrap()), bytes, "{}", br.display());
@@ -97,8 +98,10 @@ fn an_edit_recompresses_only_what_changed_and_removed_pages_lose_their_variants(
         "every other file, variants included, keeps its inode and modification time"
     );
     let page = std::fs::read(ws.out().join("films/akira/index.html")).unwrap();
-    assert!(String::from_utf8_lossy(&gunzip(&std::fs::read(ws.out().join("films/akira/index.html.gz")).unwrap()))
-        .contains("One more paragraph."));
+    assert!(
+        String::from_utf8_lossy(&gunzip(&std::fs::read(ws.out().join("films/akira/index.html.gz")).unwrap()))
+            .contains("One more paragraph.")
+    );
     assert_eq!(unbrotli(&std::fs::read(ws.out().join("films/akira/index.html.br")).unwrap()), page);
 
     // By 10:30 the 09:00 and 10:00 shows have started: their pages go, variants and folders too.
