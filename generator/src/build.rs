@@ -85,6 +85,7 @@ pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]
     let theme_hash = theme_hasher.finalize();
     let fingerprint = fingerprint(opts, theme_hash, showtimes)?;
     if out.is_up_to_date(&fingerprint) {
+        out.finish_cleaning()?;
         return Ok(WriteSummary { unchanged: out.published_files(), ..Default::default() });
     }
     let renderer = Renderer::new(catalog, &ThemePaths::new(&opts.theme), theme_hash, showtimes)?;

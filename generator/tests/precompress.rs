@@ -146,7 +146,7 @@ fn the_first_build_after_the_upgrade_replaces_a_plain_dist_folder_keeping_unchan
     let site = listing(&ws.out());
     let line = ws.run_ok("roll", NOW);
     assert!(line.contains(" 0 pages written"), "{line}");
-    assert_eq!(ws.build_folders(), vec![ws.published_build()]);
+    assert_eq!(ws.build_folders(), vec![ws.published_build()], "the old folder is gone");
     assert_eq!(listing(&ws.out()), site);
 }
 

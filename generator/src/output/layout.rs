@@ -127,24 +127,36 @@ impl Layout {
         )))
     }
 
-    /// Removes what no reader can be using: every build folder but `keep` (killed builds, the
-    /// build before the current one), a temporary symlink, the old layout's staging folder.
-    pub fn clean(&self, keep: Option<u64>) -> Result<(), BuildError> {
+    /// Removes a temporary symlink and the old layout's staging folder, left by a killed build.
+    pub fn remove_temporaries(&self) -> Result<(), BuildError> {
         remove_if_present(&self.temp_link)?;
-        remove_if_present(&self.legacy_staging)?;
+        remove_if_present(&self.legacy_staging)
+    }
+
+    /// Renames out of the way (`.trash-<name>`, never a build number) the entries of the
+    /// builds folder that `unwanted` picks by number (`None`: not a build number), and returns
+    /// them with any trash left before. Deleting them can take seconds for a large site, so the
+    /// caller does it while the new build renders.
+    pub fn put_aside(&self, unwanted: impl Fn(Option<u64>) -> bool) -> Result<Vec<PathBuf>, BuildError> {
         let entries = match std::fs::read_dir(&self.builds) {
             Ok(entries) => entries,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(BuildError::io(&self.builds, e)),
         };
-        let keep = keep.map(|id| id.to_string());
+        let mut trash = Vec::new();
         for entry in entries {
             let entry = entry.map_err(|e| BuildError::io(&self.builds, e))?;
-            if keep.as_deref() != entry.file_name().to_str() {
-                remove_if_present(&entry.path())?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with(".trash-") {
+                trash.push(entry.path());
+            } else if unwanted(name.parse().ok()) {
+                let aside = self.builds.join(format!(".trash-{name}"));
+                remove_if_present(&aside)?;
+                std::fs::rename(entry.path(), &aside).map_err(|e| BuildError::io(&entry.path(), e))?;
+                trash.push(aside);
             }
         }
-        Ok(())
+        Ok(trash)
     }
 
     /// Points the output at build `id`, in one `rename(2)`, and makes that durable.
@@ -193,7 +205,7 @@ fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
 }
 
 /// Removes a file, symlink or folder tree if it is there.
-fn remove_if_present(path: &Path) -> Result<(), BuildError> {
+pub fn remove_if_present(path: &Path) -> Result<(), BuildError> {
     let result = match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.is_dir() => std::fs::remove_dir_all(path),
         Ok(_) => std::fs::remove_file(path),

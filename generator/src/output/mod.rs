@@ -20,6 +20,8 @@ pub mod manifest;
 use std::fs::File;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 
 use self::compress::{Encoding, wants_variants};
 use self::layout::{Current, Layout};
@@ -62,12 +64,17 @@ pub struct OutputDir {
     layout: Layout,
     current: Current,
     previous: Previous,
+    /// Threads deleting the build folders [`Layout::put_aside`] moved away. Joined before a
+    /// build reports success, and when the output is dropped, so nothing is left half-deleted
+    /// behind a finished command.
+    cleaners: Mutex<Vec<JoinHandle<Result<(), BuildError>>>>,
     _lock: File,
 }
 
 impl OutputDir {
     /// Locks the output against other builds (a second build waits), finds the published build,
-    /// and removes what earlier builds left (killed builds, the build before the published one).
+    /// and removes what killed builds left. The build before the published one stays until a
+    /// new build starts (see [`OutputDir::begin`]), so a no-change build deletes nothing.
     pub fn open(root: &Path) -> Result<Self, BuildError> {
         let layout = Layout::new(root)?;
         let parent = layout.parent();
@@ -76,11 +83,12 @@ impl OutputDir {
         lock.lock().map_err(|e| BuildError::io(&layout.lock, e))?;
 
         let current = layout.current()?;
-        let keep = match current {
-            Current::Build(id) => Some(id),
-            _ => None,
-        };
-        layout.clean(keep)?;
+        layout.remove_temporaries()?;
+        // Builds are numbered upwards: one above the published build was never published.
+        let killed = layout.put_aside(|n| match (current, n) {
+            (Current::Build(published), Some(n)) => n > published,
+            _ => true,
+        })?;
         if current != Current::Legacy && layout.legacy_manifest.exists() {
             // Left by a switch from the old layout that was killed before tidying up.
             std::fs::remove_file(&layout.legacy_manifest).map_err(|e| BuildError::io(&layout.legacy_manifest, e))?;
@@ -98,7 +106,26 @@ impl OutputDir {
                 }
             }
         };
-        Ok(OutputDir { layout, current, previous, _lock: lock })
+        let out = OutputDir { layout, current, previous, cleaners: Mutex::new(Vec::new()), _lock: lock };
+        out.delete_in_background(killed);
+        Ok(out)
+    }
+
+    /// Deletes these folders on a thread of their own.
+    fn delete_in_background(&self, folders: Vec<PathBuf>) {
+        if !folders.is_empty() {
+            let cleaner = std::thread::spawn(move || folders.iter().try_for_each(|dir| layout::remove_if_present(dir)));
+            self.cleaners.lock().unwrap_or_else(|e| e.into_inner()).push(cleaner);
+        }
+    }
+
+    /// Waits for the old build folders to be deleted.
+    pub fn finish_cleaning(&self) -> Result<(), BuildError> {
+        let cleaners = std::mem::take(&mut *self.cleaners.lock().unwrap_or_else(|e| e.into_inner()));
+        for cleaner in cleaners {
+            cleaner.join().map_err(|_| BuildError::Other("deleting old build folders panicked".into()))??;
+        }
+        Ok(())
     }
 
     /// How many files the published build holds, by its manifest.
@@ -122,8 +149,14 @@ impl OutputDir {
         }
     }
 
-    /// Starts a new build folder, which nothing reads until [`Staging::publish`].
+    /// Starts a new build folder, which nothing reads until [`Staging::publish`]. The builds
+    /// before the published one go now: once the new build is published, the published one
+    /// becomes the build before, kept for readers that resolved `dist` a moment before the
+    /// switch.
     pub fn begin(&self) -> Result<Staging<'_>, BuildError> {
+        if let Current::Build(published) = self.current {
+            self.delete_in_background(self.layout.put_aside(|n| n.is_some_and(|n| n < published))?);
+        }
         let builds = &self.layout.builds;
         std::fs::create_dir_all(builds).map_err(|e| BuildError::io(builds, e))?;
         let mut id = match self.current {
@@ -251,7 +284,14 @@ impl Staging<'_> {
         if self.out.current == Current::Legacy {
             let _ = std::fs::remove_file(&layout.legacy_manifest);
         }
+        self.out.finish_cleaning()?;
         Ok(summary)
+    }
+}
+
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        let _ = self.finish_cleaning();
     }
 }
 

@@ -81,6 +81,19 @@ impl Workspace {
         target.strip_prefix(".dist.builds/").and_then(|t| t.strip_suffix("/site")).expect(target).to_string()
     }
 
+    /// Asserts that nothing a killed or failed build left remains beside the output: only the
+    /// published build and, at most, the one published before it.
+    pub fn assert_no_leftovers(&self) {
+        let published: u64 = self.published_build().parse().unwrap();
+        let folders = self.build_folders();
+        let numbers: Vec<u64> = folders.iter().filter_map(|f| f.parse().ok()).collect();
+        assert!(
+            numbers.len() == folders.len() && numbers.len() <= 2 && numbers.iter().all(|n| *n <= published),
+            "left behind beside the output: {folders:?} (published: {published})"
+        );
+        assert!(!self.path(".dist.link.tmp").exists(), "a temporary symlink was left");
+    }
+
     /// Runs a command and asserts it succeeded; returns stdout.
     pub fn run_ok(&self, command: &str, now: &str) -> String {
         let out = self.run(command, now);
