@@ -53,9 +53,9 @@ impl Layout {
     /// The layout for `--out out`. Its last component names the output (`dist`); the build
     /// folders go beside it.
     pub fn new(out: &Path) -> Result<Layout, BuildError> {
-        let link = std::path::absolute(out).map_err(|e| BuildError::io(out, e))?;
-        let name = match link.file_name().and_then(|n| n.to_str()) {
-            Some(name) if link.parent().is_some() => name.to_owned(),
+        let absolute = std::path::absolute(out).map_err(|e| BuildError::io(out, e))?;
+        let (parent, name) = match (absolute.parent(), absolute.file_name().and_then(|n| n.to_str())) {
+            (Some(parent), Some(name)) => (parent, name.to_owned()),
             _ => {
                 return Err(BuildError::Other(format!(
                     "--out {}: name the output folder itself, such as dist or /srv/tiketa/dist",
@@ -63,7 +63,10 @@ impl Layout {
                 )));
             }
         };
-        let beside = |suffix: &str| link.with_file_name(format!(".{name}{suffix}"));
+        // Rebuilt from its parts: `dist/` with a trailing slash would make every call below
+        // follow the symlink instead of acting on it.
+        let link = parent.join(&name);
+        let beside = |suffix: &str| parent.join(format!(".{name}{suffix}"));
         Ok(Layout {
             builds: beside(".builds"),
             lock: beside(".lock"),
@@ -228,6 +231,8 @@ mod tests {
         assert_eq!(layout.lock, Path::new("/srv/tiketa/.dist.lock"));
         assert_eq!(layout.build_dir(7), Path::new("/srv/tiketa/.dist.builds/7"));
         assert_eq!(layout.target(7), Path::new(".dist.builds/7/site"));
+        let slash = Layout::new(Path::new("/srv/tiketa/dist/")).unwrap();
+        assert_eq!(slash.link.as_os_str(), "/srv/tiketa/dist", "a trailing slash would follow the symlink");
         assert!(Layout::new(Path::new("/")).is_err());
         assert!(Layout::new(Path::new("/srv/..")).is_err());
     }

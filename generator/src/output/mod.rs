@@ -279,8 +279,11 @@ impl Staging<'_> {
         durable::sync_file_system(&self.dir).map_err(|e| BuildError::io(&self.dir, e))?;
 
         let layout = &self.out.layout;
-        layout.switch(self.id, self.out.current)?;
+        // From here the folder may be what `dist` points to, even if the switch reports an
+        // error after its rename: it must not be deleted on the way out. If it was not
+        // published after all, the next build deletes it as a killed build's.
         self.published = true;
+        layout.switch(self.id, self.out.current)?;
         if self.out.current == Current::Legacy {
             let _ = std::fs::remove_file(&layout.legacy_manifest);
         }
