@@ -172,12 +172,15 @@ fn after_a_killed_build_and_a_revert_the_site_is_the_reverted_content_exactly() 
 }
 
 #[test]
-fn a_lost_manifest_costs_a_rebuild_never_wrong_output() {
+fn a_manifest_not_written_for_its_folder_is_not_trusted() {
     let ws = Workspace::fresh();
     ws.run_ok("roll", NOW);
     let before = common::snapshot(&ws.out());
     let build = ws.published_build();
-    std::fs::write(ws.path(&format!(".dist.builds/{build}/manifest.json")), "{\"build\": 99, \"files\": {}}").unwrap();
+    // A manifest that is not this folder's (written for another build number) is not trusted.
+    let manifest = ws.path(&format!(".dist.builds/{build}/manifest.json"));
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replacen(&format!("{{\"build\":{build},"), "{\"build\":99,", 1)).unwrap();
     let line = ws.run_ok("roll", NOW);
     assert!(line.contains(" 0 pages written"), "equal bytes are reused even without a manifest: {line}");
     assert_eq!(common::snapshot(&ws.out()), before, "bytes and modification times kept");
