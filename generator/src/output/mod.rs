@@ -160,14 +160,20 @@ impl OutputDir {
         let builds = &self.layout.builds;
         std::fs::create_dir_all(builds).map_err(|e| BuildError::io(builds, e))?;
         let mut id = match self.current {
-            Current::Build(id) => id + 1,
-            _ => 1,
+            Current::Build(id) => id.checked_add(1),
+            _ => Some(1),
         };
-        let dir = loop {
-            let dir = self.layout.build_dir(id);
+        let (id, dir) = loop {
+            let Some(n) = id else {
+                return Err(BuildError::Other(format!(
+                    "{}: no build number left after the published one; delete the output and its build folders to start again",
+                    self.layout.link.display()
+                )));
+            };
+            let dir = self.layout.build_dir(n);
             match std::fs::create_dir(&dir) {
-                Ok(()) => break dir,
-                Err(e) if e.kind() == ErrorKind::AlreadyExists => id += 1,
+                Ok(()) => break (n, dir),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => id = n.checked_add(1),
                 Err(e) => return Err(BuildError::io(&dir, e)),
             }
         };
