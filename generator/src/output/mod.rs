@@ -293,7 +293,11 @@ impl Staging<'_> {
         if self.out.current == Current::Legacy {
             let _ = std::fs::remove_file(&layout.legacy_manifest);
         }
-        self.out.finish_cleaning()?;
+        self.out.finish_cleaning().map_err(|e| {
+            BuildError::Other(format!(
+                "the new site is published, but an old build folder could not be deleted: {e}; delete it by hand"
+            ))
+        })?;
         Ok(summary)
     }
 }
