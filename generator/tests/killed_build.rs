@@ -6,8 +6,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, HashSet};
-use std::os::unix::fs::MetadataExt;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 
@@ -24,6 +23,8 @@ enum KillPoint {
     Started,
     /// This share (in thirds) of the booking pages is written into its folder.
     Staged(usize),
+    /// Its manifest is written: every file is in place, the switch is about to happen.
+    ManifestWritten,
     /// A page of the new build can be read through `dist`.
     NewPageVisible,
 }
@@ -37,35 +38,48 @@ fn edit_booking_template(ws: &Workspace, marked: bool) {
     std::fs::write(&path, text).unwrap();
 }
 
-/// The build folders beside the output, by inode: what was there before a build started.
-fn folders_now(ws: &Workspace) -> HashSet<u64> {
-    ws.build_folders()
-        .iter()
-        .filter_map(|f| std::fs::metadata(ws.path(&format!(".dist.builds/{f}"))).ok())
-        .map(|m| m.ino())
-        .collect()
+/// The number of the published build, if `dist` is a build folder symlink.
+fn published(ws: &Workspace) -> Option<u64> {
+    let target = std::fs::read_link(ws.out()).ok()?;
+    target.to_str()?.strip_prefix(".dist.builds/")?.strip_suffix("/site")?.parse().ok()
 }
 
-/// The `site/` folder the build in progress writes into: a numbered build folder that was not
-/// there before it started (a killed build's folder keeps its number but is renamed away).
-/// (Also the staging folder of the layout before build folders, so this test can be run against
-/// that code to watch it fail.)
-fn staging(ws: &Workspace, before: &HashSet<u64>) -> Option<PathBuf> {
-    let fresh = ws.build_folders().into_iter().filter(|f| f.parse::<u64>().is_ok()).find_map(|f| {
-        let dir = ws.path(&format!(".dist.builds/{f}"));
-        let new = std::fs::metadata(&dir).is_ok_and(|m| !before.contains(&m.ino()));
-        (new && dir.join("site").is_dir()).then(|| dir.join("site"))
-    });
+/// Unpublished build folders, each with the `site/` it holds: those of killed builds, or of the
+/// build in progress.
+fn unpublished(ws: &Workspace) -> Vec<PathBuf> {
+    let published = published(ws).unwrap_or(0);
+    let numbers = ws.build_folders().into_iter().filter_map(|f| f.parse::<u64>().ok());
+    numbers.filter(|n| *n > published).map(|n| ws.path(&format!(".dist.builds/{n}"))).collect()
+}
+
+/// Marks the folders killed builds left, so the folder of the next build is told apart even
+/// when it reuses a killed build's number (the killed one is renamed away first).
+fn mark_killed_folders(ws: &Workspace) {
+    for dir in unpublished(ws) {
+        let _ = std::fs::write(dir.join("killed-by-the-test"), "");
+    }
+}
+
+/// The `site/` folder the build in progress writes into. (Also the staging folder of the layout
+/// before build folders, so this test can be run against that code to watch it fail.)
+fn staging(ws: &Workspace) -> Option<PathBuf> {
+    let fresh = unpublished(ws)
+        .into_iter()
+        .find(|dir| dir.join("site").is_dir() && !dir.join("killed-by-the-test").exists())
+        .map(|dir| dir.join("site"));
     let legacy = ws.path(".dist.staging");
     fresh.or_else(|| legacy.is_dir().then_some(legacy))
 }
 
-fn reached(ws: &Workspace, point: KillPoint, before: &HashSet<u64>, booking_pages: usize, sample: &Path) -> bool {
+fn reached(ws: &Workspace, point: KillPoint, booking_pages: usize, sample: &Path) -> bool {
     match point {
-        KillPoint::Started => staging(ws, before).is_some(),
-        KillPoint::Staged(thirds) => staging(ws, before)
+        KillPoint::Started => staging(ws).is_some(),
+        KillPoint::Staged(thirds) => staging(ws)
             .and_then(|s| std::fs::read_dir(s.join("book")).ok())
             .is_some_and(|d| d.count() * 3 >= booking_pages * thirds),
+        KillPoint::ManifestWritten => {
+            staging(ws).is_some_and(|site| site.parent().unwrap().join("manifest.json").exists())
+        }
         KillPoint::NewPageVisible => {
             std::fs::read_to_string(ws.out().join(sample)).is_ok_and(|page| page.contains(MARKER))
         }
@@ -75,21 +89,25 @@ fn reached(ws: &Workspace, point: KillPoint, before: &HashSet<u64>, booking_page
 /// Starts `build`, waits for `point`, kills the build with SIGKILL. Returns whether the build
 /// was still running when it was killed, and the folder it was writing (if it had one).
 fn kill_build_at(ws: &Workspace, point: KillPoint, booking_pages: usize, sample: &Path) -> (bool, Option<PathBuf>) {
-    let before = folders_now(ws);
+    mark_killed_folders(ws);
     let mut child: Child =
-        ws.command_into("build", NOW, &ws.out()).stdout(Stdio::null()).stderr(Stdio::null()).spawn().unwrap();
+        ws.command_into("build", NOW, &ws.out()).stdout(Stdio::null()).stderr(Stdio::piped()).spawn().unwrap();
     loop {
-        let exited = child.try_wait().unwrap().is_some();
-        if reached(ws, point, &before, booking_pages, sample) {
+        let exited = child.try_wait().unwrap();
+        if reached(ws, point, booking_pages, sample) {
             break;
         }
-        assert!(!exited, "the build ended before {point:?}; make the catalog bigger");
+        if let Some(status) = exited {
+            let mut stderr = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+            panic!("the build ended ({status}) before {point:?}: {stderr}");
+        }
         std::thread::yield_now();
     }
     let running = child.try_wait().unwrap().is_none();
     child.kill().unwrap();
     child.wait().unwrap();
-    (running, staging(ws, &before))
+    (running, staging(ws))
 }
 
 /// The old site, and the site the edit makes (built fresh into another folder).
@@ -128,6 +146,9 @@ fn a_build_killed_at_any_point_leaves_the_old_site_or_the_new_one() {
             "killed at {point:?}: the killed build's folder is there until the next build"
         );
     }
+    kill_build_at(&ws, KillPoint::ManifestWritten, count, &sample);
+    let seen = listing(&ws.out());
+    assert!(seen == old || seen == new, "killed as its manifest was written: dist is a mix");
     kill_build_at(&ws, KillPoint::NewPageVisible, count, &sample);
     let seen = listing(&ws.out());
     let changed = seen.iter().filter(|(path, hash)| old.get(*path) != Some(*hash)).count();

@@ -138,9 +138,13 @@ impl Layout {
 
     /// Renames out of the way (`.trash-<name>`, never a build number) the entries of the
     /// builds folder that `unwanted` picks by number (`None`: not a build number), and returns
-    /// them with any trash left before. Deleting them can take seconds for a large site, so the
-    /// caller does it while the new build renders.
-    pub fn put_aside(&self, unwanted: impl Fn(Option<u64>) -> bool) -> Result<Vec<PathBuf>, BuildError> {
+    /// them, with the trash an earlier process left if `old_trash`. Deleting them can take
+    /// seconds for a large site, so the caller does it while the new build renders.
+    pub fn put_aside(
+        &self,
+        unwanted: impl Fn(Option<u64>) -> bool,
+        old_trash: bool,
+    ) -> Result<Vec<PathBuf>, BuildError> {
         let entries = match std::fs::read_dir(&self.builds) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -151,7 +155,9 @@ impl Layout {
             let entry = entry.map_err(|e| BuildError::io(&self.builds, e))?;
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with(".trash-") {
-                trash.push(entry.path());
+                if old_trash {
+                    trash.push(entry.path());
+                }
             } else if unwanted(name.parse().ok()) {
                 let aside = self.builds.join(format!(".trash-{name}"));
                 remove_if_present(&aside)?;

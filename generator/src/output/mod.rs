@@ -85,10 +85,13 @@ impl OutputDir {
         let current = layout.current()?;
         layout.remove_temporaries()?;
         // Builds are numbered upwards: one above the published build was never published.
-        let killed = layout.put_aside(|n| match (current, n) {
-            (Current::Build(published), Some(n)) => n > published,
-            _ => true,
-        })?;
+        let killed = layout.put_aside(
+            |n| match (current, n) {
+                (Current::Build(published), Some(n)) => n > published,
+                _ => true,
+            },
+            true,
+        )?;
         if current != Current::Legacy && layout.legacy_manifest.exists() {
             // Left by a switch from the old layout that was killed before tidying up.
             std::fs::remove_file(&layout.legacy_manifest).map_err(|e| BuildError::io(&layout.legacy_manifest, e))?;
@@ -155,7 +158,8 @@ impl OutputDir {
     /// switch.
     pub fn begin(&self) -> Result<Staging<'_>, BuildError> {
         if let Current::Build(published) = self.current {
-            self.delete_in_background(self.layout.put_aside(|n| n.is_some_and(|n| n < published))?);
+            // Trash left before is being deleted already (see `open`).
+            self.delete_in_background(self.layout.put_aside(|n| n.is_some_and(|n| n < published), false)?);
         }
         let builds = &self.layout.builds;
         std::fs::create_dir_all(builds).map_err(|e| BuildError::io(builds, e))?;
