@@ -5,8 +5,9 @@ For each catalog size it builds a synthetic catalog (the real one for 21 films),
 in one run on this machine:
   - cold build: `tiketa-gen roll` into an empty output folder and a new database; wall time
     and peak memory (the process's max RSS);
-  - its floor: `cp -r` of the finished output into an empty folder;
-  - a re-roll that changes nothing, and its floor: `find -printf` that stats every file;
+  - its floor: `cp -r` of the finished output into an empty folder (`dist` is a symlink to the
+    published build folder: `-H` copies what it points to, `.gz`/`.br` variants included);
+  - a re-roll that changes nothing, and its floor: `find -H -printf` that stats every file;
   - (21 films) a one-film edit picked up by `tiketa-gen watch`: the rebuild time the watcher
     reports and the time from the edit to the rebuilt line.
 Prints a Markdown table for BENCHMARKS.md. Needs the release binary: `cargo build --release`.
@@ -51,18 +52,25 @@ def measure(films, work):
     out, db, copy = (os.path.join(work, f"{x}-{films}") for x in ("out", "db", "copy"))
     cold, rss, line = gen("roll", content, out, db)
     pages = line.split("site: ")[1].split(" pages")[0]
-    floor_cp, _, _ = timed(["cp", "-r", out, copy])
+    floor_cp, _, _ = timed(["cp", "-rH", out, copy])
     shutil.rmtree(copy)
     reroll = statistics.median(gen("roll", content, out, db)[0] for _ in range(3))
     stat_floor = statistics.median(
-        timed(["find", out, "-printf", "%s %T@\n"])[0] for _ in range(3)
+        timed(["find", "-H", out, "-printf", "%s %T@\n"])[0] for _ in range(3)
     )
     row = {
         "films": films, "pages": pages, "cold": cold, "cp": floor_cp, "rss": rss,
         "reroll": reroll, "stat": stat_floor,
     }
-    shutil.rmtree(out)
+    remove_output(out)
     return row
+
+
+def remove_output(out):
+    """Removes an output: the `dist` symlink and the build folders beside it."""
+    parent, name = os.path.split(out)
+    os.remove(out)
+    shutil.rmtree(os.path.join(parent, f".{name}.builds"))
 
 
 def measure_watch(work):

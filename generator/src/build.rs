@@ -1,8 +1,8 @@
 //! The build pipeline: load -> (roll) -> render -> write.
 //!
 //! Each step is a plain function over owned values; nothing is global. Pages render in
-//! parallel (rayon) and stream to the staging folder as they are done, so memory stays flat
-//! however large the catalog.
+//! parallel (rayon) and stream into a new build folder as they are done, so memory stays flat
+//! however large the catalog; the folder is published in one step (see `output`).
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -81,7 +81,8 @@ fn showtimes_of_catalog(catalog: &Catalog, live: Vec<Showtime>) -> (Vec<Showtime
     (kept, orphaned)
 }
 
-/// Renders and writes the site for these showtimes.
+/// Renders the site for these showtimes into a new build folder and publishes it in one step.
+/// On any error the new folder is deleted and the published site stays exactly as it was.
 pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]) -> Result<WriteSummary, BuildError> {
     let out = OutputDir::open(&opts.out)?;
     // The theme is read once: for the build's fingerprint and for the pages' input keys.
@@ -90,31 +91,27 @@ pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]
     let theme_hash = theme_hasher.finalize();
     let fingerprint = fingerprint(catalog, theme_hash, showtimes)?;
     if out.is_up_to_date(&fingerprint) {
-        return Ok(WriteSummary { unchanged: out.previous().files.len(), ..Default::default() });
+        out.finish_cleaning()?;
+        return Ok(WriteSummary { unchanged: out.published_files(), ..Default::default() });
     }
     let renderer = Renderer::new(catalog, &ThemePaths::new(&opts.theme), theme_hash, showtimes)?;
-    let jobs = renderer.jobs();
-    let staged: Result<Vec<_>, BuildError> = jobs
+    let staging = out.begin()?;
+    let files = renderer
+        .jobs()
         .par_iter()
         .map(|job| {
             let key = renderer.input_key(job);
             if let Some(key) = key {
                 let path = renderer.path(job);
-                if let Some(record) = out.fresh(&path, key) {
-                    return Ok(StagedFile { path, record: record.clone(), outcome: FileOutcome::Unchanged });
+                if let Some(record) = staging.fresh(&path, key)? {
+                    return Ok(StagedFile { path, record, outcome: FileOutcome::Unchanged });
                 }
             }
             let page = renderer.render(job)?;
-            stage_page(&out, page.path, &page.bytes, key)
+            stage_page(&staging, page.path, &page.bytes, key)
         })
-        .collect();
-    match staged {
-        Ok(files) => out.commit(fingerprint, files),
-        Err(e) => {
-            out.abandon();
-            Err(e)
-        }
-    }
+        .collect::<Result<Vec<_>, BuildError>>()?;
+    staging.publish(fingerprint, files)
 }
 
 /// Feeds the theme's `templates/` and `assets/` files (path, length, bytes, in name order)

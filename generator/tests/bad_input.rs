@@ -10,6 +10,7 @@ fn assert_fails_cleanly(break_it: impl FnOnce(&Workspace), expected: &[&str]) {
     let ws = Workspace::fresh();
     ws.run_ok("roll", NOW);
     let before = snapshot(&ws.out());
+    let published = ws.published_build();
     break_it(&ws);
     for command in ["build", "roll"] {
         let out = ws.run(command, "2026-11-24T10:30:00+07:00");
@@ -19,7 +20,7 @@ fn assert_fails_cleanly(break_it: impl FnOnce(&Workspace), expected: &[&str]) {
             assert!(stderr.contains(part), "{command}: the error {stderr:?} does not mention {part:?}");
         }
         assert_eq!(snapshot(&ws.out()), before, "{command}: the site changed although the build failed");
-        assert!(!ws.path(".dist.staging").exists(), "staging left behind");
+        assert_eq!(ws.build_folders(), vec![published.clone()], "{command}: the failed build's folder was left behind");
     }
 }
 

@@ -1,8 +1,10 @@
-//! The build manifest: what the last build wrote, kept beside the output folder.
+//! The build manifest: what one build holds, kept in that build's folder beside its `site/`.
 //!
-//! It lets a build skip files whose bytes did not change (so a CDN sync uploads only what
-//! changed), delete the pages that are gone, and skip the whole build when nothing that feeds
-//! it changed. It sits beside the output, not in it, so it is never published.
+//! It lets the next build reuse files whose bytes did not change (so a CDN sync uploads only
+//! what changed), count the pages that are gone, and skip the whole build when nothing that
+//! feeds it changed. It is written before the build is published and is published with it by
+//! the same rename, so it can only ever describe the folder it sits in: a crash cannot leave a
+//! manifest that lies about the published site. It sits beside `site/`, so it is never served.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -13,6 +15,9 @@ use crate::error::BuildError;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Manifest {
+    /// The number of the build folder this manifest was written into. A manifest found in
+    /// another folder is not trusted.
+    pub build: u64,
     /// A hash of every input of the build; equal fingerprints mean equal output.
     pub fingerprint: String,
     /// Every file written, by path under the output root.
@@ -72,20 +77,21 @@ pub struct FileRecord {
 }
 
 impl Manifest {
-    /// The manifest at `path`, or an empty one when there is none or it cannot be read (a
-    /// missing manifest only costs a full rewrite, never wrong output).
-    pub fn load(path: &Path) -> Manifest {
-        std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default()
+    /// The manifest of build `build` at `path`, or `None` when there is none, it cannot be
+    /// read, or it was written for another build (a missing manifest only costs re-rendering,
+    /// never wrong output).
+    pub fn load(path: &Path, build: u64) -> Option<Manifest> {
+        let bytes = std::fs::read(path).ok()?;
+        serde_json::from_slice::<Manifest>(&bytes).ok().filter(|m| m.build == build)
     }
 
-    /// Writes the manifest atomically: a crash leaves the old one or the new one.
+    /// Writes the manifest into a build folder that is not published yet. It reaches the disk
+    /// with the rest of the folder, before the switch (see `durable`).
     pub fn save(&self, path: &Path) -> Result<(), BuildError> {
         use std::io::Write;
-        let tmp = path.with_extension("json.tmp");
-        let file = std::fs::File::create(&tmp).map_err(|e| BuildError::io(&tmp, e))?;
+        let file = std::fs::File::create_new(path).map_err(|e| BuildError::io(path, e))?;
         let mut writer = std::io::BufWriter::new(file);
-        serde_json::to_writer(&mut writer, self).map_err(|e| BuildError::io(&tmp, e.into()))?;
-        writer.flush().map_err(|e| BuildError::io(&tmp, e))?;
-        std::fs::rename(&tmp, path).map_err(|e| BuildError::io(path, e))
+        serde_json::to_writer(&mut writer, self).map_err(|e| BuildError::io(path, e.into()))?;
+        writer.flush().map_err(|e| BuildError::io(path, e))
     }
 }

@@ -1,21 +1,30 @@
-//! Writing the site: aside first, then into place, so visitors never see a half-built site.
+//! Writing the site: a complete new build folder aside, then one atomic switch.
 //!
-//! Every rendered file goes to a staging folder beside the output. Only when every page has
-//! rendered does anything touch the output folder; a failed build deletes the staging folder
-//! and leaves the output exactly as it was.
+//! Every build writes a new, numbered build folder beside the output (see [`layout`]). A file
+//! whose bytes did not change is hard-linked from the published build, so it keeps its bytes,
+//! inode and modification time (a CDN sync uploads only what changed); a changed or new file is
+//! written, with its precompressed variants (see [`compress`]). A file that is gone is simply
+//! not in the new folder. When every file is in place, the folder and its manifest are flushed
+//! to disk and `dist` is switched to it by one `rename(2)`: a kill or a power cut at any
+//! instant leaves exactly the old site or exactly the new one, and the next build removes what
+//! a killed build left.
 //!
-//! Committing: a first build renames the whole staging folder into place (one atomic step). A
-//! later build moves only the files whose bytes changed, each with an atomic rename, in an
-//! order that never leaves a dangling link: new files first (assets and posters before the
-//! pages that use them), then changed pages, the index and feeds last, and only then deletes
-//! the files that are gone. Unchanged files are not touched, so their modification times stay
-//! and a CDN sync uploads only what changed.
+//! Published build folders are never modified: files are created with `create_new`, so a
+//! hard-linked file cannot be written through.
 
+pub mod compress;
+mod durable;
+mod layout;
 pub mod manifest;
 
 use std::fs::File;
+use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::thread::JoinHandle;
 
+use self::compress::{Encoding, wants_variants};
+use self::layout::{Current, Layout};
 use self::manifest::{Digest, FileRecord, Manifest};
 use crate::error::BuildError;
 
@@ -26,17 +35,7 @@ pub enum FileOutcome {
     Unchanged,
 }
 
-/// The output folder, locked for one build.
-pub struct OutputDir {
-    root: PathBuf,
-    staging: PathBuf,
-    manifest_path: PathBuf,
-    previous: Manifest,
-    root_existed: bool,
-    _lock: File,
-}
-
-/// The counts a build reports.
+/// The counts a build reports. They count the site's files, not their `.gz`/`.br` variants.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct WriteSummary {
     pub written: usize,
@@ -44,144 +43,295 @@ pub struct WriteSummary {
     pub removed: usize,
 }
 
-/// A path beside `root`: `<parent>/.<name><suffix>`.
-fn sibling(root: &Path, suffix: &str) -> PathBuf {
-    let name = root.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "dist".into());
-    root.with_file_name(format!(".{name}{suffix}"))
+/// What a new build can reuse.
+enum Previous {
+    Nothing,
+    /// The published build and its manifest, which was published with it by the same rename:
+    /// trusted.
+    Published {
+        site: PathBuf,
+        manifest: Manifest,
+    },
+    /// A folder without a manifest to trust (the old layout's `dist/`, or a published build
+    /// whose manifest was lost): a file is reused only if its bytes are equal.
+    Unverified {
+        site: PathBuf,
+    },
+}
+
+/// The output, locked for one build, with what the published build holds.
+pub struct OutputDir {
+    layout: Layout,
+    current: Current,
+    previous: Previous,
+    /// Threads deleting the build folders [`Layout::put_aside`] moved away. Joined before a
+    /// build reports success, and when the output is dropped, so nothing is left half-deleted
+    /// behind a finished command.
+    cleaners: Mutex<Vec<JoinHandle<Result<(), BuildError>>>>,
+    _lock: File,
 }
 
 impl OutputDir {
-    /// Locks the output folder against other builds (a second build waits) and prepares a
-    /// clean staging folder.
+    /// Locks the output against other builds (a second build waits), finds the published build,
+    /// and removes what killed builds left. The build before the published one stays until a
+    /// new build starts (see [`OutputDir::begin`]), so a no-change build deletes nothing.
     pub fn open(root: &Path) -> Result<Self, BuildError> {
-        let root = std::path::absolute(root).map_err(|e| BuildError::io(root, e))?;
-        if let Some(parent) = root.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
+        let layout = Layout::new(root)?;
+        let parent = layout.parent();
+        std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
+        let lock = File::create(&layout.lock).map_err(|e| BuildError::io(&layout.lock, e))?;
+        lock.lock().map_err(|e| BuildError::io(&layout.lock, e))?;
+
+        let current = layout.current()?;
+        layout.remove_temporaries()?;
+        // Builds are numbered upwards: one above the published build was never published.
+        let killed = layout.put_aside(
+            |n| match (current, n) {
+                (Current::Build(published), Some(n)) => n > published,
+                _ => true,
+            },
+            true,
+        )?;
+        if current != Current::Legacy && layout.legacy_manifest.exists() {
+            // Left by a switch from the old layout that was killed before tidying up.
+            std::fs::remove_file(&layout.legacy_manifest).map_err(|e| BuildError::io(&layout.legacy_manifest, e))?;
         }
-        let lock_path = sibling(&root, ".lock");
-        let lock = File::create(&lock_path).map_err(|e| BuildError::io(&lock_path, e))?;
-        lock.lock().map_err(|e| BuildError::io(&lock_path, e))?;
-        let staging = sibling(&root, ".staging");
-        if staging.exists() {
-            // Left by a build that crashed: never part of the published site.
-            std::fs::remove_dir_all(&staging).map_err(|e| BuildError::io(&staging, e))?;
-        }
-        let manifest_path = sibling(&root, ".manifest.json");
-        let root_existed = root.is_dir();
-        let previous = if root_existed { Manifest::load(&manifest_path) } else { Manifest::default() };
-        Ok(OutputDir { root, staging, manifest_path, previous, root_existed, _lock: lock })
+        let previous = match current {
+            Current::Nothing => Previous::Nothing,
+            Current::Legacy => Previous::Unverified { site: layout.link.clone() },
+            Current::Build(id) => {
+                let dir = layout.build_dir(id);
+                let site = dir.join("site");
+                match Manifest::load(&dir.join("manifest.json"), id) {
+                    Some(manifest) => Previous::Published { site, manifest },
+                    None if site.is_dir() => Previous::Unverified { site },
+                    None => Previous::Nothing,
+                }
+            }
+        };
+        let out = OutputDir { layout, current, previous, cleaners: Mutex::new(Vec::new()), _lock: lock };
+        out.delete_in_background(killed);
+        Ok(out)
     }
 
-    pub fn previous(&self) -> &Manifest {
-        &self.previous
+    /// Deletes these folders on a thread of their own.
+    fn delete_in_background(&self, folders: Vec<PathBuf>) {
+        if !folders.is_empty() {
+            let cleaner = std::thread::spawn(move || folders.iter().try_for_each(|dir| layout::remove_if_present(dir)));
+            self.cleaners.lock().unwrap_or_else(|e| e.into_inner()).push(cleaner);
+        }
     }
 
-    /// Whether the last build had `fingerprint` and all its files are still in place.
+    /// Waits for the old build folders to be deleted.
+    pub fn finish_cleaning(&self) -> Result<(), BuildError> {
+        let cleaners = std::mem::take(&mut *self.cleaners.lock().unwrap_or_else(|e| e.into_inner()));
+        for cleaner in cleaners {
+            cleaner.join().map_err(|_| BuildError::Other("deleting old build folders panicked".into()))??;
+        }
+        Ok(())
+    }
+
+    /// How many files the published build holds, by its manifest.
+    pub fn published_files(&self) -> usize {
+        match &self.previous {
+            Previous::Published { manifest, .. } => manifest.files.len(),
+            _ => 0,
+        }
+    }
+
+    /// Whether the published build was made from inputs with this fingerprint and all its files
+    /// are still there: then there is nothing to build.
     pub fn is_up_to_date(&self, fingerprint: &str) -> bool {
-        self.root_existed
-            && !self.previous.files.is_empty()
-            && self.previous.fingerprint == fingerprint
-            && self.previous.files.keys().all(|p| self.root.join(p).is_file())
+        match &self.previous {
+            Previous::Published { site, manifest } => {
+                !manifest.files.is_empty()
+                    && manifest.fingerprint == fingerprint
+                    && manifest.files.keys().all(|p| site.join(p).is_file())
+            }
+            _ => false,
+        }
     }
 
-    /// The published file at `path`, if it was made from inputs with this key and is still
-    /// there: then it need not even be rendered.
-    pub fn fresh(&self, path: &str, key: Digest) -> Option<&FileRecord> {
-        self.previous.files.get(path).filter(|r| r.key == Some(key) && self.root.join(path).is_file())
+    /// Starts a new build folder, which nothing reads until [`Staging::publish`]. The builds
+    /// before the published one go now: once the new build is published, the published one
+    /// becomes the build before, kept for readers that resolved `dist` a moment before the
+    /// switch.
+    pub fn begin(&self) -> Result<Staging<'_>, BuildError> {
+        if let Current::Build(published) = self.current {
+            // Trash left before is being deleted already (see `open`).
+            self.delete_in_background(self.layout.put_aside(|n| n.is_some_and(|n| n < published), false)?);
+        }
+        let builds = &self.layout.builds;
+        std::fs::create_dir_all(builds).map_err(|e| BuildError::io(builds, e))?;
+        let mut id = match self.current {
+            Current::Build(id) => id.checked_add(1),
+            _ => Some(1),
+        };
+        let (id, dir) = loop {
+            let Some(n) = id else {
+                return Err(BuildError::Other(format!(
+                    "{}: no build number left after the published one; delete the output and its build folders to start again",
+                    self.layout.link.display()
+                )));
+            };
+            let dir = self.layout.build_dir(n);
+            match std::fs::create_dir(&dir) {
+                Ok(()) => break (n, dir),
+                Err(e) if e.kind() == ErrorKind::AlreadyExists => id = n.checked_add(1),
+                Err(e) => return Err(BuildError::io(&dir, e)),
+            }
+        };
+        let staging = Staging { out: self, id, site: dir.join("site"), dir, published: false };
+        std::fs::create_dir(&staging.site).map_err(|e| BuildError::io(&staging.site, e))?;
+        Ok(staging)
+    }
+}
+
+/// A build folder being filled. Dropped without [`Staging::publish`] (an error, a panic), it
+/// is deleted; killed, it is deleted by the next build.
+pub struct Staging<'a> {
+    out: &'a OutputDir,
+    id: u64,
+    dir: PathBuf,
+    site: PathBuf,
+    published: bool,
+}
+
+impl Staging<'_> {
+    /// The published file at `path`, if it was made from inputs with this key: it is linked into
+    /// the new build (with its variants) and need not even be rendered.
+    pub fn fresh(&self, path: &str, key: Digest) -> Result<Option<FileRecord>, BuildError> {
+        let Previous::Published { site, manifest } = &self.out.previous else { return Ok(None) };
+        match manifest.files.get(path) {
+            Some(record) if record.key == Some(key) && self.reuse(site, path)? => Ok(Some(record.clone())),
+            _ => Ok(None),
+        }
     }
 
-    /// Stages one rendered file unless the published copy already has these bytes.
-    /// Safe to call from many threads at once.
+    /// Puts one rendered file into the new build: linked from the published build when the bytes
+    /// are the same, written (with its variants) otherwise. Safe to call from many threads.
     pub fn stage(&self, path: &str, bytes: &[u8], hash: Digest) -> Result<FileOutcome, BuildError> {
-        if self.previous.files.get(path).is_some_and(|r| r.hash == hash) && self.root.join(path).is_file() {
+        let reused = match &self.out.previous {
+            Previous::Published { site, manifest } => {
+                manifest.files.get(path).is_some_and(|r| r.hash == hash) && self.reuse(site, path)?
+            }
+            Previous::Unverified { site } => same_bytes(&site.join(path), bytes) && self.reuse(site, path)?,
+            Previous::Nothing => false,
+        };
+        if reused {
             return Ok(FileOutcome::Unchanged);
         }
-        let target = self.staging.join(path);
-        if let Some(parent) = target.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
+        self.write(path, bytes)?;
+        for encoding in Encoding::ALL {
+            if wants_variants(path, bytes.len() as u64) {
+                self.write(&encoding.variant_of(path), &encoding.compress(path, bytes))?;
+            }
         }
-        std::fs::write(&target, bytes).map_err(|e| BuildError::io(&target, e))?;
         Ok(FileOutcome::Written)
     }
 
-    /// Drops everything staged: the output stays as it was.
-    pub fn abandon(self) {
-        let _ = std::fs::remove_dir_all(&self.staging);
+    /// Hard-links `path` and its variants from `site` into the new build. `false` when the file
+    /// is not there to link. A variant the previous build lacks is made from the file's bytes.
+    fn reuse(&self, site: &Path, path: &str) -> Result<bool, BuildError> {
+        let to = self.site.join(path);
+        create_parent(&self.site, &to)?;
+        match std::fs::hard_link(site.join(path), &to) {
+            Ok(()) => {}
+            Err(e) if e.kind() == ErrorKind::NotFound => return Ok(false),
+            Err(e) => return Err(BuildError::io(&to, e)),
+        }
+        let len = std::fs::metadata(&to).map_err(|e| BuildError::io(&to, e))?.len();
+        if !wants_variants(path, len) {
+            return Ok(true);
+        }
+        for encoding in Encoding::ALL {
+            let variant = encoding.variant_of(path);
+            let variant_to = self.site.join(&variant);
+            match std::fs::hard_link(site.join(&variant), &variant_to) {
+                Ok(()) => {}
+                Err(e) if e.kind() == ErrorKind::NotFound => {
+                    let bytes = std::fs::read(&to).map_err(|e| BuildError::io(&to, e))?;
+                    self.write(&variant, &encoding.compress(path, &bytes))?;
+                }
+                Err(e) => return Err(BuildError::io(&variant_to, e)),
+            }
+        }
+        Ok(true)
     }
 
-    /// Moves the staged files into place and deletes the files that are gone.
-    /// `files` is every file of the new site with its hash and outcome.
-    pub fn commit(self, fingerprint: String, files: Vec<StagedFile>) -> Result<WriteSummary, BuildError> {
+    /// Writes a new file of the build. `create_new`: a path is written once per build, and a
+    /// file linked from a published build is never written through.
+    fn write(&self, path: &str, bytes: &[u8]) -> Result<(), BuildError> {
+        use std::io::Write;
+        let to = self.site.join(path);
+        create_parent(&self.site, &to)?;
+        let mut file = File::create_new(&to).map_err(|e| BuildError::io(&to, e))?;
+        file.write_all(bytes).map_err(|e| BuildError::io(&to, e))
+    }
+
+    /// Writes the manifest, flushes the build to disk, and switches `dist` to it. `files` is
+    /// every file of the new site with its hash and outcome.
+    pub fn publish(mut self, fingerprint: String, files: Vec<StagedFile>) -> Result<WriteSummary, BuildError> {
         let mut summary = WriteSummary::default();
-        let mut written: Vec<String> = Vec::new();
-        let mut hashes = std::collections::BTreeMap::new();
+        let mut records = std::collections::BTreeMap::new();
         for StagedFile { path, record, outcome } in files {
             match outcome {
-                FileOutcome::Written => written.push(path.clone()),
+                FileOutcome::Written => summary.written += 1,
                 FileOutcome::Unchanged => summary.unchanged += 1,
             }
-            hashes.insert(path, record);
+            records.insert(path, record);
         }
-        summary.written = written.len();
-        let manifest = Manifest { fingerprint, files: hashes };
+        if let Previous::Published { manifest, .. } = &self.out.previous {
+            summary.removed = manifest.files.keys().filter(|p| !records.contains_key(*p)).count();
+        }
+        let manifest = Manifest { build: self.id, fingerprint, files: records };
+        manifest.save(&self.dir.join("manifest.json"))?;
+        durable::sync_file_system(&self.dir).map_err(|e| BuildError::io(&self.dir, e))?;
 
-        if !self.root_existed {
-            if self.staging.exists() {
-                std::fs::rename(&self.staging, &self.root).map_err(|e| BuildError::io(&self.root, e))?;
-            } else {
-                std::fs::create_dir_all(&self.root).map_err(|e| BuildError::io(&self.root, e))?;
-            }
-        } else {
-            written.sort_by(|a, b| {
-                let key = |p: &String| (self.previous.files.contains_key(p), commit_rank(p));
-                key(a).cmp(&key(b)).then_with(|| a.cmp(b))
-            });
-            for path in &written {
-                let (from, to) = (self.staging.join(path), self.root.join(path));
-                if let Some(parent) = to.parent() {
-                    std::fs::create_dir_all(parent).map_err(|e| BuildError::io(parent, e))?;
-                }
-                std::fs::rename(&from, &to).map_err(|e| BuildError::io(&to, e))?;
-            }
-            for gone in self.previous.files.keys().filter(|p| !manifest.files.contains_key(*p)) {
-                let path = self.root.join(gone);
-                match std::fs::remove_file(&path) {
-                    Ok(()) => summary.removed += 1,
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(BuildError::io(&path, e)),
-                }
-                remove_empty_parents(&self.root, &path);
-            }
-            let _ = std::fs::remove_dir_all(&self.staging);
+        let layout = &self.out.layout;
+        // From here the folder may be what `dist` points to, even if the switch reports an
+        // error after its rename: it must not be deleted on the way out. If it was not
+        // published after all, the next build deletes it as a killed build's.
+        self.published = true;
+        layout.switch(self.id, self.out.current)?;
+        if self.out.current == Current::Legacy {
+            let _ = std::fs::remove_file(&layout.legacy_manifest);
         }
-        manifest.save(&self.manifest_path)?;
+        self.out.finish_cleaning().map_err(|e| {
+            BuildError::Other(format!(
+                "the new site is published, but an old build folder could not be deleted: {e}; delete it by hand"
+            ))
+        })?;
         Ok(summary)
     }
 }
 
-/// Commit order within new or changed files: what others link to first, the pages that link
-/// to many others (index, feeds) last.
-fn commit_rank(path: &str) -> u8 {
-    if path.starts_with("assets/") || path.starts_with("posters/") {
-        0
-    } else if path.starts_with("book/") {
-        1
-    } else if path.starts_with("films/") {
-        2
-    } else {
-        3
+impl Drop for OutputDir {
+    fn drop(&mut self) {
+        let _ = self.finish_cleaning();
     }
 }
 
-/// Removes the folders a deleted page leaves empty (`book/<id>/`), up to the output root.
-fn remove_empty_parents(root: &Path, file: &Path) {
-    let mut dir = file.parent();
-    while let Some(d) = dir {
-        if d == root || std::fs::remove_dir(d).is_err() {
-            break;
+impl Drop for Staging<'_> {
+    fn drop(&mut self) {
+        if !self.published {
+            let _ = std::fs::remove_dir_all(&self.dir);
         }
-        dir = d.parent();
     }
+}
+
+/// Creates the folders above a file of the build (`book/<id>/`), inside `site`.
+fn create_parent(site: &Path, file: &Path) -> Result<(), BuildError> {
+    match file.parent() {
+        Some(dir) if dir != site => std::fs::create_dir_all(dir).map_err(|e| BuildError::io(dir, e)),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the file at `path` holds exactly `bytes` (a missing file does not).
+fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
+        && std::fs::read(path).is_ok_and(|old| old == bytes)
 }
 
 /// One file of the new site, staged or found unchanged.
@@ -193,8 +343,13 @@ pub struct StagedFile {
 }
 
 /// Hashes and stages a rendered file: the per-page step of a build.
-pub fn stage_page(out: &OutputDir, path: String, bytes: &[u8], key: Option<Digest>) -> Result<StagedFile, BuildError> {
+pub fn stage_page(
+    staging: &Staging<'_>,
+    path: String,
+    bytes: &[u8],
+    key: Option<Digest>,
+) -> Result<StagedFile, BuildError> {
     let hash = Digest::of(bytes);
-    let outcome = out.stage(&path, bytes, hash)?;
+    let outcome = staging.stage(&path, bytes, hash)?;
     Ok(StagedFile { path, record: FileRecord { hash, key }, outcome })
 }

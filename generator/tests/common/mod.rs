@@ -26,6 +26,20 @@ impl Workspace {
         Workspace { dir }
     }
 
+    /// A workspace whose content is a synthetic catalog of `films` films (`synth-content`).
+    pub fn synthetic(films: u32) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        copy_dir(&repo_root().join("themes/time-gallery"), &dir.path().join("theme"));
+        let status = Command::new(env!("CARGO_BIN_EXE_tiketa-gen"))
+            .args(["synth-content", "--films", &films.to_string()])
+            .args(["--into", dir.path().join("content").to_str().unwrap()])
+            .args(["--content", repo_root().join("content").to_str().unwrap()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+        Workspace { dir }
+    }
+
     pub fn path(&self, rel: &str) -> PathBuf {
         self.dir.path().join(rel)
     }
@@ -34,18 +48,50 @@ impl Workspace {
         self.path("dist")
     }
 
-    /// Runs `tiketa-gen <command> --now <now>` against this workspace.
-    pub fn run(&self, command: &str, now: &str) -> Output {
-        Command::new(env!("CARGO_BIN_EXE_tiketa-gen"))
-            .arg(command)
+    /// `tiketa-gen <command> --now <now>` against this workspace, writing to `out`.
+    pub fn command_into(&self, command: &str, now: &str, out: &Path) -> Command {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_tiketa-gen"));
+        cmd.arg(command)
             .args(["--content", self.path("content").to_str().unwrap()])
             .args(["--theme", self.path("theme").to_str().unwrap()])
-            .args(["--out", self.out().to_str().unwrap()])
+            .args(["--out", out.to_str().unwrap()])
             .args(["--db", self.path("var/tiketa.db").to_str().unwrap()])
             .args(["--now", now])
-            .env_remove("TIKETA_NOW")
-            .output()
-            .unwrap()
+            .env_remove("TIKETA_NOW");
+        cmd
+    }
+
+    /// Runs `tiketa-gen <command> --now <now>` against this workspace.
+    pub fn run(&self, command: &str, now: &str) -> Output {
+        self.command_into(command, now, &self.out()).output().unwrap()
+    }
+
+    /// The numbered build folders beside the output (`.dist.builds/<n>`), in any order.
+    pub fn build_folders(&self) -> Vec<String> {
+        match std::fs::read_dir(self.path(".dist.builds")) {
+            Ok(entries) => entries.map(|e| e.unwrap().file_name().into_string().unwrap()).collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
+    /// The build folder `dist` points to.
+    pub fn published_build(&self) -> String {
+        let target = std::fs::read_link(self.out()).expect("dist is a symlink");
+        let target = target.to_str().unwrap();
+        target.strip_prefix(".dist.builds/").and_then(|t| t.strip_suffix("/site")).expect(target).to_string()
+    }
+
+    /// Asserts that nothing a killed or failed build left remains beside the output: only the
+    /// published build and, at most, the one published before it.
+    pub fn assert_no_leftovers(&self) {
+        let published: u64 = self.published_build().parse().unwrap();
+        let folders = self.build_folders();
+        let numbers: Vec<u64> = folders.iter().filter_map(|f| f.parse().ok()).collect();
+        assert!(
+            numbers.len() == folders.len() && numbers.len() <= 2 && numbers.iter().all(|n| *n <= published),
+            "left behind beside the output: {folders:?} (published: {published})"
+        );
+        assert!(!self.path(".dist.link.tmp").exists(), "a temporary symlink was left");
     }
 
     /// Runs a command and asserts it succeeded; returns stdout.
@@ -85,6 +131,17 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, (Vec<u8>, std::time::SystemTime
                 (std::fs::read(e.path()).unwrap(), meta.modified().unwrap()),
             )
         })
+        .collect()
+}
+
+/// Every file under `dir` (following `dir` itself if it is a symlink) with a hash of its bytes:
+/// what a visitor or a CDN sync sees.
+pub fn listing(dir: &Path) -> BTreeMap<PathBuf, blake3::Hash> {
+    walkdir::WalkDir::new(dir)
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| (e.path().strip_prefix(dir).unwrap().to_path_buf(), blake3::hash(&std::fs::read(e.path()).unwrap())))
         .collect()
 }
 
