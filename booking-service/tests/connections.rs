@@ -14,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use test_support::Client;
 use common::{Fixture, SHOW, Server, booking};
+use test_support::Client;
 
 /// The server's soft open-file limit.
 const FILES: u64 = 256;

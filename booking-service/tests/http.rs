@@ -9,10 +9,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use test_support::Client;
 use booking_service::{App, Config, routes::routes, server};
 use clap::Parser;
 use common::{Fixture, NOW, SHOW, Server, booking};
+use test_support::Client;
 use warp::filters::BoxedFilter;
 use warp::http::Response;
 use warp::hyper::body::Bytes;
