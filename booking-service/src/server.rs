@@ -11,6 +11,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cinema::Catalog;
+use cinema::store::StoreError;
 use cinema::store::sqlite::SqliteBookingStore;
 use tokio::net::TcpListener;
 use warp::filters::BoxedFilter;
@@ -29,7 +30,13 @@ pub const DRAIN: Duration = Duration::from_secs(10);
 pub fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Arc<App>> {
     let catalog = Catalog::load(&config.content)?;
     let db = config.db_path();
-    let store = SqliteBookingStore::open(&db)?;
+    // The service never creates a database: a mistyped path must not serve an empty schedule.
+    let store = SqliteBookingStore::open(&db).map_err(|e| match e {
+        StoreError::Missing { .. } | StoreError::NotTiketa { .. } => {
+            anyhow::anyhow!("{e} (check --db / DATABASE_URL)")
+        }
+        other => other.into(),
+    })?;
     let origins = cors::origins(&config.cors_origins, &catalog.settings.base_url, listen, config.site.is_some());
     if let Some(site) = &config.site
         && !site.is_dir()

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::schedule::{live_showtimes, showtime};
-use super::{backend, open_connection};
+use super::{OpenMode, backend, open_connection};
 use crate::booking::{BookingReference, TokenHash};
 use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
@@ -34,7 +34,7 @@ impl ReadPool {
         let conn = match conn {
             Some(c) => c,
             None => {
-                let c = open_connection(&self.path)?;
+                let c = open_connection(&self.path, OpenMode::Existing)?;
                 c.execute_batch("PRAGMA query_only = ON").map_err(backend)?;
                 c
             }

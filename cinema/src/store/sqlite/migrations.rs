@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::{backend, retry_while_busy};
+use super::{OpenMode, backend, retry_while_busy};
 use crate::store::StoreError;
 
 const MIGRATIONS: &[&str] = &[
@@ -52,13 +52,23 @@ const MIGRATIONS: &[&str] = &[
         sealed_token BLOB NOT NULL,
         created_at   INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;",
+    // 3: one row the booking writer rewrites after a failed commit (a full disk, say) to learn
+    // when writes reach the disk again, so health recovers without waiting for a booking.
+    "CREATE TABLE write_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+pub(crate) fn migrate(conn: &Connection, path: &Path, mode: OpenMode) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(backend)?;
+    if current == 0 && mode == OpenMode::Existing {
+        // An empty file or someone else's database: not one `roll` made.
+        return Err(StoreError::NotTiketa { path: path.display().to_string() });
+    }
     if current > SCHEMA_VERSION {
         return Err(StoreError::TooNew { path: path.display().to_string(), found: current, known: SCHEMA_VERSION });
     }
