@@ -96,6 +96,11 @@ pub struct Server {
 impl Server {
     /// Starts the binary and waits for its "listening on" line.
     pub fn start(fixture: &Fixture, extra: &[&str]) -> Server {
+        Self::start_logging(fixture, extra, Stdio::inherit())
+    }
+
+    /// [`Server::start`] with the log (stderr, at `warn` and above) sent to `stderr`.
+    pub fn start_logging(fixture: &Fixture, extra: &[&str], stderr: impl Into<Stdio>) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_tiketa-booking"))
             .args(["--db", fixture.db().to_str().unwrap()])
             .args(["--content", fixture.content().to_str().unwrap()])
@@ -106,7 +111,7 @@ impl Server {
             .env_remove("PORT")
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .unwrap();
         let mut line = String::new();

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use rusqlite::Connection;
 
-use super::{OpenMode, backend, retry_while_busy};
+use super::{backend, retry_while_busy};
 use crate::store::StoreError;
 
 const MIGRATIONS: &[&str] = &[
@@ -63,12 +63,8 @@ const MIGRATIONS: &[&str] = &[
 /// The schema version this build writes.
 pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
-pub(crate) fn migrate(conn: &Connection, path: &Path, mode: OpenMode) -> Result<(), StoreError> {
+pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(backend)?;
-    if current == 0 && mode == OpenMode::Existing {
-        // An empty file or someone else's database: not one `roll` made.
-        return Err(StoreError::NotTiketa { path: path.display().to_string() });
-    }
     if current > SCHEMA_VERSION {
         return Err(StoreError::TooNew { path: path.display().to_string(), found: current, known: SCHEMA_VERSION });
     }

@@ -70,12 +70,28 @@ pub fn open_connection(path: &Path, mode: OpenMode) -> Result<Connection, StoreE
     };
     let conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(Box::new(e)))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| open_err(Box::new(e)))?;
+    if mode == OpenMode::Existing {
+        // Before anything writes: switching to WAL would turn an empty file into a database.
+        refuse_unless_tiketa(&conn, path)?;
+    }
     retry_while_busy(|| {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
     })
     .map_err(|e| open_err(Box::new(e)))?;
-    migrations::migrate(&conn, path, mode)?;
+    migrations::migrate(&conn, path)?;
     Ok(conn)
+}
+
+/// Fails unless the file holds a schema that `roll` made (`user_version` above 0): an empty
+/// file or another program's database is refused untouched.
+fn refuse_unless_tiketa(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let not_tiketa = || StoreError::NotTiketa { path: path.display().to_string() };
+    match retry_while_busy(|| conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))) {
+        Ok(0) => Err(not_tiketa()),
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => Err(not_tiketa()),
+        Err(e) => Err(StoreError::Open { path: path.display().to_string(), source: Box::new(e) }),
+    }
 }
 
 /// Retries an operation that SQLite refused with "busy" or "locked" until [`BUSY_TIMEOUT`].
