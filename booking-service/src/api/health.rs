@@ -45,8 +45,9 @@ async fn handle(app: Arc<App>) -> Response {
     match read(&app, |app| app.desk.store().check()).await {
         Ok(Ok(())) => json(StatusCode::OK, &json!({"status": "ok"})),
         Ok(Err(reason)) => {
-            // The store has logged the details (paths, what to do) where they were found.
-            tracing::warn!("health: unavailable: {reason}");
+            // The store logged the details (paths, what to do) once, when it found them; a
+            // line per health call would flood the log while a load balancer keeps asking.
+            tracing::debug!("health: unavailable: {reason}");
             let reason = reason.to_string();
             let body = UnavailableBody {
                 status: "unavailable",
