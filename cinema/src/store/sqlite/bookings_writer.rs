@@ -8,6 +8,12 @@
 //! thousands of durable bookings a second: the flush is paid per batch, not per booking, and
 //! the busier the service the bigger the batches. A single writer also means bookings never
 //! wait on each other's locks inside the process.
+//!
+//! Around each batch the writer also keeps three promises that no booking commit may break:
+//! it writes only into the file still at the database's path ([`super::database_file`]), it
+//! records how the commit ended so health can say whether bookings would succeed
+//! ([`super::bookings_health`]), and it keeps the write-ahead log small
+//! ([`super::bookings_wal`]).
 
 use std::path::PathBuf;
 use std::sync::Arc;
