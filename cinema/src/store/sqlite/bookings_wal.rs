@@ -104,10 +104,13 @@ impl Wal {
         if self.retry_at.is_some_and(|at| Instant::now() < at) {
             return false;
         }
+        let started = Instant::now();
+        let size = self.size();
         let done = {
             let _only_checkpoint = self.checkpoints.lock().unwrap_or_else(|p| p.into_inner());
             checkpoint_truncate(conn)
         };
+        tracing::debug!(wal = %self.path.display(), bytes = size, took = ?started.elapsed(), ?done, "WAL truncation");
         match done {
             Ok(true) => {
                 self.retry_at = None;
