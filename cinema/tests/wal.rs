@@ -1,7 +1,7 @@
 //! The write-ahead log under sustained booking load: real threads book distinct seats as fast
-//! as the store takes them while another thread watches the `-wal` file. It must stay under a
-//! bound throughout, and shrink to nothing once the load stops (and after a restart that
-//! finds a large log left behind).
+//! as the store takes them, another reads all along, and another watches the `-wal` file. It
+//! must stay under a bound throughout, and shrink to nothing once the load stops (and after a
+//! restart that finds a large log left behind).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -65,6 +65,17 @@ fn sustained_load(store: &SqliteBookingStore, db: &Path) -> u64 {
                 std::thread::sleep(Duration::from_millis(2));
             }
         });
+        // Readers on the database all along: truncation must neither wait for them forever
+        // nor keep them from reading.
+        let reader = s.spawn(|| {
+            let mut reads = 0;
+            while !done.load(Ordering::Relaxed) {
+                let live = store.live_showtimes_taken(now()).expect("a read during the load");
+                assert_eq!(live.len(), SHOWTIMES);
+                reads += 1;
+            }
+            reads
+        });
         let bookers: Vec<_> = (0..THREADS)
             .map(|t| {
                 s.spawn(move || {
@@ -90,10 +101,12 @@ fn sustained_load(store: &SqliteBookingStore, db: &Path) -> u64 {
                 })
             })
             .collect();
-        for b in bookers {
-            b.join().unwrap();
-        }
+        // Stop the watcher and the reader even when a booker failed, so a failure never hangs.
+        let booked: Vec<_> = bookers.into_iter().map(|b| b.join()).collect();
         done.store(true, Ordering::Relaxed);
+        let reads = reader.join();
+        booked.into_iter().for_each(|b| b.unwrap());
+        assert!(reads.unwrap() > 0, "no read completed during the load");
     });
     largest.into_inner().max(wal_size(db))
 }

@@ -104,7 +104,9 @@ impl SqliteBookingStore {
     /// connection. Reads still work after; later writes are refused.
     pub fn close(&self) {
         drop(lock(&self.writes).take());
-        if let Some(writer) = lock(&self.writer).take() {
+        // Taken out first, so a health check during the join sees "stopped" without waiting.
+        let writer = lock(&self.writer).take();
+        if let Some(writer) = writer {
             // A panicked writer has already dropped its connection; nothing more to do.
             let _ = writer.join();
         }
