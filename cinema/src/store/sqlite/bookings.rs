@@ -17,7 +17,7 @@ use super::bookings_checkpoint::checkpointer;
 use super::bookings_health::{WriteStatus, check_free_space};
 use super::bookings_read::{self, ReadPool};
 use super::bookings_seats::SeatIndex;
-use super::bookings_wal::{CheckpointLock, Wal, WalLimits};
+use super::bookings_wal::{CheckpointLock, ReadGate, Wal, WalLimits};
 use super::bookings_writer::{Command, Writer};
 use super::database_file::DatabaseFile;
 use super::{OpenMode, open_connection};
@@ -59,7 +59,8 @@ impl SqliteBookingStore {
         // never a booking commit's.
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(super::backend)?;
         let checkpoint_lock = CheckpointLock::default();
-        let mut wal = Wal::new(path, wal_limits, checkpoint_lock.clone());
+        let read_gate = ReadGate::default();
+        let mut wal = Wal::new(path, wal_limits, checkpoint_lock.clone(), read_gate.clone());
         // A log left by a crash is folded in before the first booking, not during one.
         wal.truncate(&conn);
         let (stop_checkpoints, stop) = sync_channel(1);
@@ -89,7 +90,7 @@ impl SqliteBookingStore {
             writer: Mutex::new(Some(writer)),
             stop_checkpoints: Mutex::new(Some(stop_checkpoints)),
             checkpointer: Mutex::new(Some(checkpointer)),
-            reads: ReadPool::new(path),
+            reads: ReadPool::new(path, read_gate),
             seats,
             file,
             status,

@@ -10,6 +10,7 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::bookings_wal::ReadGate;
 use super::schedule::{live_showtimes, showtime};
 use super::{OpenMode, backend, open_connection};
 use crate::booking::{BookingReference, TokenHash};
@@ -21,11 +22,13 @@ use crate::store::bookings::{BookingRecord, ShowtimeSeats};
 pub(crate) struct ReadPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Held shared during each read, so the writer can truncate the log between reads.
+    gate: ReadGate,
 }
 
 impl ReadPool {
-    pub(crate) fn new(path: &Path) -> Self {
-        ReadPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }
+    pub(crate) fn new(path: &Path, gate: ReadGate) -> Self {
+        ReadPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()), gate }
     }
 
     /// Runs `read` on an idle connection (or a new one) and returns the connection after.
@@ -39,7 +42,10 @@ impl ReadPool {
                 c
             }
         };
-        let result = read(&conn).map_err(backend);
+        let result = {
+            let _reading = self.gate.read().unwrap_or_else(|p| p.into_inner());
+            read(&conn).map_err(backend)
+        };
         self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
         result
     }
