@@ -22,7 +22,8 @@ use crate::net::{ConnectionSettings, file_limit};
 )]
 pub struct Config {
     /// The SQLite database that `tiketa-gen roll` writes showtimes into. A `sqlite://` prefix
-    /// is accepted.
+    /// is accepted. It must exist: the service never creates it, and stops at start if it is
+    /// missing.
     #[arg(long, env = "DATABASE_URL", default_value = "var/tiketa.db")]
     pub db: String,
 

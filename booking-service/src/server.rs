@@ -19,6 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cinema::Catalog;
+use cinema::store::StoreError;
 use cinema::store::sqlite::SqliteBookingStore;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
@@ -50,7 +51,13 @@ const SETTLE: Duration = Duration::from_millis(100);
 pub fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Arc<App>> {
     let catalog = Catalog::load(&config.content)?;
     let db = config.db_path();
-    let store = SqliteBookingStore::open(&db)?;
+    // The service never creates a database: a mistyped path must not serve an empty schedule.
+    let store = SqliteBookingStore::open(&db).map_err(|e| match e {
+        StoreError::Missing { .. } | StoreError::NotTiketa { .. } => {
+            anyhow::anyhow!("{e} (check --db / DATABASE_URL)")
+        }
+        other => other.into(),
+    })?;
     let origins = cors::origins(&config.cors_origins, &catalog.settings.base_url, listen, config.site.is_some());
     if let Some(site) = &config.site
         && !site.is_dir()

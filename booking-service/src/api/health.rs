@@ -1,19 +1,42 @@
-//! `GET /api/health`: `{"status":"ok"}` when the database answers a query, `503` otherwise, so
-//! a load balancer stops sending bookings to an instance that cannot keep them.
+//! `GET /api/health`: `200 {"status":"ok"}` when this instance can take bookings, `503` with
+//! the reason otherwise, so a load balancer stops sending bookings to an instance that would
+//! refuse them (a full disk, a failed commit, a deleted database file).
+//!
+//! The store decides ([`cinema::store::BookingStore::check`]) without writing: a load balancer
+//! asks every second, and a disk flush per ask would cost bookings under load.
 
 use std::sync::Arc;
 
 use cinema::store::BookingStore;
+use serde::Serialize;
 use serde_json::json;
 use warp::Filter;
 use warp::filters::BoxedFilter;
-use warp::http::StatusCode;
+use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
 use super::{json, read, with_app};
 use crate::App;
-use crate::api_error::{ApiError, ErrorCode};
+use crate::api_error::ErrorCode;
 use crate::guard::guard;
+
+/// What an unavailable instance suggests as a wait before asking again.
+const RETRY_AFTER_SECS: u64 = 5;
+
+/// `status` and `reason` for monitors; `error` keeps the API's one error shape for clients.
+#[derive(Serialize)]
+struct UnavailableBody<'a> {
+    status: &'static str,
+    reason: &'a str,
+    error: ErrorBody,
+}
+
+#[derive(Serialize)]
+struct ErrorBody {
+    code: &'static str,
+    message: String,
+    retry_after: u64,
+}
 
 pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
     warp::path!("api" / "health")
@@ -26,9 +49,23 @@ pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
 async fn handle(app: Arc<App>) -> Response {
     match read(&app, |app| app.desk.store().check()).await {
         Ok(Ok(())) => json(StatusCode::OK, &json!({"status": "ok"})),
-        Ok(Err(e)) => {
-            tracing::error!("health check: {e}");
-            ApiError::new(ErrorCode::StoreUnavailable, "the database does not answer").into_response()
+        Ok(Err(reason)) => {
+            // The store logged the details (paths, what to do) once, when it found them; a
+            // line per health call would flood the log while a load balancer keeps asking.
+            tracing::debug!("health: unavailable: {reason}");
+            let reason = reason.to_string();
+            let body = UnavailableBody {
+                status: "unavailable",
+                reason: &reason,
+                error: ErrorBody {
+                    code: ErrorCode::StoreUnavailable.as_str(),
+                    message: format!("this instance cannot take bookings now: {reason}"),
+                    retry_after: RETRY_AFTER_SECS,
+                },
+            };
+            let mut res = json(StatusCode::SERVICE_UNAVAILABLE, &body);
+            res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
+            res
         }
         Err(e) => e.into_response(),
     }

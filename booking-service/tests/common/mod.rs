@@ -99,6 +99,13 @@ impl Server {
         Self::start_with(fixture, extra, |_| {})
     }
 
+    /// [`Server::start`] with the log (stderr, at `warn` and above) sent to `stderr`.
+    pub fn start_logging(fixture: &Fixture, extra: &[&str], stderr: impl Into<Stdio>) -> Server {
+        Self::start_with(fixture, extra, |command| {
+            command.stderr(stderr);
+        })
+    }
+
     /// [`Server::start`], with a last word on the command (its environment, limits, output).
     pub fn start_with(fixture: &Fixture, extra: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tiketa-booking"));

@@ -13,7 +13,7 @@ use std::task::{Context, Poll};
 use chrono::{DateTime, Utc};
 use tokio::sync::oneshot;
 
-use super::StoreError;
+use super::{StoreError, Unavailable};
 use crate::booking::{BookingReference, Fingerprint, ManageToken, SealedToken, TokenHash};
 use crate::schedule::{Showtime, ShowtimeId};
 
@@ -178,6 +178,7 @@ pub trait BookingStore: Send + Sync {
     /// number of taken seats.
     fn live_showtimes_taken(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, StoreError>;
 
-    /// Fails if the store cannot answer a query.
-    fn check(&self) -> Result<(), StoreError>;
+    /// Whether the store can take bookings now: fails with the reason when a booking would
+    /// fail (or is about to). Cheap enough for a health check every second: never flushes.
+    fn check(&self) -> Result<(), Unavailable>;
 }

@@ -5,11 +5,13 @@
 //! without the schedule rules, the booking rules or the HTTP layer changing.
 
 pub mod bookings;
+pub mod health;
 pub mod sqlite;
 
 use chrono::{DateTime, Utc};
 
 pub use self::bookings::BookingStore;
+pub use self::health::Unavailable;
 use crate::schedule::{Showtime, ShowtimeId};
 
 /// A store failure. The message says what the operator can do about it.
@@ -21,6 +23,15 @@ pub enum StoreError {
         "the database {path} was written by a newer Tiketa (schema version {found}, this build knows {known}); upgrade Tiketa"
     )]
     TooNew { path: String, found: i64, known: i64 },
+    #[error("no database at {path}; `tiketa-gen roll` creates it")]
+    Missing { path: String },
+    #[error(
+        "{path} is not a Tiketa database (no schema: an empty file, or another program's); `tiketa-gen roll` creates one"
+    )]
+    NotTiketa { path: String },
+    /// Refused without trying: the store knows the write cannot be kept.
+    #[error("{0}")]
+    Unavailable(#[from] Unavailable),
     #[error("database error: {0}")]
     Backend(#[from] Box<dyn std::error::Error + Send + Sync>),
 }

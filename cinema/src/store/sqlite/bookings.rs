@@ -1,6 +1,7 @@
 //! The SQLite booking store: a writer thread for every booking write, a pool for reads.
 //!
-//! See [`super::bookings_writer`] for why writes are funnelled through one thread. The queue
+//! See [`super::bookings_writer`] for why writes are funnelled through one thread, and
+//! [`super::bookings_wal`] for how the write-ahead log is kept small. The queue
 //! to it is bounded, so an overloaded service refuses new bookings quickly ("store busy")
 //! instead of queueing without limit; closing the store lets the writer finish what was
 //! queued, commit it, and close its connection before `close` returns.
@@ -13,16 +14,19 @@ use std::thread::JoinHandle;
 use chrono::{DateTime, Utc};
 
 use super::bookings_checkpoint::checkpointer;
+use super::bookings_health::{WriteStatus, check_free_space};
 use super::bookings_read::{self, ReadPool};
 use super::bookings_seats::SeatIndex;
-use super::bookings_writer::{self, Command};
-use super::open_connection;
+use super::bookings_wal::{CheckpointLock, ReadGate, Wal, WalLimits};
+use super::bookings_writer::{Command, Writer};
+use super::database_file::DatabaseFile;
+use super::{OpenMode, open_connection};
 use crate::booking::{BookingReference, ManageToken};
 use crate::schedule::{Showtime, ShowtimeId};
-use crate::store::StoreError;
 use crate::store::bookings::{
     BookingRecord, BookingStore, CancelOutcome, NewBooking, Pending, PlaceOutcome, ShowtimeSeats,
 };
+use crate::store::{StoreError, Unavailable};
 
 /// How many writes may wait for the writer before new ones are refused.
 pub const WRITE_QUEUE: usize = 8192;
@@ -36,26 +40,49 @@ pub struct SqliteBookingStore {
     checkpointer: Mutex<Option<JoinHandle<()>>>,
     reads: ReadPool,
     seats: Arc<SeatIndex>,
+    file: Arc<DatabaseFile>,
+    status: Arc<WriteStatus>,
 }
 
 impl SqliteBookingStore {
-    /// Opens (and migrates) the database and starts the writer thread.
+    /// Opens (and migrates) an existing database and starts the writer thread. Never creates
+    /// the database: a missing file is [`StoreError::Missing`].
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        let conn = open_connection(path)?;
-        // Checkpoints are the checkpointer thread's job, never a booking commit's.
+        Self::open_with(path, WalLimits::default())
+    }
+
+    /// [`SqliteBookingStore::open`] with other limits for the write-ahead log.
+    pub fn open_with(path: &Path, wal_limits: WalLimits) -> Result<Self, StoreError> {
+        let conn = open_connection(path, OpenMode::Existing)?;
+        let file = Arc::new(DatabaseFile::identify(path)?);
+        // Checkpoints are the checkpointer thread's and the writer's job between batches,
+        // never a booking commit's.
         conn.execute_batch("PRAGMA wal_autocheckpoint = 0").map_err(super::backend)?;
+        let checkpoint_lock = CheckpointLock::default();
+        let read_gate = ReadGate::default();
+        let mut wal = Wal::new(path, wal_limits, checkpoint_lock.clone(), read_gate.clone());
+        // A log left by a crash is folded in before the first booking, not during one.
+        wal.truncate(&conn);
         let (stop_checkpoints, stop) = sync_channel(1);
-        let checkpoints = checkpointer(path, stop)?;
+        let checkpoints = checkpointer(path, stop, checkpoint_lock)?;
         let checkpointer = std::thread::Builder::new()
             .name("tiketa-checkpointer".into())
             .spawn(checkpoints)
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let (tx, rx) = sync_channel(WRITE_QUEUE);
         let seats = Arc::new(SeatIndex::default());
-        let writer_seats = seats.clone();
+        let status = Arc::new(WriteStatus::default());
+        let writer = Writer {
+            conn,
+            file: file.clone(),
+            status: status.clone(),
+            wal,
+            seats: seats.clone(),
+            path: path.to_path_buf(),
+        };
         let writer = std::thread::Builder::new()
             .name("tiketa-booking-writer".into())
-            .spawn(move || bookings_writer::run(conn, rx, &writer_seats))
+            .spawn(move || writer.run(rx))
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         Ok(SqliteBookingStore {
             path: path.to_path_buf(),
@@ -63,8 +90,10 @@ impl SqliteBookingStore {
             writer: Mutex::new(Some(writer)),
             stop_checkpoints: Mutex::new(Some(stop_checkpoints)),
             checkpointer: Mutex::new(Some(checkpointer)),
-            reads: ReadPool::new(path),
+            reads: ReadPool::new(path, read_gate),
             seats,
+            file,
+            status,
         })
     }
 
@@ -76,7 +105,9 @@ impl SqliteBookingStore {
     /// connection. Reads still work after; later writes are refused.
     pub fn close(&self) {
         drop(lock(&self.writes).take());
-        if let Some(writer) = lock(&self.writer).take() {
+        // Taken out first, so a health check during the join sees "stopped" without waiting.
+        let writer = lock(&self.writer).take();
+        if let Some(writer) = writer {
             // A panicked writer has already dropped its connection; nothing more to do.
             let _ = writer.join();
         }
@@ -147,7 +178,18 @@ impl BookingStore for SqliteBookingStore {
         self.reads.with(|c| bookings_read::live_showtimes_taken(c, now))
     }
 
-    fn check(&self) -> Result<(), StoreError> {
-        self.reads.with(|c| c.query_row("SELECT count(*) FROM showtimes", [], |_| Ok(())))
+    /// No disk flush: a few `stat`s, the writer's latest outcome and one read query.
+    fn check(&self) -> Result<(), Unavailable> {
+        let writer_running = lock(&self.writer).as_ref().is_some_and(|w| !w.is_finished());
+        if !writer_running {
+            return Err(Unavailable::WriterStopped);
+        }
+        self.file.check()?;
+        self.status.check()?;
+        check_free_space(&self.path)?;
+        self.reads.with(|c| c.query_row("SELECT count(*) FROM showtimes", [], |_| Ok(()))).map_err(|e| {
+            tracing::error!(db = %self.path.display(), "health: the database does not answer: {e}");
+            Unavailable::Unreadable
+        })
     }
 }

@@ -10,8 +10,9 @@ use std::sync::Mutex;
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
+use super::bookings_wal::ReadGate;
 use super::schedule::{live_showtimes, showtime};
-use super::{backend, open_connection};
+use super::{OpenMode, backend, open_connection};
 use crate::booking::{BookingReference, ManageToken, TokenHash};
 use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
@@ -21,11 +22,13 @@ use crate::store::bookings::{BookingRecord, ShowtimeSeats};
 pub(crate) struct ReadPool {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    /// Held shared during each read, so the writer can truncate the log between reads.
+    gate: ReadGate,
 }
 
 impl ReadPool {
-    pub(crate) fn new(path: &Path) -> Self {
-        ReadPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()) }
+    pub(crate) fn new(path: &Path, gate: ReadGate) -> Self {
+        ReadPool { path: path.to_path_buf(), idle: Mutex::new(Vec::new()), gate }
     }
 
     /// Runs `read` on an idle connection (or a new one) and returns the connection after.
@@ -34,12 +37,15 @@ impl ReadPool {
         let conn = match conn {
             Some(c) => c,
             None => {
-                let c = open_connection(&self.path)?;
+                let c = open_connection(&self.path, OpenMode::Existing)?;
                 c.execute_batch("PRAGMA query_only = ON").map_err(backend)?;
                 c
             }
         };
-        let result = read(&conn).map_err(backend);
+        let result = {
+            let _reading = self.gate.read().unwrap_or_else(|p| p.into_inner());
+            read(&conn).map_err(backend)
+        };
         self.idle.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
         result
     }

@@ -8,15 +8,26 @@
 //! thousands of durable bookings a second: the flush is paid per batch, not per booking, and
 //! the busier the service the bigger the batches. A single writer also means bookings never
 //! wait on each other's locks inside the process.
+//!
+//! Around each batch the writer also keeps three promises that no booking commit may break:
+//! it writes only into the file still at the database's path ([`super::database_file`]), it
+//! records how the commit ended so health can say whether bookings would succeed
+//! ([`super::bookings_health`]), and it keeps the write-ahead log small
+//! ([`super::bookings_wal`]).
 
-use std::sync::mpsc::{Receiver, TryRecvError};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
 
 use super::backend;
+use super::bookings_health::WriteStatus;
 use super::bookings_read::{booking_by_id, booking_of_owner, timestamp};
 use super::bookings_seats::{SeatChange, SeatIndex};
+use super::bookings_wal::Wal;
+use super::database_file::DatabaseFile;
 use crate::booking::desk::is_closed;
 use crate::booking::{BookingReference, ManageToken, SealedToken};
 use crate::schedule::ShowtimeId;
@@ -59,9 +70,22 @@ impl Answer {
         out.extend(record.seats.iter().map(|seat| (record.showtime.id.0.clone(), seat.clone(), taken)));
     }
 
-    /// The commit failed: nothing in the batch happened.
-    fn fail(self, message: &str) {
-        let err = || StoreError::Backend(message.to_string().into());
+    /// SQLite's words if this command failed because the disk did not take a write.
+    fn disk_error(&self) -> Option<String> {
+        let err = match self {
+            Answer::Place(_, Err(e)) | Answer::Cancel(_, Err(e)) => e,
+            _ => return None,
+        };
+        match err {
+            StoreError::Backend(inner) => {
+                inner.downcast_ref::<rusqlite::Error>().filter(|e| is_disk_error(e)).map(ToString::to_string)
+            }
+            _ => None,
+        }
+    }
+
+    /// The batch is not kept: answer with `err` instead.
+    fn fail(self, err: impl Fn() -> StoreError) {
         match self {
             Answer::Place(r, _) => r.send(Err(err())),
             Answer::Cancel(r, _) => r.send(Err(err())),
@@ -69,47 +93,118 @@ impl Answer {
     }
 }
 
-/// Runs until every sender is gone and the queue is drained, then returns (closing `conn`).
-/// After each commit, and before answering, publishes the seats it took and freed to `seats`.
-pub(crate) fn run(conn: Connection, commands: Receiver<Command>, seats: &SeatIndex) {
-    while let Ok(first) = commands.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match commands.try_recv() {
-                Ok(c) => batch.push(c),
-                Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+/// The writer thread's state: its connection, and what it keeps true beside the database.
+pub(crate) struct Writer {
+    pub(crate) conn: Connection,
+    pub(crate) file: Arc<DatabaseFile>,
+    pub(crate) status: Arc<WriteStatus>,
+    pub(crate) wal: Wal,
+    pub(crate) seats: Arc<SeatIndex>,
+    pub(crate) path: PathBuf,
+}
+
+impl Writer {
+    /// Runs until every sender is gone and the queue is drained, then returns (closing the
+    /// connection). After each commit, and before answering, publishes the seats it took and
+    /// freed to the seat index. Between batches it keeps the log small; while idle it
+    /// truncates the log and, after a failed commit, probes until a write succeeds again.
+    pub(crate) fn run(mut self, commands: Receiver<Command>) {
+        loop {
+            let first = match commands.recv_timeout(self.wal.idle_after()) {
+                Ok(c) => c,
+                Err(RecvTimeoutError::Timeout) => {
+                    self.idle();
+                    continue;
+                }
+                Err(RecvTimeoutError::Disconnected) => return,
+            };
+            let mut batch = vec![first];
+            while batch.len() < MAX_BATCH {
+                match commands.try_recv() {
+                    Ok(c) => batch.push(c),
+                    Err(TryRecvError::Empty | TryRecvError::Disconnected) => break,
+                }
+            }
+            self.commit_batch(batch);
+            self.wal.after_commit(&self.conn);
+        }
+    }
+
+    fn idle(&mut self) {
+        if self.status.is_failing() && self.file.check().is_ok() {
+            match probe(&self.conn) {
+                Ok(()) => self.status.succeeded(),
+                Err(e) => self.status.failed(&self.path, &e.to_string()),
             }
         }
-        commit_batch(&conn, batch, seats);
+        self.wal.when_idle(&self.conn);
+    }
+
+    fn commit_batch(&self, batch: Vec<Command>) {
+        // Nothing is written into a file that is no longer the one at the database's path.
+        if let Err(gone) = self.file.check() {
+            batch.into_iter().for_each(|c| command_reply_fail(c, || gone.clone().into()));
+            return;
+        }
+        if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
+            let message = format!("cannot start a write transaction: {e}");
+            self.status.failed(&self.path, &e.to_string());
+            batch.into_iter().for_each(|c| command_reply_fail(c, || StoreError::Backend(message.clone().into())));
+            return;
+        }
+        let answers: Vec<Answer> = batch.into_iter().map(|c| apply(&self.conn, c)).collect();
+        match self.conn.execute_batch("COMMIT") {
+            Ok(()) => {
+                let mut changes = Vec::new();
+                answers.iter().for_each(|a| a.seat_changes(&mut changes));
+                self.seats.apply(changes);
+                // Replaced between the check above and the commit: the batch went into the old
+                // file, which will not be there after a restart. Say so rather than acknowledge.
+                if let Err(gone) = self.file.check() {
+                    answers.into_iter().for_each(|a| a.fail(|| gone.clone().into()));
+                    return;
+                }
+                match answers.iter().find_map(Answer::disk_error) {
+                    Some(e) => self.status.failed(&self.path, &e),
+                    None => self.status.succeeded(),
+                }
+                answers.into_iter().for_each(Answer::send);
+            }
+            Err(e) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                self.status.failed(&self.path, &e.to_string());
+                let message = format!("the write transaction did not commit: {e}");
+                answers.into_iter().for_each(|a| a.fail(|| StoreError::Backend(message.clone().into())));
+            }
+        }
     }
 }
 
-fn commit_batch(conn: &Connection, batch: Vec<Command>, seats: &SeatIndex) {
-    if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
-        let message = format!("cannot start a write transaction: {e}");
-        for command in batch {
-            command_reply_fail(command, &message);
-        }
-        return;
+/// A one-row write, to learn whether commits reach the disk again.
+fn probe(conn: &Connection) -> rusqlite::Result<()> {
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let written = conn
+        .execute(
+            "INSERT INTO write_probe (id, at) VALUES (1, unixepoch()) ON CONFLICT (id) DO UPDATE SET at = excluded.at",
+            [],
+        )
+        .and_then(|_| conn.execute_batch("COMMIT"));
+    if written.is_err() {
+        let _ = conn.execute_batch("ROLLBACK");
     }
-    let answers: Vec<Answer> = batch.into_iter().map(|c| apply(conn, c)).collect();
-    match conn.execute_batch("COMMIT") {
-        Ok(()) => {
-            let mut changes = Vec::new();
-            answers.iter().for_each(|a| a.seat_changes(&mut changes));
-            seats.apply(changes);
-            answers.into_iter().for_each(Answer::send);
-        }
-        Err(e) => {
-            let _ = conn.execute_batch("ROLLBACK");
-            let message = format!("the write transaction did not commit: {e}");
-            answers.into_iter().for_each(|a| a.fail(&message));
-        }
-    }
+    written
 }
 
-fn command_reply_fail(command: Command, message: &str) {
-    let err = || StoreError::Backend(message.to_string().into());
+/// Whether an error means the disk did not take a write (full, failing, read-only).
+fn is_disk_error(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if matches!(f.code, ErrorCode::DiskFull | ErrorCode::SystemIoFailure | ErrorCode::ReadOnly | ErrorCode::CannotOpen)
+    )
+}
+
+fn command_reply_fail(command: Command, err: impl Fn() -> StoreError) {
     match command {
         Command::Place(_, reply) => reply.send(Err(err())),
         Command::Cancel { reply, .. } => reply.send(Err(err())),

@@ -52,6 +52,12 @@ const MIGRATIONS: &[&str] = &[
         sealed_token BLOB NOT NULL,
         created_at   INTEGER NOT NULL
     ) STRICT, WITHOUT ROWID;",
+    // 3: one row the booking writer rewrites after a failed commit (a full disk, say) to learn
+    // when writes reach the disk again, so health recovers without waiting for a booking.
+    "CREATE TABLE write_probe (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        at INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The schema version this build writes.

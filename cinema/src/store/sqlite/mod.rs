@@ -6,9 +6,12 @@
 
 mod bookings;
 mod bookings_checkpoint;
+mod bookings_health;
 mod bookings_read;
 mod bookings_seats;
+mod bookings_wal;
 mod bookings_writer;
+mod database_file;
 mod migrations;
 mod schedule;
 
@@ -16,9 +19,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 
 pub use self::bookings::{SqliteBookingStore, WRITE_QUEUE};
+pub use self::bookings_health::MIN_FREE_BYTES;
+pub use self::bookings_wal::{CHECKPOINT_WAIT, WalLimits};
 pub use self::migrations::SCHEMA_VERSION;
 use super::StoreError;
 
@@ -30,21 +35,63 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
+/// Whether opening may create the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the file (and its folder) if missing: what `tiketa-gen roll` does.
+    Create,
+    /// The file must exist and hold Tiketa's schema: what the booking service does, so a
+    /// mistyped path fails at start instead of serving an empty schedule from a new file.
+    Existing,
+}
+
 /// Opens a connection with Tiketa's settings and brings the schema up to date.
-pub fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+pub fn open_connection(path: &Path, mode: OpenMode) -> Result<Connection, StoreError> {
     let open_err =
         |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open { path: path.display().to_string(), source: e };
-    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| open_err(Box::new(e)))?;
-    }
-    let conn = Connection::open(path).map_err(|e| open_err(Box::new(e)))?;
+    let flags = match mode {
+        OpenMode::Create => {
+            if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+                std::fs::create_dir_all(parent).map_err(|e| open_err(Box::new(e)))?;
+            }
+            OpenFlags::default()
+        }
+        OpenMode::Existing => {
+            match std::fs::metadata(path) {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    return Err(StoreError::Missing { path: path.display().to_string() });
+                }
+                Err(e) => return Err(open_err(Box::new(e))),
+                Ok(_) => {}
+            }
+            // Without CREATE, SQLite itself refuses a file that vanished since the check.
+            OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE
+        }
+    };
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| open_err(Box::new(e)))?;
     conn.busy_timeout(BUSY_TIMEOUT).map_err(|e| open_err(Box::new(e)))?;
+    if mode == OpenMode::Existing {
+        // Before anything writes: switching to WAL would turn an empty file into a database.
+        refuse_unless_tiketa(&conn, path)?;
+    }
     retry_while_busy(|| {
         conn.execute_batch("PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
     })
     .map_err(|e| open_err(Box::new(e)))?;
     migrations::migrate(&conn, path)?;
     Ok(conn)
+}
+
+/// Fails unless the file holds a schema that `roll` made (`user_version` above 0): an empty
+/// file or another program's database is refused untouched.
+fn refuse_unless_tiketa(conn: &Connection, path: &Path) -> Result<(), StoreError> {
+    let not_tiketa = || StoreError::NotTiketa { path: path.display().to_string() };
+    match retry_while_busy(|| conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))) {
+        Ok(0) => Err(not_tiketa()),
+        Ok(_) => Ok(()),
+        Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => Err(not_tiketa()),
+        Err(e) => Err(StoreError::Open { path: path.display().to_string(), source: Box::new(e) }),
+    }
 }
 
 /// Retries an operation that SQLite refused with "busy" or "locked" until [`BUSY_TIMEOUT`].
@@ -74,8 +121,9 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Opens the database, creating it (and its folder) if it does not exist.
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Ok(SqliteStore { path: path.to_path_buf(), conn: Mutex::new(open_connection(path)?) })
+        Ok(SqliteStore { path: path.to_path_buf(), conn: Mutex::new(open_connection(path, OpenMode::Create)?) })
     }
 
     pub fn path(&self) -> &Path {
