@@ -4,17 +4,23 @@
 # Each phase runs DURATION seconds at CONNECTIONS keep-alive connections. Prints one line each.
 # The tools (tiketa-load, bench-hello) are the tiketa-bench crate in this folder, not the product.
 #
-#   bench/booking.sh                    # defaults: 5 s, 64 connections
-#   DURATION=3 CONNECTIONS=32 bench/booking.sh
+# Then a sustained booking phase (SUSTAIN seconds, default 30) on a 200-film synthetic catalog
+# with enough seats to stay busy the whole time, sampling the database's WAL file: its largest
+# size during the load, its size when the load stops and after IDLE_WAIT seconds of no load.
+#
+#   bench/booking.sh                    # defaults: 5 s, 64 connections, 30 s sustained
+#   DURATION=3 CONNECTIONS=32 SUSTAIN=10 bench/booking.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-5}
+SUSTAIN=${SUSTAIN:-30}
+IDLE_WAIT=${IDLE_WAIT:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 NOW=2030-01-10T00:00:00+07:00     # every showtime of the horizon is in the future
 WORK=target/bench-booking          # on the real disk (fsync is what is being measured)
 
-cargo build --release --quiet -p booking-service -p tiketa-bench --bins
+cargo build --release --quiet -p booking-service -p generator -p tiketa-bench --bins
 rm -rf "$WORK" && mkdir -p "$WORK"
 pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
@@ -46,3 +52,20 @@ echo "booking service benchmark: $(nproc) cores, ${DURATION} s per phase, ${CONN
 load get --addr "$hello" --path /hello --label "hello (ceiling)"
 load seats --addr "$booking" --label "seat-map GET"
 load book --addr "$booking" --label "bookings"
+
+# Sustained bookings on a bigger catalog: 200 films, about 700,000 seats over the horizon.
+target/release/tiketa-gen synth-content --films 200 --into "$WORK/content-200" --content content >/dev/null
+target/release/tiketa-load prepare --content "$WORK/content-200" --db "$WORK/sustained.db" --now "$NOW" >/dev/null
+sustained=$(start sustained target/release/tiketa-booking --db "$WORK/sustained.db" --content "$WORK/content-200" \
+  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0)
+wal="$WORK/sustained.db-wal"
+wal_size() { stat -c %s "$wal" 2>/dev/null || echo 0; }
+( max=0; while :; do s=$(wal_size); [ "$s" -gt "$max" ] && max=$s && echo "$max" >"$WORK/wal.max"; sleep 0.1; done ) &
+sampler=$!
+pids+=($sampler)
+target/release/tiketa-load book --addr "$sustained" --label "bookings, sustained" --connections "$CONNECTIONS" --duration "$SUSTAIN"
+at_end=$(wal_size)
+sleep "$IDLE_WAIT"
+kill "$sampler" 2>/dev/null || true
+mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
+echo "WAL during ${SUSTAIN} s of bookings: largest $(mib "$(cat "$WORK/wal.max" 2>/dev/null || echo 0)"), $(mib "$at_end") when the load stopped, $(mib "$(wal_size)") after ${IDLE_WAIT} s idle; database $(mib "$(stat -c %s "$WORK/sustained.db")")"
