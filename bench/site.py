@@ -8,6 +8,9 @@ in one run on this machine:
   - its floor: `cp -r` of the finished output into an empty folder (`dist` is a symlink to the
     published build folder: `-H` copies what it points to, `.gz`/`.br` variants included);
   - a re-roll that changes nothing, and its floor: `find -H -printf` that stats every file;
+  - a roll three hours later (the cron job's usual case: started showtimes archived, their
+    pages removed, the index and film pages changed), and its floor: `cp -al`, hard-linking
+    every file of the site into a new folder, which a build that changes anything does;
   - (21 films) a one-film edit picked up by `tiketa-gen watch`: the rebuild time the watcher
     reports and the time from the edit to the rebuilt line.
 Prints a Markdown table for BENCHMARKS.md. Needs the release binary: `cargo build --release`.
@@ -25,6 +28,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 GEN = os.path.join(ROOT, "target", "release", "tiketa-gen")
 THEME = os.path.join(ROOT, "themes", "time-gallery")
 NOW = "2026-11-24T08:00:00+07:00"
+LATER = "2026-11-24T11:00:00+07:00"
 
 
 def timed(argv, **kw):
@@ -41,8 +45,8 @@ def timed(argv, **kw):
     return elapsed, usage.ru_maxrss / 1024, out.decode()
 
 
-def gen(command, content, out, db):
-    return timed([GEN, command, "--content", content, "--theme", THEME, "--out", out, "--db", db, "--now", NOW])
+def gen(command, content, out, db, now=NOW):
+    return timed([GEN, command, "--content", content, "--theme", THEME, "--out", out, "--db", db, "--now", now])
 
 
 def measure(films, work):
@@ -58,9 +62,13 @@ def measure(films, work):
     stat_floor = statistics.median(
         timed(["find", "-H", out, "-printf", "%s %T@\n"])[0] for _ in range(3)
     )
+    link_floor, _, _ = timed(["cp", "-alH", out, copy])
+    shutil.rmtree(copy)
+    later, _, later_line = gen("roll", content, out, db, LATER)
     row = {
         "films": films, "pages": pages, "cold": cold, "cp": floor_cp, "rss": rss,
-        "reroll": reroll, "stat": stat_floor,
+        "reroll": reroll, "stat": stat_floor, "later": later, "link": link_floor,
+        "later_line": later_line.strip(),
     }
     remove_output(out)
     return row
@@ -116,13 +124,17 @@ def main():
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print(f"Machine: {os.cpu_count()} cores; `python3 bench/site.py {' '.join(map(str, sizes))}`\n")
-    print("| films | files | cold build | `cp -r` floor | ratio | peak memory | no-change re-roll | `stat` floor | ratio |")
-    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+    print("| films | files | cold build | `cp -r` floor | ratio | peak memory | no-change re-roll | `stat` floor | ratio | roll 3 h later | `cp -al` floor | ratio |")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for r in rows:
         print(
             f"| {r['films']:,} | {int(r['pages']):,} | {r['cold']:.2f} s | {r['cp']:.2f} s | {r['cold'] / r['cp']:.2f}x "
-            f"| {r['rss']:.0f} MiB | {r['reroll']:.3f} s | {r['stat']:.3f} s | {r['reroll'] / r['stat']:.2f}x |"
+            f"| {r['rss']:.0f} MiB | {r['reroll']:.3f} s | {r['stat']:.3f} s | {r['reroll'] / r['stat']:.2f}x "
+            f"| {r['later']:.2f} s | {r['link']:.2f} s | {r['later'] / r['link']:.2f}x |"
         )
+    for r in rows:
+        print(f"\n{r['films']:,} films, the roll 3 h later: `{r['later_line']}`", end="")
+    print()
     reported, end_to_end, written = watch
     print(
         f"\n`watch`, one-film edit (21 films, median of 7): rebuild {reported * 1000:.0f} ms as reported, "
