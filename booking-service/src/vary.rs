@@ -3,32 +3,29 @@
 
 use warp::http::{HeaderMap, HeaderValue, header};
 
-/// Adds `name` to the reply's `Vary` list, once. Runs on every reply: allocates nothing when
-/// the reply has no `Vary` yet, and one string when it has.
+/// Adds `name` to the reply's `Vary` list, once. Runs on every reply, so in one pass over the
+/// present values, allocating nothing when the reply has no `Vary` yet.
 pub fn add(headers: &mut HeaderMap, name: &'static str) {
-    let listed = || {
-        headers
-            .get_all(header::VARY)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .filter(|v| !v.is_empty())
-    };
-    if listed().any(|v| v == "*" || v.eq_ignore_ascii_case(name)) {
-        return;
+    let mut listed = String::new();
+    for value in headers.get_all(header::VARY) {
+        let Ok(value) = value.to_str() else { continue };
+        listed.reserve(value.len() + ", ".len() + name.len());
+        for v in value.split(',').map(str::trim).filter(|v| !v.is_empty()) {
+            if v == "*" || v.eq_ignore_ascii_case(name) {
+                return;
+            }
+            if !listed.is_empty() {
+                listed.push_str(", ");
+            }
+            listed.push_str(v);
+        }
     }
-    let value = if listed().next().is_none() {
+    let value = if listed.is_empty() {
         HeaderValue::from_static(name)
     } else {
-        let mut joined = String::with_capacity(64);
-        for v in listed().chain([name]) {
-            if !joined.is_empty() {
-                joined.push_str(", ");
-            }
-            joined.push_str(v);
-        }
-        match HeaderValue::from_str(&joined) {
+        listed.push_str(", ");
+        listed.push_str(name);
+        match HeaderValue::from_str(&listed) {
             Ok(value) => value,
             Err(_) => return,
         }
