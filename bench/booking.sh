@@ -26,14 +26,16 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-# Starts a server in the background and echoes the host:port from its "listening on" line.
+# Starts a server in the background and sets `addr` to the host:port from its "listening on"
+# line. Not called as $(start ...): in that subshell `pids` would not reach `cleanup`, and the
+# servers would outlive the script.
 start() {
   local name=$1; shift
   "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   pids+=($!)
   for _ in $(seq 1 200); do
     if grep -q "listening on http://" "$WORK/$name.out"; then
-      sed -n 's|.*listening on http://||p' "$WORK/$name.out" | head -1
+      addr=$(sed -n 's|.*listening on http://||p' "$WORK/$name.out" | head -1)
       return
     fi
     sleep 0.05
@@ -44,9 +46,11 @@ start() {
 load() { target/release/tiketa-load "$@" --connections "$CONNECTIONS" --duration "$DURATION"; }
 
 target/release/tiketa-load prepare --content content --db "$WORK/tiketa.db" --now "$NOW" >/dev/null
-hello=$(start hello target/release/bench-hello 127.0.0.1:0)
-booking=$(start booking target/release/tiketa-booking --db "$WORK/tiketa.db" --content content \
-  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0)
+start hello target/release/bench-hello 127.0.0.1:0
+hello=$addr
+start booking target/release/tiketa-booking --db "$WORK/tiketa.db" --content content \
+  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0
+booking=$addr
 
 echo "booking service benchmark: $(nproc) cores, ${DURATION} s per phase, ${CONNECTIONS} connections, db on $(df -T "$WORK" | awk 'NR==2 {print $2}')"
 load get --addr "$hello" --path /hello --label "hello (ceiling)"
@@ -56,8 +60,9 @@ load book --addr "$booking" --label "bookings"
 # Sustained bookings on a bigger catalog: 200 films, about 700,000 seats over the horizon.
 target/release/tiketa-gen synth-content --films 200 --into "$WORK/content-200" --content content >/dev/null
 target/release/tiketa-load prepare --content "$WORK/content-200" --db "$WORK/sustained.db" --now "$NOW" >/dev/null
-sustained=$(start sustained target/release/tiketa-booking --db "$WORK/sustained.db" --content "$WORK/content-200" \
-  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0)
+start sustained target/release/tiketa-booking --db "$WORK/sustained.db" --content "$WORK/content-200" \
+  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0
+sustained=$addr
 wal="$WORK/sustained.db-wal"
 wal_size() { stat -c %s "$wal" 2>/dev/null || echo 0; }
 ( max=0; while :; do s=$(wal_size); [ "$s" -gt "$max" ] && max=$s && echo "$max" >"$WORK/wal.max"; sleep 0.1; done ) &

@@ -31,7 +31,10 @@ pub async fn api_reply(method: &Method, accept_encoding: Option<&str>, res: Resp
     }
     let (mut parts, body) = res.into_parts();
     vary::add(&mut parts.headers, "Accept-Encoding");
-    let coding = preferred(accept_encoding, &[Coding::Brotli, Coding::Gzip]).first().copied();
+    // A client that accepts neither coding gets the reply untouched, its body not gathered.
+    let Some(coding) = preferred(accept_encoding, &[Coding::Brotli, Coding::Gzip]).first().copied() else {
+        return Response::from_parts(parts, body);
+    };
     let bytes = match body.collect().await {
         Ok(collected) => collected.to_bytes(),
         Err(e) => {
@@ -39,7 +42,6 @@ pub async fn api_reply(method: &Method, accept_encoding: Option<&str>, res: Resp
             return crate::api_error::ApiError::internal().into_response();
         }
     };
-    let Some(coding) = coding else { return Response::from_parts(parts, bytes.into()) };
     match compress(coding, &bytes) {
         Ok(compressed) => {
             parts.headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static(coding.token()));

@@ -205,7 +205,10 @@ async fn connection(accepted: Accepted, shared: Shared<impl Warp>, watcher: Watc
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(settings.header_timeout);
     let served = watcher.watch(http.serve_connection(io, service));
+    // `biased`: this runs on every wake of the connection, once or more per request; polling in
+    // order spares drawing a random number each time, and the watchdog is cheap to poll second.
     tokio::select! {
+        biased;
         result = served => {
             if let Err(e) = result {
                 log_connection_error(client, &e);

@@ -190,11 +190,18 @@ fn showtimes(addr: SocketAddr) -> anyhow::Result<Vec<String>> {
 
 /// Opens one HTTP/1 connection; its driver runs as a task of the current runtime.
 async fn connect(addr: SocketAddr) -> anyhow::Result<SendRequest<Full<Bytes>>> {
+    let (sender, driver) = handshake(addr).await?;
+    tokio::spawn(driver);
+    Ok(sender)
+}
+
+/// Opens one HTTP/1 connection: the sender, and the driver the caller must poll.
+async fn handshake(
+    addr: SocketAddr,
+) -> anyhow::Result<(SendRequest<Full<Bytes>>, http1::Connection<TokioIo<TcpStream>, Full<Bytes>>)> {
     let stream = TcpStream::connect(addr).await.with_context(|| format!("cannot connect to {addr}"))?;
     stream.set_nodelay(true)?;
-    let (sender, connection) = http1::handshake(TokioIo::new(stream)).await?;
-    tokio::spawn(connection);
-    Ok(sender)
+    Ok(http1::handshake(TokioIo::new(stream)).await?)
 }
 
 /// What all connections measured.
@@ -261,28 +268,42 @@ async fn connection(
     limit: usize,
     deadline: Instant,
 ) -> anyhow::Result<Tally> {
-    let mut sender = connect(addr).await?;
+    let (mut sender, driver) = handshake(addr).await?;
     let host = HeaderValue::from_str(&addr.to_string())?;
-    let mut tally = Tally::default();
-    while Instant::now() < deadline {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        if i >= limit {
-            break;
+    let requests = async move {
+        let mut tally = Tally::default();
+        while Instant::now() < deadline {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            if i >= limit {
+                break;
+            }
+            let request = make(i).request(&host);
+            let sent = Instant::now();
+            sender.ready().await?;
+            let response = sender.send_request(request).await?;
+            let status = response.status().as_u16();
+            // Read to the end without gathering: the loader measures, it does not keep bodies.
+            let mut body = response.into_body();
+            while let Some(frame) = body.frame().await {
+                frame?;
+            }
+            tally.latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
+            *tally.statuses.entry(status).or_default() += 1;
+            if (200..300).contains(&status) {
+                tally.ok += 1;
+            } else {
+                tally.failed += 1;
+            }
         }
-        let request = make(i).request(&host);
-        let sent = Instant::now();
-        sender.ready().await?;
-        let response = sender.send_request(request).await?;
-        let status = response.status().as_u16();
-        response.into_body().collect().await?;
-        tally.latencies.push(sent.elapsed().as_micros().min(u32::MAX as u128) as u32);
-        *tally.statuses.entry(status).or_default() += 1;
-        if (200..300).contains(&status) {
-            tally.ok += 1;
-        } else {
-            tally.failed += 1;
-        }
-    }
+        // Dropping the sender lets the connection's driver finish.
+        drop(sender);
+        anyhow::Ok(tally)
+    };
+    // The connection is driven in this task, beside its requests: no hand-over between two
+    // tasks for every request and reply.
+    let (tally, driven) = tokio::join!(requests, driver);
+    let tally = tally?;
+    driven.context("the connection failed")?;
     Ok(tally)
 }
 

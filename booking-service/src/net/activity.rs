@@ -96,7 +96,9 @@ impl Activity {
 /// connection that never sent a request, or sits between two, must not hold the shutdown up,
 /// while a request in flight, or a reply still flowing, finishes).
 pub async fn stalled(activity: &Activity, idle: Duration, stopping: watch::Receiver<bool>) {
+    // `biased` here and below: polled on every wake of the connection (see `server::connection`).
     tokio::select! {
+        biased;
         () = idle_too_long(activity, idle, stopping) => {}
         () = activity.evicted.notified() => {}
     }
@@ -112,6 +114,7 @@ async fn idle_too_long(activity: &Activity, idle: Duration, mut stopping: watch:
             continue;
         }
         tokio::select! {
+            biased;
             () = tokio::time::sleep(left) => {}
             // A dropped sender means the service is going away too.
             changed = stopping.changed() => shutting_down = changed.is_err() || *stopping.borrow(),
