@@ -49,7 +49,7 @@ pub fn routes(app: Arc<App>) -> Result<BoxedFilter<(Response,)>, String> {
         None => api.or(api::fallback::route()).unify().boxed(),
     };
     let cors = crate::cors::build(&app.cors_origins)?;
-    let site_policy: HeaderValue = security::site_policy(&app.catalog.settings.booking_api_url);
+    let site_policy: HeaderValue = security::site_policy(&app.catalog.settings);
     let secured = all
         .recover(to_json)
         .unify()

@@ -1,8 +1,7 @@
 //! Security headers on every reply, API and site, success and error alike.
 //!
-//! The API never renders HTML, so its policy forbids everything. The site's policy allows what
-//! the theme uses: its own scripts and styles, inline styles (film palettes), YouTube's
-//! no-cookie player in a frame, and calls to the booking API.
+//! The API never renders HTML, so its policy forbids everything. The site's policy is the one
+//! the generated pages carry themselves (see [`site_policy`]).
 
 use warp::http::{HeaderMap, HeaderName, HeaderValue, header};
 use warp::reply::Response;
@@ -29,17 +28,30 @@ pub fn apply(mut res: Response, site_policy: &HeaderValue) -> Response {
     res
 }
 
-/// The site's Content-Security-Policy; `api_origin` is the booking API's origin when it is not
-/// this one.
-pub fn site_policy(api_origin: &str) -> HeaderValue {
-    let connect = if api_origin.is_empty() { "'self'".to_string() } else { format!("'self' {api_origin}") };
-    HeaderValue::from_str(&format!(
-        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: https://i.ytimg.com; \
-         frame-src https://www.youtube-nocookie.com; connect-src {connect}; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
-    ))
-    .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"))
+/// The site's Content-Security-Policy: the policy every generated page carries in its `<meta>`
+/// ([`cinema::page_policy`], one builder for both), plus `frame-ancestors`, which browsers honour
+/// only in a header.
+pub fn site_policy(settings: &cinema::SiteSettings) -> HeaderValue {
+    let policy = format!("{}; frame-ancestors 'none'", cinema::page_policy::policy(settings));
+    HeaderValue::from_str(&policy)
+        .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'"))
 }
 
 fn set(h: &mut HeaderMap, name: HeaderName, value: &'static str) {
     h.entry(name).or_insert(HeaderValue::from_static(value));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_site_header_is_the_pages_own_policy_plus_frame_ancestors() {
+        let settings =
+            cinema::SiteSettings { booking_api_url: "https://api.tiketa.example/v1/".into(), ..Default::default() };
+        let header = site_policy(&settings);
+        let header = header.to_str().unwrap();
+        assert_eq!(header, format!("{}; frame-ancestors 'none'", cinema::page_policy::policy(&settings)));
+        assert!(header.contains("connect-src 'self' https://api.tiketa.example;"), "{header}");
+    }
 }

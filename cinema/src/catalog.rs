@@ -41,8 +41,12 @@ impl Catalog {
         if !root.is_dir() {
             return Err(ContentError::new(root, "is not a folder; pass the content folder with --content"));
         }
-        let settings = SiteSettings::load(&root.join(SETTINGS_FILE))?;
-        let seat_map = SeatMap::load(&root.join(SEAT_MAP_FILE))?;
+        let settings_file = root.join(SETTINGS_FILE);
+        confine(root, &settings_file)?;
+        let settings = SiteSettings::load(&settings_file)?;
+        let seat_map_file = root.join(SEAT_MAP_FILE);
+        confine(root, &seat_map_file)?;
+        let seat_map = SeatMap::load(&seat_map_file)?;
         let mut films = Vec::new();
         let films_dir = root.join(FILMS_DIR);
         for entry in WalkDir::new(&films_dir).min_depth(1).max_depth(1).sort_by_file_name() {
@@ -52,6 +56,7 @@ impl Catalog {
             // Every `*.md` is a film, whatever its kind: a FIFO or a folder named `x.md` is an
             // error naming it (from `Film::load`), never silently skipped or blocked on.
             if path.extension().is_some_and(|e| e == "md") && !hidden {
+                confine(root, path)?;
                 films.push(Film::load(path)?);
             }
         }
@@ -141,6 +146,26 @@ fn field_line(file: &Path, field: &str) -> usize {
         .ok()
         .and_then(|text| text.lines().position(|l| l.trim_start().starts_with(field)).map(|i| i + 1))
         .unwrap_or(1)
+}
+
+/// Refuses a content file that resolves outside the content folder (a symlink to elsewhere, or
+/// a `films/` folder that is one): its text would be published as lore, or echoed in an error.
+/// A file that does not exist passes here; its loader says it is missing.
+fn confine(root: &Path, file: &Path) -> Result<(), ContentError> {
+    let Ok(real) = file.canonicalize() else { return Ok(()) };
+    let root =
+        root.canonicalize().map_err(|e| ContentError::new(root, format!("cannot resolve the content folder: {e}")))?;
+    if real.starts_with(&root) {
+        return Ok(());
+    }
+    Err(ContentError::new(
+        file,
+        format!(
+            "resolves to {}, outside the content folder {}; content must be files inside the content folder: copy it there rather than linking to it",
+            real.display(),
+            root.display()
+        ),
+    ))
 }
 
 #[cfg(test)]
@@ -247,5 +272,29 @@ pub(crate) mod tests {
             Catalog::from_parts(Path::new("content"), catalog.settings, catalog.seat_map, catalog.films).unwrap_err();
         assert_eq!(err.field.as_deref(), Some("runtime_min"));
         assert!(err.message.contains("06:00 and 09:00"), "{err}");
+    }
+
+    #[test]
+    fn a_content_file_that_resolves_outside_the_content_folder_is_refused() {
+        let outside = tempfile::tempdir().unwrap();
+        let secret = outside.path().join("secret.md");
+        std::fs::write(&secret, std::fs::read(content_dir().path().join("films/akira.md")).unwrap()).unwrap();
+        let dir = content_dir();
+        std::os::unix::fs::symlink(&secret, dir.path().join("films/leak.md")).unwrap();
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert!(err.file.ends_with("films/leak.md") && err.message.contains("outside the content folder"), "{err}");
+
+        // A symlink that stays inside the content folder is fine.
+        std::fs::remove_file(dir.path().join("films/leak.md")).unwrap();
+        std::fs::rename(dir.path().join(SETTINGS_FILE), dir.path().join("real-site.toml")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("real-site.toml"), dir.path().join(SETTINGS_FILE)).unwrap();
+        assert!(Catalog::load(dir.path()).is_ok());
+
+        // site.toml linked from elsewhere is refused like a film.
+        std::fs::remove_file(dir.path().join(SETTINGS_FILE)).unwrap();
+        std::fs::rename(dir.path().join("real-site.toml"), outside.path().join("site.toml")).unwrap();
+        std::os::unix::fs::symlink(outside.path().join("site.toml"), dir.path().join(SETTINGS_FILE)).unwrap();
+        let err = Catalog::load(dir.path()).unwrap_err();
+        assert!(err.file.ends_with(SETTINGS_FILE) && err.message.contains("outside the content folder"), "{err}");
     }
 }

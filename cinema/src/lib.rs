@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod content_error;
 pub mod content_file;
 pub mod film;
+pub mod page_policy;
 pub mod poster_file;
 pub mod schedule;
 pub mod seat_map;

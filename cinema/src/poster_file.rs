@@ -4,8 +4,10 @@
 //!
 //! - **Confined.** The path is relative, has no `..`, and resolves (symlinks included, after
 //!   canonicalising both it and the content folder) inside the content folder; the resolved
-//!   file is then opened without following a symlink, so one swapped in after the check is
-//!   refused. A poster path can no longer publish `../var/tiketa.db` or `/etc/passwd`.
+//!   file is then opened without following a symlink as its last component, so a file swapped
+//!   for a symlink after the check is refused. (A parent folder swapped for a symlink between the
+//!   check and the open is still followed; `openat2` with `RESOLVE_BENEATH` would close that.)
+//!   A poster path can no longer publish `../var/tiketa.db` or `/etc/passwd`.
 //! - **Images only, by extension and by signature.** JPEG, PNG, WebP, AVIF and GIF, whose first
 //!   bytes must match the extension: a CDN serves a file by its extension, and an HTML file
 //!   named `.png` is still not an image.
