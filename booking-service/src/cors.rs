@@ -23,7 +23,7 @@ pub fn origins(configured: &[String], base_url: &str, listen: SocketAddr, serves
     if !configured.is_empty() {
         return configured.iter().map(|o| o.trim().trim_end_matches('/').to_string()).collect();
     }
-    let mut origins = vec![origin_of(base_url)];
+    let mut origins = vec![cinema::site_url::origin(base_url).to_string()];
     if serves_site && listen.ip().is_loopback() {
         let port = listen.port();
         for host in ["127.0.0.1", "localhost", "[::1]"] {
@@ -32,14 +32,6 @@ pub fn origins(configured: &[String], base_url: &str, listen: SocketAddr, serves
     }
     origins.dedup();
     origins
-}
-
-/// `https://tiketa.example/some/path` -> `https://tiketa.example`.
-fn origin_of(url: &str) -> String {
-    match url.split_once("://") {
-        Some((scheme, rest)) => format!("{scheme}://{}", rest.split('/').next().unwrap_or_default()),
-        None => url.to_string(),
-    }
 }
 
 /// Builds the CORS filter, or says which origin is malformed.
