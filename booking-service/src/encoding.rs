@@ -5,30 +5,8 @@
 //! a q-value above 0; `q=0` refuses it. No header means the client takes anything, but servers
 //! conventionally send identity then (RFC 9110 §12.5.3), and so do we.
 
-/// A content coding the service can send.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Coding {
-    Brotli,
-    Gzip,
-}
-
-impl Coding {
-    /// The `Content-Encoding` token.
-    pub fn token(self) -> &'static str {
-        match self {
-            Coding::Brotli => "br",
-            Coding::Gzip => "gzip",
-        }
-    }
-
-    /// The suffix of the precompressed file beside the original (`site.css.br`).
-    pub fn file_suffix(self) -> &'static str {
-        match self {
-            Coding::Brotli => ".br",
-            Coding::Gzip => ".gz",
-        }
-    }
-}
+/// A content coding the service can send: the generator's precompressed variants share it.
+pub use cinema::precompressed::Coding;
 
 /// The codings `accept_encoding` accepts among `offered`, best first: higher q-value first,
 /// and in `offered` order when equal.

@@ -12,6 +12,7 @@ pub mod content_file;
 pub mod film;
 pub mod page_policy;
 pub mod poster_file;
+pub mod precompressed;
 pub mod schedule;
 pub mod seat_map;
 pub mod settings;

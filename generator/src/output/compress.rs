@@ -22,46 +22,30 @@ pub const MIN_SIZE: u64 = 512;
 const TEXT_EXTENSIONS: &[&str] =
     &["html", "htm", "css", "js", "mjs", "json", "xml", "svg", "txt", "webmanifest", "map", "ics", "csv"];
 
-/// One compressed form of a file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Encoding {
-    Gzip,
-    Brotli,
-}
+pub use cinema::precompressed::Coding;
 
-impl Encoding {
-    pub const ALL: [Encoding; 2] = [Encoding::Gzip, Encoding::Brotli];
-
-    /// The variant's path: `<path>.gz` or `<path>.br`.
-    pub fn variant_of(self, path: &str) -> String {
-        match self {
-            Encoding::Gzip => format!("{path}.gz"),
-            Encoding::Brotli => format!("{path}.br"),
+/// Compresses `bytes` in `coding`, at the level `path`'s kind of file gets (see the module
+/// comment).
+pub fn compress(coding: Coding, path: &str, bytes: &[u8]) -> Vec<u8> {
+    let best = path.starts_with("assets/");
+    match coding {
+        Coding::Gzip => {
+            let level = if best { flate2::Compression::best() } else { flate2::Compression::new(6) };
+            // No file name and a zero modification time in the header, so equal bytes
+            // always compress to equal bytes.
+            let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), level);
+            encoder.write_all(bytes).expect("writing to memory cannot fail");
+            encoder.finish().expect("writing to memory cannot fail")
         }
-    }
-
-    /// Compresses `bytes` at the level `path`'s kind of file gets (see the module comment).
-    pub fn compress(self, path: &str, bytes: &[u8]) -> Vec<u8> {
-        let best = path.starts_with("assets/");
-        match self {
-            Encoding::Gzip => {
-                let level = if best { flate2::Compression::best() } else { flate2::Compression::new(6) };
-                // No file name and a zero modification time in the header, so equal bytes
-                // always compress to equal bytes.
-                let mut encoder = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), level);
-                encoder.write_all(bytes).expect("writing to memory cannot fail");
-                encoder.finish().expect("writing to memory cannot fail")
-            }
-            Encoding::Brotli => {
-                let params = brotli::enc::BrotliEncoderParams {
-                    quality: if best { 11 } else { 5 },
-                    size_hint: bytes.len(),
-                    ..Default::default()
-                };
-                let mut out = Vec::with_capacity(bytes.len() / 4);
-                brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("writing to memory cannot fail");
-                out
-            }
+        Coding::Brotli => {
+            let params = brotli::enc::BrotliEncoderParams {
+                quality: if best { 11 } else { 5 },
+                size_hint: bytes.len(),
+                ..Default::default()
+            };
+            let mut out = Vec::with_capacity(bytes.len() / 4);
+            brotli::BrotliCompress(&mut &bytes[..], &mut out, &params).expect("writing to memory cannot fail");
+            out
         }
     }
 }
@@ -93,18 +77,18 @@ mod tests {
     fn variants_decompress_to_the_file_and_are_reproducible() {
         let page = "<p>Now Showing, Forever</p>\n".repeat(100).into_bytes();
         for path in ["index.html", "assets/site.css"] {
-            let gz = Encoding::Gzip.compress(path, &page);
+            let gz = compress(Coding::Gzip, path, &page);
             let mut back = Vec::new();
             flate2::read::GzDecoder::new(&gz[..]).read_to_end(&mut back).unwrap();
             assert_eq!(back, page);
-            let br = Encoding::Brotli.compress(path, &page);
+            let br = compress(Coding::Brotli, path, &page);
             let mut back = Vec::new();
             brotli::Decompressor::new(&br[..], 4096).read_to_end(&mut back).unwrap();
             assert_eq!(back, page);
             assert!(gz.len() < page.len() / 10 && br.len() < page.len() / 10);
-            assert_eq!(Encoding::Gzip.compress(path, &page), gz, "a build's variants do not depend on the moment");
+            assert_eq!(compress(Coding::Gzip, path, &page), gz, "a build's variants do not depend on the moment");
         }
-        assert_eq!(Encoding::Gzip.variant_of("index.html"), "index.html.gz");
-        assert_eq!(Encoding::Brotli.variant_of("index.html"), "index.html.br");
+        assert_eq!(Coding::Gzip.variant_of("index.html"), "index.html.gz");
+        assert_eq!(Coding::Brotli.variant_of("index.html"), "index.html.br");
     }
 }

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::thread::JoinHandle;
 
-use self::compress::{Encoding, wants_variants};
+use self::compress::{Coding, compress, wants_variants};
 use self::layout::{Current, Layout};
 use self::manifest::{Digest, FileRecord, Manifest};
 use crate::error::BuildError;
@@ -222,9 +222,9 @@ impl Staging<'_> {
             return Ok(FileOutcome::Unchanged);
         }
         self.write(path, bytes)?;
-        for encoding in Encoding::ALL {
-            if wants_variants(path, bytes.len() as u64) {
-                self.write(&encoding.variant_of(path), &encoding.compress(path, bytes))?;
+        if wants_variants(path, bytes.len() as u64) {
+            for coding in Coding::ALL {
+                self.write(&coding.variant_of(path), &compress(coding, path, bytes))?;
             }
         }
         Ok(FileOutcome::Written)
@@ -244,14 +244,14 @@ impl Staging<'_> {
         if !wants_variants(path, len) {
             return Ok(true);
         }
-        for encoding in Encoding::ALL {
-            let variant = encoding.variant_of(path);
+        for coding in Coding::ALL {
+            let variant = coding.variant_of(path);
             let variant_to = self.site.join(&variant);
             match std::fs::hard_link(site.join(&variant), &variant_to) {
                 Ok(()) => {}
                 Err(e) if e.kind() == ErrorKind::NotFound => {
                     let bytes = std::fs::read(&to).map_err(|e| BuildError::io(&to, e))?;
-                    self.write(&variant, &encoding.compress(path, &bytes))?;
+                    self.write(&variant, &compress(coding, path, &bytes))?;
                 }
                 Err(e) => return Err(BuildError::io(&variant_to, e)),
             }
