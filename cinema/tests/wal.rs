@@ -8,10 +8,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
-use cinema::booking::{BookingReference, ManageToken};
+use cinema::booking::{BookingReference, ManageToken, NewBooking, PlaceOutcome};
 use cinema::schedule::{Showtime, ShowtimeId};
-use cinema::store::ScheduleStore;
-use cinema::store::bookings::{BookingStore, NewBooking, PlaceOutcome};
+use cinema::store::ChangeFeed;
 use cinema::store::sqlite::{SqliteBookingStore, SqliteStore, WalLimits};
 
 /// A small limit, so a few thousand bookings are enough to show it holds (they write about
@@ -128,7 +127,7 @@ fn the_wal_stays_bounded_under_sustained_load_and_empties_when_it_stops() {
     let dir = tempfile::tempdir().unwrap();
     let db = database(dir.path());
     let limits = WalLimits { truncate_above: LIMIT, idle_after: Duration::from_millis(200) };
-    let store = SqliteBookingStore::open_with(&db, limits).unwrap();
+    let store = SqliteBookingStore::open_with(&db, limits, ChangeFeed::default()).unwrap();
 
     let largest = sustained_load(&store, &db);
     assert!(largest <= BOUND, "the WAL reached {largest} bytes under load; the bound is {BOUND}");
@@ -153,7 +152,7 @@ fn a_large_wal_left_by_a_crash_is_truncated_when_the_store_opens() {
     assert!(wal_size(&db) > LIMIT, "the setup leaves a large WAL");
     // Keep the connection open so nothing checkpoints it on close, as after a SIGKILL.
     let limits = WalLimits { truncate_above: LIMIT, idle_after: Duration::from_secs(3600) };
-    let store = SqliteBookingStore::open_with(&db, limits).unwrap();
+    let store = SqliteBookingStore::open_with(&db, limits, ChangeFeed::default()).unwrap();
     assert_eq!(wal_size(&db), 0, "the store folds in and truncates the WAL before its first booking");
     drop(store);
     drop(crashed);

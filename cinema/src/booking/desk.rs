@@ -3,8 +3,7 @@
 //! The desk checks what it can without the database (the request, the key, the reference's
 //! shape), then leaves to the store what only a transaction can decide (is the showtime open,
 //! are the seats free) and turns the store's outcomes into answers or [`BookingError`]s. Writes
-//! are awaited, never blocked on, so an async server can call them directly; reads block and
-//! belong on a blocking thread.
+//! and reads are all awaited: the store runs any blocking work on threads of its own.
 
 use std::sync::Arc;
 
@@ -15,11 +14,11 @@ use super::idempotency::{Fingerprint, IdempotencyKey};
 use super::reference::BookingReference;
 use super::request::BookingRequest;
 use super::token::ManageToken;
+use super::decide::is_closed;
+use super::record::{BookingRecord, CancelOutcome, IdempotencyRecord, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::seat_map::SeatMap;
-use crate::store::bookings::{
-    BookingRecord, BookingStore, CancelOutcome, IdempotencyRecord, NewBooking, PlaceOutcome, ShowtimeSeats,
-};
+use crate::store::{Store, StoreError};
 
 /// How many fresh references to try if one is taken (with 30^8 of them, one retry is a lot).
 const REFERENCE_ATTEMPTS: usize = 4;
@@ -35,17 +34,17 @@ pub struct Confirmation {
 }
 
 /// The booking rules over a store and a room.
-pub struct Desk<S> {
-    store: S,
+pub struct Desk {
+    store: Arc<dyn Store>,
     seat_map: Arc<SeatMap>,
 }
 
-impl<S: BookingStore> Desk<S> {
-    pub fn new(store: S, seat_map: Arc<SeatMap>) -> Self {
+impl Desk {
+    pub fn new(store: Arc<dyn Store>, seat_map: Arc<SeatMap>) -> Self {
         Desk { store, seat_map }
     }
 
-    pub fn store(&self) -> &S {
+    pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }
 
@@ -104,7 +103,7 @@ impl<S: BookingStore> Desk<S> {
                 PlaceOutcome::ReferenceTaken => continue,
             }
         }
-        Err(BookingError::Store(crate::store::StoreError::Backend("could not draw an unused booking reference".into())))
+        Err(BookingError::Store(StoreError::Backend("could not draw an unused booking reference".into())))
     }
 
     /// Cancels a booking whose token matches; its seats are free once this returns.
@@ -122,49 +121,40 @@ impl<S: BookingStore> Desk<S> {
         }
     }
 
-    /// A booking, for whoever holds its token. Blocking. The store answers an unknown reference
-    /// and a wrong token alike, in the same time (see [`ManageToken::verify`]).
-    pub fn booking(&self, reference: &str, token: &str) -> Result<BookingRecord, BookingError> {
+    /// A booking, for whoever holds its token. The store answers an unknown reference and a
+    /// wrong token alike, in the same time (see [`super::decide::owns`]).
+    pub async fn booking(&self, reference: &str, token: &str) -> Result<BookingRecord, BookingError> {
         let (reference, token) = credentials(reference, token)?;
-        self.store.booking(&reference, &token)?.ok_or(BookingError::BookingNotFound)
+        self.store.booking(reference, token).await?.ok_or(BookingError::BookingNotFound)
     }
 
-    /// A showtime that can still be booked, with its taken seats. Blocking.
-    pub fn seats(&self, showtime: &str, now: DateTime<Utc>) -> Result<ShowtimeSeats, BookingError> {
+    /// A showtime that can still be booked, with its taken seats: from the store's memory when
+    /// it has them (no await point then), from the database otherwise.
+    pub async fn seats(&self, showtime: &str, now: DateTime<Utc>) -> Result<ShowtimeSeats, BookingError> {
         let id = showtime_id(showtime)?;
-        let seats = self.store.showtime_seats(&id)?.ok_or_else(|| BookingError::ShowtimeNotFound(id.0.clone()))?;
+        let seats = match self.store.cached_showtime_seats(&id) {
+            Some(seats) => seats,
+            None => {
+                self.store.showtime_seats(id.clone()).await?.ok_or_else(|| BookingError::ShowtimeNotFound(id.0.clone()))?
+            }
+        };
         if is_closed(&seats.showtime, now) {
             return Err(BookingError::ShowtimeClosed(id.0));
         }
         Ok(seats)
     }
 
-    /// The same as [`Desk::seats`] when the store can answer from memory; `None` otherwise.
-    /// Never blocks.
-    pub fn seats_in_memory(&self, showtime: &str, now: DateTime<Utc>) -> Option<Result<ShowtimeSeats, BookingError>> {
-        let id = match showtime_id(showtime) {
-            Ok(id) => id,
-            Err(e) => return Some(Err(e)),
-        };
-        let seats = self.store.showtime_seats_in_memory(&id)?;
-        Some(if is_closed(&seats.showtime, now) { Err(BookingError::ShowtimeClosed(id.0)) } else { Ok(seats) })
-    }
-
-    /// The live showtimes with their free seats. Blocking.
-    pub fn showtimes(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, BookingError> {
+    /// The live showtimes with their free seats.
+    pub async fn showtimes(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, BookingError> {
         let total = self.seat_map.seat_count;
         Ok(self
             .store
-            .live_showtimes_taken(now)?
+            .live_showtimes_taken(now)
+            .await?
             .into_iter()
             .map(|(s, taken)| (s, total.saturating_sub(taken)))
             .collect())
     }
-}
-
-/// Whether a showtime can no longer be booked or changed.
-pub(crate) fn is_closed(showtime: &Showtime, now: DateTime<Utc>) -> bool {
-    showtime.archived || showtime.has_started(now)
 }
 
 fn showtime_id(text: &str) -> Result<ShowtimeId, BookingError> {

@@ -8,8 +8,8 @@ use chrono::{DateTime, Duration, Utc};
 use super::*;
 use crate::catalog::tests::catalog_of;
 use crate::schedule::plan_horizon;
-use crate::store::ScheduleStore;
-use crate::store::sqlite::{SqliteBookingStore, SqliteStore};
+use crate::store::sqlite::{SqliteDatabase, SqliteStore};
+use crate::store::{OpenMode, Store};
 
 const NOW: &str = "2026-11-24T00:00:00+07:00";
 /// film-1 (studio 1) screens at 10:00 on the first day.
@@ -26,7 +26,7 @@ fn now() -> DateTime<Utc> {
 struct Fixture {
     _dir: tempfile::TempDir,
     path: std::path::PathBuf,
-    desk: Desk<SqliteBookingStore>,
+    desk: Desk,
 }
 
 fn fixture() -> Fixture {
@@ -35,7 +35,8 @@ fn fixture() -> Fixture {
     let catalog = catalog_of(2, "");
     SqliteStore::open(&path).unwrap().roll(&plan_horizon(&catalog, now()), now()).unwrap();
     let room = SeatMap::parse("A ssss.ssss\nB ssss.ssss\n", Path::new("m.txt")).unwrap();
-    let desk = Desk::new(SqliteBookingStore::open(&path).unwrap(), Arc::new(room));
+    let store: Arc<dyn Store> = Arc::new(SqliteDatabase::open(&path, OpenMode::Existing).unwrap());
+    let desk = Desk::new(store, Arc::new(room));
     Fixture { _dir: dir, path, desk }
 }
 
@@ -53,7 +54,7 @@ impl Fixture {
     }
 
     fn taken(&self) -> Vec<String> {
-        self.desk.seats(SHOW, now()).unwrap().taken
+        block(self.desk.seats(SHOW, now())).unwrap().taken
     }
 
     fn rows(&self, sql: &str) -> i64 {
@@ -83,15 +84,15 @@ fn a_booking_holds_its_seats_and_opens_only_with_its_token() {
     assert_eq!(f.taken(), ["A1", "A2"]);
 
     let r = c.booking.reference.as_str();
-    let found = f.desk.booking(r, c.token.as_str()).unwrap();
+    let found = block(f.desk.booking(r, c.token.as_str())).unwrap();
     assert_eq!(found, c.booking);
-    assert_eq!(f.desk.booking(&r.to_lowercase(), c.token.as_str()).unwrap(), c.booking);
+    assert_eq!(block(f.desk.booking(&r.to_lowercase(), c.token.as_str())).unwrap(), c.booking);
     let wrong = ManageToken::generate(&mut rand::rng());
     for (reference, token) in
         [(r, wrong.as_str()), (r, "not-a-token"), ("TK-2222-2222", c.token.as_str()), ("nonsense", c.token.as_str())]
     {
         assert_eq!(
-            f.desk.booking(reference, token).unwrap_err().code().as_str(),
+            block(f.desk.booking(reference, token)).unwrap_err().code().as_str(),
             "booking_not_found",
             "{reference} {token}"
         );
@@ -135,7 +136,7 @@ fn cancelling_frees_the_seats_at_once_and_they_can_be_booked_again() {
     assert_ne!(rebooked.booking.reference, c.booking.reference);
     assert_eq!(f.taken(), ["B2", "B3"]);
     // The cancelled booking still reads as cancelled for its owner.
-    assert!(f.desk.booking(r, c.token.as_str()).unwrap().cancelled_at.is_some());
+    assert!(block(f.desk.booking(r, c.token.as_str())).unwrap().cancelled_at.is_some());
 }
 
 #[test]
@@ -230,8 +231,8 @@ fn unknown_started_and_archived_showtimes_are_refused() {
     assert_eq!(book("", now()).unwrap_err().code().as_str(), "showtime_not_found");
     let started = at("2026-11-24T10:00:00+07:00");
     assert_eq!(book(SHOW, started).unwrap_err().code().as_str(), "showtime_closed");
-    assert_eq!(f.desk.seats(SHOW, started).unwrap_err().code().as_str(), "showtime_closed");
-    assert_eq!(f.desk.seats("film-9-20261124-1000", now()).unwrap_err().code().as_str(), "showtime_not_found");
+    assert_eq!(block(f.desk.seats(SHOW, started)).unwrap_err().code().as_str(), "showtime_closed");
+    assert_eq!(block(f.desk.seats("film-9-20261124-1000", now())).unwrap_err().code().as_str(), "showtime_not_found");
     // A roll archives it; then it is closed even at an earlier clock.
     let c = f.book(&["A1"]).unwrap();
     let later = started + Duration::minutes(1);
@@ -282,7 +283,7 @@ fn closing_commits_every_queued_booking_first() {
         .iter()
         .map(|seat| {
             let token = ManageToken::generate(&mut rand::rng());
-            f.desk.store().place(crate::store::bookings::NewBooking {
+            f.desk.store().place(crate::booking::NewBooking {
                 showtime: crate::schedule::ShowtimeId(SHOW.into()),
                 seats: vec![seat.to_string()],
                 name: "Ana".into(),
@@ -294,9 +295,9 @@ fn closing_commits_every_queued_booking_first() {
             })
         })
         .collect();
-    f.desk.store().close();
+    block(f.desk.store().close()).unwrap();
     for p in pending {
-        assert!(matches!(p.wait().unwrap(), crate::store::bookings::PlaceOutcome::Placed(_)));
+        assert!(matches!(block(p).unwrap(), crate::booking::PlaceOutcome::Placed(_)));
     }
     assert_eq!(f.rows("SELECT count(*) FROM bookings"), 6);
     assert!(f.book(&["B3"]).is_err(), "a closed store takes no more writes");
@@ -306,19 +307,20 @@ fn closing_commits_every_queued_booking_first() {
 fn showtimes_list_free_seats() {
     let f = fixture();
     f.book(&["A1", "A2", "A3"]).unwrap();
-    let list = f.desk.showtimes(now()).unwrap();
+    let list = block(f.desk.showtimes(now())).unwrap();
     let (_, free) = list.iter().find(|(s, _)| s.id.as_str() == SHOW).unwrap();
     assert_eq!(*free, 16 - 3);
     assert!(list.iter().filter(|(s, _)| s.id.as_str() != SHOW).all(|(_, free)| *free == 16));
-    f.desk.store().check().unwrap();
+    block(f.desk.store().check()).unwrap();
 }
 
 #[test]
 fn the_in_memory_seats_follow_every_commit() {
     let f = fixture();
-    assert!(f.desk.seats_in_memory(SHOW, now()).is_none(), "nothing is in memory before a read");
+    let id = crate::schedule::ShowtimeId(SHOW.into());
+    assert!(f.desk.store().cached_showtime_seats(&id).is_none(), "nothing is in memory before a read");
     assert!(f.taken().is_empty());
-    let memory = || f.desk.seats_in_memory(SHOW, now()).unwrap().unwrap().taken;
+    let memory = || f.desk.store().cached_showtime_seats(&id).unwrap().taken;
     let c = f.book(&["A1", "A2"]).unwrap();
     assert_eq!(memory(), ["A1", "A2"]);
     block(f.desk.cancel(c.booking.reference.as_str(), c.token.as_str(), now())).unwrap();
@@ -349,5 +351,5 @@ fn the_in_memory_seats_follow_every_commit() {
     assert_eq!(memory(), db);
     assert_eq!(db.len(), 9);
     let later = at("2026-11-24T10:00:00+07:00");
-    assert_eq!(f.desk.seats_in_memory(SHOW, later).unwrap().unwrap_err().code().as_str(), "showtime_closed");
+    assert_eq!(block(f.desk.seats(SHOW, later)).unwrap_err().code().as_str(), "showtime_closed");
 }

@@ -3,14 +3,17 @@
 //!
 //! Everything here is plain Rust with no HTTP in sight, so the rules are tested without a server
 //! and the web layer only parses, calls [`Desk`] and turns its answers into replies. The rules
-//! that need the database (is the seat free, is the showtime still open) are decided by the
-//! store inside one transaction, because checking them outside it would race.
+//! that need the database (is the seat free, is the showtime still open, was the key used) are
+//! plain functions in [`decide`] over facts that a store gathers and applies inside one
+//! transaction, because checking them outside it would race.
 
+pub mod decide;
 pub(crate) mod desk;
 mod error;
 mod error_code;
 mod idempotency;
 mod reference;
+pub mod record;
 mod request;
 mod token;
 pub mod visible_text;
@@ -19,6 +22,7 @@ pub use desk::{Confirmation, Desk};
 pub use error::BookingError;
 pub use error_code::ErrorCode;
 pub use idempotency::{Fingerprint, IdempotencyKey, SealedToken};
+pub use record::{BookingRecord, CancelOutcome, IdempotencyRecord, NewBooking, PlaceOutcome, ShowtimeSeats};
 pub use reference::BookingReference;
 pub use request::{
     BookingRequest, MAX_EMAIL_CHARS, MAX_EMAIL_LOCAL_CHARS, MAX_NAME_CHARS, MAX_NAME_CODE_POINTS, MAX_SEATS,

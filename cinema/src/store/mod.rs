@@ -1,39 +1,69 @@
 //! The store: where showtimes and bookings are kept.
 //!
-//! The rest of Tiketa talks to the store through the traits here, never through SQL, so a
-//! PostgreSQL store for several service instances can sit beside the embedded SQLite one
-//! without the schedule rules, the booking rules or the HTTP layer changing.
+//! The rest of Tiketa talks to the store through [`Store`], never through SQL, and opens it
+//! through [`open`] from one `DATABASE_URL`: a file path or `sqlite:` URL for the embedded
+//! SQLite store (the default, one process or several on one machine), or a `postgres://` URL
+//! for PostgreSQL (several service instances on several machines). Nothing outside this module
+//! names SQLite or PostgreSQL types; the booking decisions themselves are plain functions in
+//! [`crate::booking::decide`] that every store applies inside its own transaction.
 
-pub mod bookings;
+pub mod changes;
+pub mod database_url;
 pub mod health;
+pub(crate) mod seat_cache;
 pub mod sqlite;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-pub use self::bookings::BookingStore;
+pub use self::changes::{ChangeFeed, ChangeStream, SeatsChanged};
+pub use self::database_url::DatabaseUrl;
 pub use self::health::Unavailable;
+use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
+use crate::booking::{BookingReference, ManageToken};
 use crate::schedule::{Showtime, ShowtimeId};
 
-/// A store failure. The message says what the operator can do about it.
+/// A store failure. The message says what the operator (or the client) can do about it.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("cannot open the database {path}: {source}; check that the folder exists and is writable")]
-    Open { path: String, source: Box<dyn std::error::Error + Send + Sync> },
+    #[error("cannot open the database {database}: {source}; check that it exists and can be reached and written")]
+    Open { database: String, source: Box<dyn std::error::Error + Send + Sync> },
     #[error(
-        "the database {path} was written by a newer Tiketa (schema version {found}, this build knows {known}); upgrade Tiketa"
+        "the database {database} was written by a newer Tiketa (schema version {found}, this build knows {known}); upgrade Tiketa"
     )]
-    TooNew { path: String, found: i64, known: i64 },
-    #[error("no database at {path}; `tiketa-gen roll` creates it")]
-    Missing { path: String },
+    TooNew { database: String, found: i64, known: i64 },
+    #[error("no database at {database}; `tiketa-gen roll` creates it")]
+    Missing { database: String },
     #[error(
-        "{path} is not a Tiketa database (no schema: an empty file, or another program's); `tiketa-gen roll` creates one"
+        "{database} is not a Tiketa database (no schema: an empty file or database, or another program's); `tiketa-gen roll` creates one"
     )]
-    NotTiketa { path: String },
-    /// Refused without trying: the store knows the write cannot be kept.
+    NotTiketa { database: String },
+    /// Too many writes are waiting: refused at once rather than queued without limit.
+    #[error("the booking store is busy; try again shortly")]
+    Busy,
+    /// The store was closed (the service is stopping); another instance can take the request.
+    #[error("the booking store is closed; this instance is stopping")]
+    Closed,
+    /// Refused without trying, or failed because the database cannot be reached or written.
     #[error("{0}")]
     Unavailable(#[from] Unavailable),
     #[error("database error: {0}")]
     Backend(#[from] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl StoreError {
+    /// Seconds a client should wait before retrying, when retrying can help (the reply is then
+    /// a `503` with `Retry-After`); `None` for a failure that a retry would only repeat.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            StoreError::Busy | StoreError::Closed => Some(1),
+            StoreError::Unavailable(_) => Some(5),
+            _ => None,
+        }
+    }
 }
 
 /// What a roll changed.
@@ -45,16 +75,130 @@ pub struct RollReport {
     pub created: usize,
 }
 
-/// The schedule side of the store: what `roll` writes and what pages and the service read.
-pub trait ScheduleStore {
+/// Whether opening may create the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OpenMode {
+    /// Create the database (a SQLite file and its folder) and its schema if missing: what
+    /// `tiketa-gen roll` does.
+    Create,
+    /// The database must exist and hold Tiketa's schema: what the booking service does, so a
+    /// mistyped `DATABASE_URL` fails at start instead of serving an empty schedule.
+    Existing,
+}
+
+/// An answer from the store, awaited by async callers and blocked on (see [`Blocking`]) by
+/// the generator and the tools.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
+
+/// Showtimes and bookings, whatever keeps them. Every method may be awaited on an async
+/// runtime's thread: a store that does blocking I/O does it on threads of its own.
+pub trait Store: Send + Sync {
     /// Archives every showtime that has started by `now` and creates the showtimes of `plan`
     /// that start after `now` and do not exist yet (archived ones included, so a past slot is
-    /// never re-created). One transaction: two rolls at once serialise, never interleave.
-    fn roll(&self, plan: &[Showtime], now: DateTime<Utc>) -> Result<RollReport, StoreError>;
+    /// never re-created). Two rolls at once, from any processes or machines, serialise in the
+    /// database, never interleave.
+    fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport>;
 
     /// The showtimes that are neither archived nor started by `now`, by start time then studio.
-    fn live_showtimes(&self, now: DateTime<Utc>) -> Result<Vec<Showtime>, StoreError>;
+    fn live_showtimes(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>>;
 
     /// One showtime, archived or not.
-    fn showtime(&self, id: &ShowtimeId) -> Result<Option<Showtime>, StoreError>;
+    fn showtime(&self, id: ShowtimeId) -> StoreFuture<'_, Option<Showtime>>;
+
+    /// Places a booking: all its seats or none, decided by [`crate::booking::decide::place`]
+    /// inside one transaction. Answered once the booking is durable.
+    fn place(&self, booking: NewBooking) -> StoreFuture<'_, PlaceOutcome>;
+
+    /// Cancels a booking as [`crate::booking::decide::cancel`] decides; its seats are free
+    /// once this answers.
+    fn cancel(&self, reference: BookingReference, token: ManageToken, now: DateTime<Utc>)
+    -> StoreFuture<'_, CancelOutcome>;
+
+    /// One booking, if `token` is its manage token. An unknown reference and a wrong token
+    /// take the same work (look up the token hash only, then [`crate::booking::decide::owns`],
+    /// then read the rest only for the owner), so that references cannot be probed by timing.
+    fn booking(&self, reference: BookingReference, token: ManageToken) -> StoreFuture<'_, Option<BookingRecord>>;
+
+    /// A showtime (archived or not) and its taken seats, from the store's cache when it holds
+    /// the showtime. A cache learns of every writer's commits through the change feed, so a
+    /// seat taken through any instance shows here within a second.
+    fn showtime_seats(&self, id: ShowtimeId) -> StoreFuture<'_, Option<ShowtimeSeats>>;
+
+    /// The same from memory only, if the store holds it there: never blocks, so a handler may
+    /// try it before paying for a future. `None` means "ask [`Store::showtime_seats`]".
+    fn cached_showtime_seats(&self, _id: &ShowtimeId) -> Option<ShowtimeSeats> {
+        None
+    }
+
+    /// The live showtimes at `now` (as [`Store::live_showtimes`]), each with its number of
+    /// taken seats.
+    fn live_showtimes_taken(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<(Showtime, usize)>>;
+
+    /// Whether the store can take bookings now; `Err(StoreError::Unavailable(reason))` when a
+    /// booking would fail. Cheap enough for a health check every second: never flushes.
+    fn check(&self) -> StoreFuture<'_, ()>;
+
+    /// Every change to seats from now on, by any writer (this process, another process on the
+    /// same SQLite file, another instance on the same PostgreSQL).
+    fn changes(&self) -> ChangeStream;
+
+    /// Stops taking writes, waits until the ones already taken are committed and answered,
+    /// and releases the database. Later writes fail with [`StoreError::Closed`].
+    fn close(&self) -> StoreFuture<'_, ()>;
+
+    /// What this store is, for logs: the kind and the database without any password.
+    fn describe(&self) -> String;
+}
+
+/// Opens the store `url` names: the one way every binary opens one.
+pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Arc<dyn Store>, StoreError> {
+    match url {
+        DatabaseUrl::Sqlite(path) => {
+            let path = path.clone();
+            let store = tokio::task::spawn_blocking(move || sqlite::SqliteDatabase::open(&path, mode))
+                .await
+                .map_err(|e| StoreError::Backend(Box::new(e)))??;
+            Ok(Arc::new(store))
+        }
+        DatabaseUrl::Postgres(_) => Err(StoreError::Open {
+            database: url.to_string(),
+            source: "this build has no PostgreSQL store yet".into(),
+        }),
+    }
+}
+
+/// A store for code that is not async (the generator, the tools): a small runtime of its own
+/// that drives the store's futures.
+pub struct Blocking {
+    runtime: tokio::runtime::Runtime,
+    store: Arc<dyn Store>,
+}
+
+impl Blocking {
+    /// Opens the store `url` names on a runtime of its own.
+    pub fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Self, StoreError> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("tiketa-store")
+            .enable_all()
+            .build()
+            .map_err(|e| StoreError::Open { database: url.to_string(), source: Box::new(e) })?;
+        let store = runtime.block_on(open(url, mode))?;
+        Ok(Blocking { runtime, store })
+    }
+
+    /// Runs one of the store's futures to its end.
+    pub fn run<'a, T>(&'a self, work: impl FnOnce(&'a dyn Store) -> StoreFuture<'a, T>) -> Result<T, StoreError> {
+        self.runtime.block_on(work(&*self.store))
+    }
+
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+}
+
+impl Drop for Blocking {
+    fn drop(&mut self) {
+        let _ = self.runtime.block_on(self.store.close());
+    }
 }

@@ -16,17 +16,16 @@ use chrono::{DateTime, Utc};
 use super::bookings_checkpoint::checkpointer;
 use super::bookings_health::{WriteStatus, check_free_space};
 use super::bookings_read::{self, ReadPool};
-use super::bookings_seats::SeatIndex;
 use super::bookings_wal::{CheckpointLock, ReadGate, Wal, WalLimits};
 use super::bookings_writer::{Command, Writer};
 use super::database_file::DatabaseFile;
-use super::{OpenMode, open_connection};
+use super::open_connection;
+use super::pending::{Pending, Reply};
+use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
 use crate::schedule::{Showtime, ShowtimeId};
-use crate::store::bookings::{
-    BookingRecord, BookingStore, CancelOutcome, NewBooking, Pending, PlaceOutcome, ShowtimeSeats,
-};
-use crate::store::{StoreError, Unavailable};
+use crate::store::seat_cache::SeatIndex;
+use crate::store::{ChangeFeed, OpenMode, StoreError, Unavailable};
 
 /// How many writes may wait for the writer before new ones are refused.
 pub const WRITE_QUEUE: usize = 8192;
@@ -48,11 +47,12 @@ impl SqliteBookingStore {
     /// Opens (and migrates) an existing database and starts the writer thread. Never creates
     /// the database: a missing file is [`StoreError::Missing`].
     pub fn open(path: &Path) -> Result<Self, StoreError> {
-        Self::open_with(path, WalLimits::default())
+        Self::open_with(path, WalLimits::default(), ChangeFeed::default())
     }
 
-    /// [`SqliteBookingStore::open`] with other limits for the write-ahead log.
-    pub fn open_with(path: &Path, wal_limits: WalLimits) -> Result<Self, StoreError> {
+    /// [`SqliteBookingStore::open`] with other limits for the write-ahead log, publishing the
+    /// showtimes whose seats its commits change to `feed`.
+    pub fn open_with(path: &Path, wal_limits: WalLimits, feed: ChangeFeed) -> Result<Self, StoreError> {
         let conn = open_connection(path, OpenMode::Existing)?;
         let file = Arc::new(DatabaseFile::identify(path)?);
         // Checkpoints are the checkpointer thread's and the writer's job between batches,
@@ -78,6 +78,7 @@ impl SqliteBookingStore {
             status: status.clone(),
             wal,
             seats: seats.clone(),
+            feed,
             path: path.to_path_buf(),
         };
         let writer = std::thread::Builder::new()
@@ -117,20 +118,16 @@ impl SqliteBookingStore {
         }
     }
 
-    fn submit<T>(&self, make: impl FnOnce(super::super::bookings::Reply<T>) -> Command) -> Pending<T> {
+    fn submit<T>(&self, make: impl FnOnce(Reply<T>) -> Command) -> Pending<T> {
         let (reply, pending) = Pending::channel();
         let sender = lock(&self.writes).clone();
         let Some(sender) = sender else {
-            return Pending::ready(Err(StoreError::Backend("the booking store is closed".into())));
+            return Pending::ready(Err(StoreError::Closed));
         };
         match sender.try_send(make(reply)) {
             Ok(()) => pending,
-            Err(TrySendError::Full(_)) => {
-                Pending::ready(Err(StoreError::Backend("the booking store is busy; try again shortly".into())))
-            }
-            Err(TrySendError::Disconnected(_)) => {
-                Pending::ready(Err(StoreError::Backend("the booking writer stopped".into())))
-            }
+            Err(TrySendError::Full(_)) => Pending::ready(Err(StoreError::Busy)),
+            Err(TrySendError::Disconnected(_)) => Pending::ready(Err(Unavailable::WriterStopped.into())),
         }
     }
 }
@@ -145,20 +142,23 @@ impl Drop for SqliteBookingStore {
     }
 }
 
-impl BookingStore for SqliteBookingStore {
-    fn place(&self, booking: NewBooking) -> Pending<PlaceOutcome> {
+/// The booking side of [`crate::store::Store`], blocking; [`super::SqliteDatabase`] runs the
+/// reads on blocking threads.
+impl SqliteBookingStore {
+    /// Submits a booking to the writer thread.
+    pub fn place(&self, booking: NewBooking) -> Pending<PlaceOutcome> {
         self.submit(|reply| Command::Place(Box::new(booking), reply))
     }
 
-    fn cancel(&self, reference: BookingReference, token: ManageToken, now: DateTime<Utc>) -> Pending<CancelOutcome> {
+    pub fn cancel(&self, reference: BookingReference, token: ManageToken, now: DateTime<Utc>) -> Pending<CancelOutcome> {
         self.submit(|reply| Command::Cancel { reference, token, now, reply })
     }
 
-    fn booking(&self, reference: &BookingReference, token: &ManageToken) -> Result<Option<BookingRecord>, StoreError> {
+    pub fn booking(&self, reference: &BookingReference, token: &ManageToken) -> Result<Option<BookingRecord>, StoreError> {
         self.reads.with(|c| bookings_read::booking_of_owner(c, reference, token).map(|o| o.map(|(_, r)| r)))
     }
 
-    fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError> {
+    pub fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError> {
         if let Some(seats) = self.seats.get(id.as_str()) {
             return Ok(Some(seats));
         }
@@ -170,16 +170,17 @@ impl BookingStore for SqliteBookingStore {
         Ok(seats)
     }
 
-    fn showtime_seats_in_memory(&self, id: &ShowtimeId) -> Option<ShowtimeSeats> {
+    pub fn showtime_seats_in_memory(&self, id: &ShowtimeId) -> Option<ShowtimeSeats> {
         self.seats.get(id.as_str())
     }
 
-    fn live_showtimes_taken(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, StoreError> {
+    pub fn live_showtimes_taken(&self, now: DateTime<Utc>) -> Result<Vec<(Showtime, usize)>, StoreError> {
         self.reads.with(|c| bookings_read::live_showtimes_taken(c, now))
     }
 
-    /// No disk flush: a few `stat`s, the writer's latest outcome and one read query.
-    fn check(&self) -> Result<(), Unavailable> {
+    /// Whether bookings would succeed. No disk flush: a few `stat`s, the writer's latest
+    /// outcome and one read query.
+    pub fn check(&self) -> Result<(), Unavailable> {
         let writer_running = lock(&self.writer).as_ref().is_some_and(|w| !w.is_finished());
         if !writer_running {
             return Err(Unavailable::WriterStopped);

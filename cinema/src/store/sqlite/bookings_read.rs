@@ -16,7 +16,7 @@ use super::{OpenMode, backend, open_connection};
 use crate::booking::{BookingReference, ManageToken, TokenHash};
 use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
-use crate::store::bookings::{BookingRecord, ShowtimeSeats};
+use crate::booking::record::{BookingRecord, ShowtimeSeats};
 
 /// Read connections, opened on demand and kept for reuse.
 pub(crate) struct ReadPool {
@@ -67,7 +67,7 @@ pub(crate) fn booking_of_owner(
     reference: &BookingReference,
     token: &ManageToken,
 ) -> rusqlite::Result<Option<(i64, BookingRecord)>> {
-    booking_if_verified(conn, reference, |stored| token.verify(stored))
+    booking_if_verified(conn, reference, |stored| crate::booking::decide::owns(token, stored))
 }
 
 /// A booking's row id and record, if `verify` accepts its stored token hash.
@@ -203,8 +203,7 @@ mod tests {
     use crate::booking::BookingReference;
     use crate::catalog::tests::catalog_of;
     use crate::schedule::plan_horizon;
-    use crate::store::ScheduleStore;
-    use crate::store::bookings::{BookingStore, NewBooking, PlaceOutcome};
+    use crate::booking::{NewBooking, PlaceOutcome};
     use crate::store::sqlite::{SqliteBookingStore, SqliteStore};
 
     /// Runs `booking_of_owner` and counts the SQLite virtual-machine instructions it executed:

@@ -25,14 +25,17 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_ite
 use super::backend;
 use super::bookings_health::WriteStatus;
 use super::bookings_read::{booking_by_id, booking_of_owner, timestamp};
-use super::bookings_seats::{SeatChange, SeatIndex};
+use super::pending::Reply;
 use super::bookings_wal::Wal;
 use super::database_file::DatabaseFile;
-use crate::booking::desk::is_closed;
 use crate::booking::{BookingReference, ManageToken, SealedToken};
 use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
-use crate::store::bookings::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, Reply};
+use crate::booking::decide::{self, CancelDecision, CancelFacts, EarlierUse, PlaceDecision, PlaceFacts};
+use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome};
+use crate::booking::Fingerprint;
+use crate::store::ChangeFeed;
+use crate::store::seat_cache::{SeatChange, SeatIndex};
 
 /// The most commands committed in one transaction: bounds the latency one batch adds.
 pub(crate) const MAX_BATCH: usize = 512;
@@ -100,6 +103,7 @@ pub(crate) struct Writer {
     pub(crate) status: Arc<WriteStatus>,
     pub(crate) wal: Wal,
     pub(crate) seats: Arc<SeatIndex>,
+    pub(crate) feed: ChangeFeed,
     pub(crate) path: PathBuf,
 }
 
@@ -157,7 +161,12 @@ impl Writer {
             Ok(()) => {
                 let mut changes = Vec::new();
                 answers.iter().for_each(|a| a.seat_changes(&mut changes));
+                let mut changed: Vec<&str> = changes.iter().map(|(showtime, _, _)| showtime.as_str()).collect();
+                changed.sort_unstable();
+                changed.dedup();
+                let changed: Vec<_> = changed.into_iter().map(|s| crate::schedule::ShowtimeId(s.to_string())).collect();
                 self.seats.apply(changes);
+                changed.into_iter().for_each(|showtime| self.feed.publish(showtime));
                 // Replaced between the check above and the commit: the batch went into the old
                 // file, which will not be there after a restart. Say so rather than acknowledge.
                 if let Err(gone) = self.file.check() {
@@ -252,36 +261,37 @@ fn is_unique_violation(e: &rusqlite::Error) -> bool {
 }
 
 fn place(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOutcome> {
-    if let Some(idem) = &b.idempotency {
-        let earlier: Option<(Vec<u8>, i64, Vec<u8>)> = conn
-            .prepare_cached("SELECT fingerprint, booking_id, sealed_token FROM idempotency_keys WHERE key_id = ?1")?
-            .query_row([&idem.key_id[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-            .optional()?;
-        if let Some((fingerprint, booking_id, sealed)) = earlier {
-            if fingerprint != idem.fingerprint.0 {
-                return Ok(PlaceOutcome::KeyReused);
-            }
-            let sealed_token = SealedToken(sealed.try_into().map_err(|_| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    2,
-                    rusqlite::types::Type::Blob,
-                    "stored sealed token is malformed".into(),
-                )
-            })?);
-            return Ok(PlaceOutcome::Replayed { booking: booking_by_id(conn, booking_id)?, sealed_token });
-        }
-    }
-
-    let showtime = match super::schedule::showtime(conn, &b.showtime)? {
-        None => return Ok(PlaceOutcome::ShowtimeNotFound),
-        Some(s) if is_closed(&s, b.now) => return Ok(PlaceOutcome::ShowtimeClosed),
-        Some(s) => s,
+    // The facts, gathered inside the writer's transaction; the rules decide over them.
+    let earlier = match &b.idempotency {
+        Some(idem) => earlier_use(conn, &idem.key_id)?,
+        None => None,
     };
-
-    let taken = taken_among(conn, &b.showtime, &b.seats)?;
-    if !taken.is_empty() {
-        return Ok(PlaceOutcome::SeatsTaken(taken));
-    }
+    let showtime = super::schedule::showtime(conn, &b.showtime)?;
+    let taken = match &showtime {
+        Some(_) if earlier.is_none() => taken_among(conn, &b.showtime, &b.seats)?,
+        _ => Vec::new(),
+    };
+    let decision = decide::place(PlaceFacts {
+        fingerprint: b.idempotency.map(|i| i.fingerprint),
+        earlier: earlier.as_ref().map(|e| EarlierUse { fingerprint: e.fingerprint }),
+        showtime: showtime.as_ref(),
+        taken: &taken,
+        now: b.now,
+    });
+    let showtime = match decision {
+        PlaceDecision::Insert => showtime.expect("Insert is decided for an existing showtime"),
+        PlaceDecision::Replay => {
+            let earlier = earlier.expect("Replay is decided for an earlier use");
+            return Ok(PlaceOutcome::Replayed {
+                booking: booking_by_id(conn, earlier.booking_id)?,
+                sealed_token: earlier.sealed_token,
+            });
+        }
+        PlaceDecision::KeyReused => return Ok(PlaceOutcome::KeyReused),
+        PlaceDecision::ShowtimeNotFound => return Ok(PlaceOutcome::ShowtimeNotFound),
+        PlaceDecision::ShowtimeClosed => return Ok(PlaceOutcome::ShowtimeClosed),
+        PlaceDecision::SeatsTaken(seats) => return Ok(PlaceOutcome::SeatsTaken(seats)),
+    };
 
     let inserted = conn
         .prepare_cached(
@@ -345,6 +355,31 @@ fn place(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOutcome> {
     }))
 }
 
+/// An earlier use of an idempotency key, as stored.
+struct Earlier {
+    fingerprint: Fingerprint,
+    booking_id: i64,
+    sealed_token: SealedToken,
+}
+
+fn earlier_use(conn: &Connection, key_id: &[u8; 32]) -> rusqlite::Result<Option<Earlier>> {
+    let malformed = |i: usize, what: &str| {
+        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, format!("stored {what} is malformed").into())
+    };
+    let row: Option<(Vec<u8>, i64, Vec<u8>)> = conn
+        .prepare_cached("SELECT fingerprint, booking_id, sealed_token FROM idempotency_keys WHERE key_id = ?1")?
+        .query_row([&key_id[..]], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+        .optional()?;
+    row.map(|(fingerprint, booking_id, sealed)| {
+        Ok(Earlier {
+            fingerprint: Fingerprint(fingerprint.try_into().map_err(|_| malformed(0, "fingerprint"))?),
+            booking_id,
+            sealed_token: SealedToken(sealed.try_into().map_err(|_| malformed(2, "sealed token"))?),
+        })
+    })
+    .transpose()
+}
+
 /// The requested seats already held by active bookings, in request order.
 fn taken_among(conn: &Connection, showtime: &ShowtimeId, seats: &[String]) -> rusqlite::Result<Vec<String>> {
     let marks = vec!["?"; seats.len()].join(", ");
@@ -364,16 +399,21 @@ fn cancel(
     token: &ManageToken,
     now: DateTime<Utc>,
 ) -> rusqlite::Result<(CancelOutcome, bool)> {
-    let Some((id, record)) = booking_of_owner(conn, reference, token)? else {
-        return Ok((CancelOutcome::NotFound, false));
+    let owner = booking_of_owner(conn, reference, token)?;
+    let facts = owner.as_ref().map(|(_, record)| CancelFacts {
+        cancelled: record.cancelled_at.is_some(),
+        showtime: &record.showtime,
+        now,
+    });
+    let id = match decide::cancel(facts) {
+        CancelDecision::Cancel => owner.expect("Cancel is decided for the owner").0,
+        CancelDecision::AlreadyCancelled => {
+            let (_, record) = owner.expect("AlreadyCancelled is decided for the owner");
+            return Ok((CancelOutcome::Cancelled(Box::new(record)), false));
+        }
+        CancelDecision::NotFound => return Ok((CancelOutcome::NotFound, false)),
+        CancelDecision::ShowtimeClosed => return Ok((CancelOutcome::ShowtimeClosed, false)),
     };
-    if record.cancelled_at.is_some() {
-        return Ok((CancelOutcome::Cancelled(Box::new(record)), false));
-    }
-    match super::schedule::showtime(conn, &record.showtime.id)? {
-        Some(s) if !is_closed(&s, now) => {}
-        _ => return Ok((CancelOutcome::ShowtimeClosed, false)),
-    }
     conn.prepare_cached("UPDATE bookings SET cancelled_at = ?2 WHERE id = ?1")?
         .execute(params![id, now.timestamp()])?;
     conn.prepare_cached("UPDATE booking_seats SET active = 0 WHERE booking_id = ?1")?.execute([id])?;

@@ -28,7 +28,7 @@ impl DatabaseFile {
     /// Records what `path` names now. Call right after opening the database.
     pub(crate) fn identify(path: &Path) -> Result<Self, StoreError> {
         let meta = std::fs::metadata(path)
-            .map_err(|e| StoreError::Open { path: path.display().to_string(), source: Box::new(e) })?;
+            .map_err(|e| StoreError::Open { database: path.display().to_string(), source: Box::new(e) })?;
         Ok(DatabaseFile { path: path.to_path_buf(), dev: meta.dev(), ino: meta.ino(), gone: AtomicBool::new(false) })
     }
 

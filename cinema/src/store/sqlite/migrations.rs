@@ -66,7 +66,7 @@ pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> {
     let current: i64 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(backend)?;
     if current > SCHEMA_VERSION {
-        return Err(StoreError::TooNew { path: path.display().to_string(), found: current, known: SCHEMA_VERSION });
+        return Err(StoreError::TooNew { database: path.display().to_string(), found: current, known: SCHEMA_VERSION });
     }
     if current == SCHEMA_VERSION {
         return Ok(());

@@ -8,11 +8,12 @@ mod bookings;
 mod bookings_checkpoint;
 mod bookings_health;
 mod bookings_read;
-mod bookings_seats;
 mod bookings_wal;
 mod bookings_writer;
+mod database;
 mod database_file;
 mod migrations;
+mod pending;
 mod schedule;
 
 use std::path::{Path, PathBuf};
@@ -22,10 +23,12 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use self::bookings::{SqliteBookingStore, WRITE_QUEUE};
+pub use self::database::SqliteDatabase;
+pub use self::pending::{Pending, Reply};
 pub use self::bookings_health::MIN_FREE_BYTES;
 pub use self::bookings_wal::{CHECKPOINT_WAIT, WalLimits};
 pub use self::migrations::SCHEMA_VERSION;
-use super::StoreError;
+use super::{OpenMode, StoreError};
 
 /// How long a connection waits for another writer before giving up.
 pub const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
@@ -35,20 +38,10 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
     StoreError::Backend(Box::new(e))
 }
 
-/// Whether opening may create the database.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OpenMode {
-    /// Create the file (and its folder) if missing: what `tiketa-gen roll` does.
-    Create,
-    /// The file must exist and hold Tiketa's schema: what the booking service does, so a
-    /// mistyped path fails at start instead of serving an empty schedule from a new file.
-    Existing,
-}
-
 /// Opens a connection with Tiketa's settings and brings the schema up to date.
 pub fn open_connection(path: &Path, mode: OpenMode) -> Result<Connection, StoreError> {
     let open_err =
-        |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open { path: path.display().to_string(), source: e };
+        |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open { database: path.display().to_string(), source: e };
     let flags = match mode {
         OpenMode::Create => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -59,7 +52,7 @@ pub fn open_connection(path: &Path, mode: OpenMode) -> Result<Connection, StoreE
         OpenMode::Existing => {
             match std::fs::metadata(path) {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                    return Err(StoreError::Missing { path: path.display().to_string() });
+                    return Err(StoreError::Missing { database: path.display().to_string() });
                 }
                 Err(e) => return Err(open_err(Box::new(e))),
                 Ok(_) => {}
@@ -85,12 +78,12 @@ pub fn open_connection(path: &Path, mode: OpenMode) -> Result<Connection, StoreE
 /// Fails unless the file holds a schema that `roll` made (`user_version` above 0): an empty
 /// file or another program's database is refused untouched.
 fn refuse_unless_tiketa(conn: &Connection, path: &Path) -> Result<(), StoreError> {
-    let not_tiketa = || StoreError::NotTiketa { path: path.display().to_string() };
+    let not_tiketa = || StoreError::NotTiketa { database: path.display().to_string() };
     match retry_while_busy(|| conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0))) {
         Ok(0) => Err(not_tiketa()),
         Ok(_) => Ok(()),
         Err(rusqlite::Error::SqliteFailure(e, _)) if e.code == rusqlite::ErrorCode::NotADatabase => Err(not_tiketa()),
-        Err(e) => Err(StoreError::Open { path: path.display().to_string(), source: Box::new(e) }),
+        Err(e) => Err(StoreError::Open { database: path.display().to_string(), source: Box::new(e) }),
     }
 }
 
@@ -114,7 +107,7 @@ pub(crate) fn retry_while_busy<T>(mut op: impl FnMut() -> rusqlite::Result<T>) -
     }
 }
 
-/// A single-connection SQLite store: what the generator needs (one roll, then reads).
+/// A single-connection SQLite store for the schedule: one roll, then reads.
 pub struct SqliteStore {
     path: PathBuf,
     conn: Mutex<Connection>,

@@ -5,7 +5,7 @@ use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
 use super::{SqliteStore, backend};
 use crate::schedule::{Showtime, ShowtimeId};
-use crate::store::{RollReport, ScheduleStore, StoreError};
+use crate::store::{RollReport, StoreError};
 
 const COLUMNS: &str = "id, film_slug, studio, local_date, slot, starts_at, ends_at, archived";
 
@@ -44,8 +44,10 @@ pub(crate) fn showtime(conn: &Connection, id: &ShowtimeId) -> rusqlite::Result<O
     stmt.query_row([id.as_str()], showtime_from_row).optional()
 }
 
-impl ScheduleStore for SqliteStore {
-    fn roll(&self, plan: &[Showtime], now: DateTime<Utc>) -> Result<RollReport, StoreError> {
+impl SqliteStore {
+    /// See [`crate::store::Store::roll`]: one `BEGIN IMMEDIATE` transaction, so two rolls
+    /// from any processes serialise on SQLite's write lock.
+    pub fn roll(&self, plan: &[Showtime], now: DateTime<Utc>) -> Result<RollReport, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let archived = tx
@@ -85,11 +87,11 @@ impl ScheduleStore for SqliteStore {
         Ok(RollReport { archived, created })
     }
 
-    fn live_showtimes(&self, now: DateTime<Utc>) -> Result<Vec<Showtime>, StoreError> {
+    pub fn live_showtimes(&self, now: DateTime<Utc>) -> Result<Vec<Showtime>, StoreError> {
         live_showtimes(&self.conn(), now).map_err(backend)
     }
 
-    fn showtime(&self, id: &ShowtimeId) -> Result<Option<Showtime>, StoreError> {
+    pub fn showtime(&self, id: &ShowtimeId) -> Result<Option<Showtime>, StoreError> {
         showtime(&self.conn(), id).map_err(backend)
     }
 }

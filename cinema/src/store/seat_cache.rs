@@ -1,23 +1,23 @@
-//! The taken seats of recently asked-for showtimes, kept in memory by the booking writer.
+//! The taken seats of recently asked-for showtimes, kept in memory by a store.
 //!
-//! Seat maps are the busiest read by far, and each one read from SQLite costs a thread hand-off
-//! and file locking that dwarf the query. Every booking and cancellation goes through the one
-//! writer thread, so the writer can keep this index exact: after each COMMIT, and before it
-//! answers anyone, it applies the batch's changes here. A reader that misses loads the
-//! showtime from the database and may add it only if no commit happened since it started
-//! reading (the generation check), so a fill can never overwrite a newer commit.
+//! Seat maps are the busiest read by far, and each one read from the database costs a thread
+//! hand-off or a round trip that dwarfs the query. A store keeps this index right two ways:
+//! its own commits are applied here after COMMIT and before it answers anyone ([`SeatIndex::apply`]),
+//! and every other writer's commits, learned from the change feed, evict the showtimes they
+//! touched ([`SeatIndex::evict`]), to be read again on the next miss. A reader that misses
+//! loads the showtime from the database and may add it only if nothing was applied or evicted
+//! since it started reading (the generation check), so a fill never overwrites a newer commit.
 //!
-//! What the index does not see is a `roll` from another process archiving a showtime. That is
-//! harmless: a roll archives only showtimes that have started, and the booking rules refuse a
-//! started showtime by its start time whatever the flag says; bookings themselves are always
-//! decided in the database.
+//! A `roll` archiving a showtime is not seen here; that is harmless: a roll archives only
+//! showtimes that have started, and the booking rules refuse a started showtime by its start
+//! time whatever the flag says; bookings themselves are always decided in the database.
 
 use std::collections::{BTreeSet, HashMap};
 
 use std::sync::RwLock;
 
 use crate::schedule::Showtime;
-use crate::store::bookings::ShowtimeSeats;
+use crate::booking::record::ShowtimeSeats;
 
 /// What one committed command did to one seat of a showtime: taken (true) or freed (false).
 /// A batch's changes are applied in commit order, so a seat freed and retaken in one batch
@@ -68,6 +68,22 @@ impl SeatIndex {
                 taken: seats.taken.iter().cloned().collect(),
             });
         }
+    }
+
+    /// Forgets these showtimes (another writer changed their seats); the next read reloads them.
+    pub(crate) fn evict<'a>(&self, showtimes: impl IntoIterator<Item = &'a str>) {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        inner.generation += 1;
+        for id in showtimes {
+            inner.showtimes.remove(id);
+        }
+    }
+
+    /// Forgets everything (changes were missed).
+    pub(crate) fn clear(&self) {
+        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
+        inner.generation += 1;
+        inner.showtimes.clear();
     }
 
     /// Applies a committed batch. Called by the writer after COMMIT, before it answers.
@@ -128,5 +144,10 @@ mod tests {
             ("s".into(), "A2".into(), false),
         ]);
         assert_eq!(index.get("s").unwrap().taken, ["A1"]);
+        let before = index.generation();
+        index.evict(["s"]);
+        assert!(index.get("s").is_none(), "evicted");
+        index.fill(before, &seats(&["A1", "A2"]));
+        assert!(index.get("s").is_none(), "a read from before the eviction may be stale");
     }
 }

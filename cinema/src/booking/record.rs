@@ -1,0 +1,79 @@
+//! What a booking is once it is kept, what a store is asked to keep, and how its answers end.
+//!
+//! These belong to the booking rules, not to any store: every store (SQLite, PostgreSQL) takes
+//! and returns these types, and [`super::decide`] decides over them.
+
+use chrono::{DateTime, Utc};
+
+use super::{BookingReference, Fingerprint, SealedToken, TokenHash};
+use crate::schedule::{Showtime, ShowtimeId};
+
+/// A booking to make, already checked against the rules that need no database.
+#[derive(Debug, Clone)]
+pub struct NewBooking {
+    pub showtime: ShowtimeId,
+    pub seats: Vec<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub reference: BookingReference,
+    pub token_hash: TokenHash,
+    pub idempotency: Option<IdempotencyRecord>,
+    /// The showtime must not have started by this moment.
+    pub now: DateTime<Utc>,
+}
+
+/// What the store keeps about an idempotency key (never the key itself).
+#[derive(Debug, Clone, Copy)]
+pub struct IdempotencyRecord {
+    pub key_id: [u8; 32],
+    pub fingerprint: Fingerprint,
+    pub sealed_token: SealedToken,
+}
+
+/// A booking as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BookingRecord {
+    pub reference: BookingReference,
+    pub showtime: Showtime,
+    /// In the order they were requested.
+    pub seats: Vec<String>,
+    pub name: String,
+    pub email: Option<String>,
+    pub token_hash: TokenHash,
+    pub created_at: DateTime<Utc>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+}
+
+/// How a `place` ended. Everything but `Placed` left the store unchanged.
+#[derive(Debug, Clone)]
+pub enum PlaceOutcome {
+    Placed(BookingRecord),
+    /// The idempotency key was used before with the same request: the original booking.
+    Replayed { booking: BookingRecord, sealed_token: SealedToken },
+    /// The idempotency key was used before with a different request.
+    KeyReused,
+    /// These requested seats are held by active bookings.
+    SeatsTaken(Vec<String>),
+    ShowtimeNotFound,
+    /// Started by `now`, or archived.
+    ShowtimeClosed,
+    /// Another booking already has this reference; draw a new one and try again.
+    ReferenceTaken,
+}
+
+/// How a `cancel` ended.
+#[derive(Debug, Clone)]
+pub enum CancelOutcome {
+    /// Cancelled now, or already cancelled before (cancelling twice is not an error).
+    Cancelled(Box<BookingRecord>),
+    /// No booking with this reference, or the token does not match: the same answer for both.
+    NotFound,
+    ShowtimeClosed,
+}
+
+/// A showtime with the seats its active bookings hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShowtimeSeats {
+    pub showtime: Showtime,
+    pub taken: Vec<String>,
+}

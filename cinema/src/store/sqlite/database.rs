@@ -1,0 +1,170 @@
+//! [`SqliteDatabase`]: the SQLite store behind [`crate::store::Store`].
+//!
+//! It joins the schedule side (one connection: `roll` and schedule reads) and the booking side
+//! ([`SqliteBookingStore`]: the writer thread, the read pool, the seat index). Blocking SQLite
+//! calls run on tokio's blocking threads, at most [`READ_CONCURRENCY`] at once, so an async
+//! handler simply awaits them. Opened to create (what `roll` does), the booking side starts on
+//! first use, so the generator never runs a booking writer it does not need.
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, OnceLock};
+
+use chrono::{DateTime, Utc};
+use tokio::sync::Semaphore;
+
+use super::bookings::SqliteBookingStore;
+use super::bookings_wal::WalLimits;
+use super::{SqliteStore, open_connection};
+use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
+use crate::booking::{BookingReference, ManageToken};
+use crate::schedule::{Showtime, ShowtimeId};
+use crate::store::{ChangeFeed, ChangeStream, OpenMode, RollReport, Store, StoreError, StoreFuture};
+
+/// How many blocking database calls run at once: enough to keep two cores busy while some
+/// wait on the disk, few enough that the read pool stays small.
+pub const READ_CONCURRENCY: usize = 8;
+
+/// A SQLite file as a [`Store`].
+pub struct SqliteDatabase {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    schedule: SqliteStore,
+    bookings: OnceLock<SqliteBookingStore>,
+    /// Held while the booking side starts, so it starts once.
+    starting: Mutex<()>,
+    feed: ChangeFeed,
+    calls: Semaphore,
+}
+
+impl SqliteDatabase {
+    /// Opens the file; [`OpenMode::Create`] creates it (and its folder) and its schema.
+    pub fn open(path: &Path, mode: OpenMode) -> Result<Self, StoreError> {
+        // The service's mode checks that the file exists and is Tiketa's before anything writes.
+        if mode == OpenMode::Existing {
+            drop(open_connection(path, OpenMode::Existing)?);
+        }
+        let inner = Arc::new(Inner {
+            path: path.to_path_buf(),
+            schedule: SqliteStore::open(path)?,
+            bookings: OnceLock::new(),
+            starting: Mutex::new(()),
+            feed: ChangeFeed::default(),
+            calls: Semaphore::new(READ_CONCURRENCY),
+        });
+        if mode == OpenMode::Existing {
+            inner.bookings()?;
+        }
+        Ok(SqliteDatabase { inner })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs a blocking call on a blocking thread, after waiting for a turn.
+    fn blocking<T: Send + 'static>(
+        &self,
+        call: impl FnOnce(&Inner) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let _turn = inner.calls.acquire().await.map_err(|_| StoreError::Closed)?;
+            let worker = inner.clone();
+            tokio::task::spawn_blocking(move || call(&worker))
+                .await
+                .map_err(|e| StoreError::Backend(format!("a database call panicked: {e}").into()))?
+        })
+    }
+}
+
+impl Inner {
+    /// The booking side, started on first use.
+    fn bookings(&self) -> Result<&SqliteBookingStore, StoreError> {
+        if let Some(b) = self.bookings.get() {
+            return Ok(b);
+        }
+        let _starting = self.starting.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(b) = self.bookings.get() {
+            return Ok(b);
+        }
+        let store = SqliteBookingStore::open_with(&self.path, WalLimits::default(), self.feed.clone())?;
+        Ok(self.bookings.get_or_init(|| store))
+    }
+}
+
+impl Store for SqliteDatabase {
+    fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport> {
+        self.blocking(move |db| db.schedule.roll(&plan, now))
+    }
+
+    fn live_showtimes(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>> {
+        self.blocking(move |db| db.schedule.live_showtimes(now))
+    }
+
+    fn showtime(&self, id: ShowtimeId) -> StoreFuture<'_, Option<Showtime>> {
+        self.blocking(move |db| db.schedule.showtime(&id))
+    }
+
+    fn place(&self, booking: NewBooking) -> StoreFuture<'_, PlaceOutcome> {
+        let pending = self.inner.bookings().map(|b| b.place(booking));
+        Box::pin(async move { pending?.await })
+    }
+
+    fn cancel(
+        &self,
+        reference: BookingReference,
+        token: ManageToken,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'_, CancelOutcome> {
+        let pending = self.inner.bookings().map(|b| b.cancel(reference, token, now));
+        Box::pin(async move { pending?.await })
+    }
+
+    fn booking(&self, reference: BookingReference, token: ManageToken) -> StoreFuture<'_, Option<BookingRecord>> {
+        self.blocking(move |db| db.bookings()?.booking(&reference, &token))
+    }
+
+    fn showtime_seats(&self, id: ShowtimeId) -> StoreFuture<'_, Option<ShowtimeSeats>> {
+        if let Some(seats) = self.cached_showtime_seats(&id) {
+            return Box::pin(std::future::ready(Ok(Some(seats))));
+        }
+        self.blocking(move |db| db.bookings()?.showtime_seats(&id))
+    }
+
+    fn cached_showtime_seats(&self, id: &ShowtimeId) -> Option<ShowtimeSeats> {
+        self.inner.bookings.get()?.showtime_seats_in_memory(id)
+    }
+
+    fn live_showtimes_taken(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<(Showtime, usize)>> {
+        self.blocking(move |db| db.bookings()?.live_showtimes_taken(now))
+    }
+
+    fn check(&self) -> StoreFuture<'_, ()> {
+        self.blocking(|db| Ok(db.bookings()?.check()?))
+    }
+
+    fn changes(&self) -> ChangeStream {
+        self.inner.feed.subscribe()
+    }
+
+    fn close(&self) -> StoreFuture<'_, ()> {
+        self.inner.calls.close();
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                if let Some(b) = inner.bookings.get() {
+                    b.close();
+                }
+            })
+            .await
+            .map_err(|e| StoreError::Backend(format!("closing the database panicked: {e}").into()))
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("SQLite {}", self.inner.path.display())
+    }
+}
