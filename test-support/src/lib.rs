@@ -3,8 +3,10 @@
 //! [`Client`] is a small blocking HTTP client over `ureq` for tests that drive the real
 //! binaries from real threads: every status is a reply (never an error), and each client keeps
 //! at most one keep-alive connection, so a test that sends a first request and then waits on a
-//! barrier has its connection open before the race starts.
+//! barrier has its connection open before the race starts. [`postgres::fresh_database`] gives a
+//! PostgreSQL test a database of its own.
 
 mod client;
+pub mod postgres;
 
 pub use client::{Client, Reply};
