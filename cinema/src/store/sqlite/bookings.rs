@@ -150,11 +150,20 @@ impl SqliteBookingStore {
         self.submit(|reply| Command::Place(Box::new(booking), reply))
     }
 
-    pub fn cancel(&self, reference: BookingReference, token: ManageToken, now: DateTime<Utc>) -> Pending<CancelOutcome> {
+    pub fn cancel(
+        &self,
+        reference: BookingReference,
+        token: ManageToken,
+        now: DateTime<Utc>,
+    ) -> Pending<CancelOutcome> {
         self.submit(|reply| Command::Cancel { reference, token, now, reply })
     }
 
-    pub fn booking(&self, reference: &BookingReference, token: &ManageToken) -> Result<Option<BookingRecord>, StoreError> {
+    pub fn booking(
+        &self,
+        reference: &BookingReference,
+        token: &ManageToken,
+    ) -> Result<Option<BookingRecord>, StoreError> {
         self.reads.with(|c| bookings_read::booking_of_owner(c, reference, token).map(|o| o.map(|(_, r)| r)))
     }
 

@@ -25,16 +25,16 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_ite
 use super::backend;
 use super::bookings_health::WriteStatus;
 use super::bookings_read::{booking_by_id, booking_of_owner, timestamp};
-use super::pending::Reply;
 use super::bookings_wal::Wal;
 use super::database_file::DatabaseFile;
-use crate::booking::{BookingReference, ManageToken, SealedToken};
-use crate::schedule::ShowtimeId;
-use crate::store::StoreError;
+use super::pending::Reply;
+use crate::booking::Fingerprint;
 use crate::booking::decide::{self, CancelDecision, CancelFacts, EarlierUse, PlaceDecision, PlaceFacts};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome};
-use crate::booking::Fingerprint;
+use crate::booking::{BookingReference, ManageToken, SealedToken};
+use crate::schedule::ShowtimeId;
 use crate::store::ChangeFeed;
+use crate::store::StoreError;
 use crate::store::seat_cache::{SeatChange, SeatIndex};
 
 /// The most commands committed in one transaction: bounds the latency one batch adds.
@@ -364,7 +364,11 @@ struct Earlier {
 
 fn earlier_use(conn: &Connection, key_id: &[u8; 32]) -> rusqlite::Result<Option<Earlier>> {
     let malformed = |i: usize, what: &str| {
-        rusqlite::Error::FromSqlConversionFailure(i, rusqlite::types::Type::Blob, format!("stored {what} is malformed").into())
+        rusqlite::Error::FromSqlConversionFailure(
+            i,
+            rusqlite::types::Type::Blob,
+            format!("stored {what} is malformed").into(),
+        )
     };
     let row: Option<(Vec<u8>, i64, Vec<u8>)> = conn
         .prepare_cached("SELECT fingerprint, booking_id, sealed_token FROM idempotency_keys WHERE key_id = ?1")?
