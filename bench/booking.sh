@@ -74,3 +74,11 @@ sleep "$IDLE_WAIT"
 kill "$sampler" 2>/dev/null || true
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 echo "WAL during ${SUSTAIN} s of bookings: largest $(mib "$(cat "$WORK/wal.max" 2>/dev/null || echo 0)"), $(mib "$at_end") when the load stopped, $(mib "$(wal_size)") after ${IDLE_WAIT} s idle; database $(mib "$(stat -c %s "$WORK/sustained.db")")"
+
+# ---------------------------------------------------------------------------------------------
+# Optional, PostgreSQL: only with BENCH_PG=1 (a throwaway server, data under target/) or
+# BENCH_DATABASE_URL=postgres://... (a server of yours). The floor the PostgreSQL store's durable
+# bookings/s are judged against: pgbench committing one row per transaction at CONNECTIONS.
+if [ "${BENCH_PG:-}" = 1 ] || [ -n "${BENCH_DATABASE_URL:-}" ]; then
+  CONNECTIONS=$CONNECTIONS bash bench/pgbench-floor.sh ${BENCH_DATABASE_URL:+"$BENCH_DATABASE_URL"}
+fi
