@@ -79,6 +79,14 @@ impl Setup {
         Arc::new(PostgresDatabase::open(&self.url, OpenMode::Create).await.expect("open the test database"))
     }
 
+    /// An administrator's connection to the server's own database (the one the variable names).
+    async fn server(&self) -> tokio_postgres::Client {
+        let url = std::env::var(test_support::postgres::VARIABLE).unwrap();
+        let (client, connection) = tokio_postgres::connect(&url, tokio_postgres::NoTls).await.unwrap();
+        tokio::spawn(connection);
+        client
+    }
+
     /// An administrator's connection to the test database.
     async fn admin(&self) -> tokio_postgres::Client {
         let DatabaseUrl::Postgres(url) = &self.url else { unreachable!() };
@@ -316,9 +324,15 @@ fn a_killed_listener_connection_leaves_no_stale_seat_map() {
         let mut state = b.listener_state();
         assert_eq!(state.borrow().connected, 1);
 
-        let killed: i64 = setup
-            .admin()
-            .await
+        // The outage is held open: no new connection to this database until it is allowed
+        // again, so B's listener cannot come back while A books. Both stores keep the pooled
+        // connections they already have.
+        let admin = setup.admin().await;
+        let name: String = admin.query_one("SELECT current_database()", &[]).await.unwrap().get(0);
+        // (A database cannot shut its own door: this is done from the server's first database.)
+        let server = setup.server().await;
+        server.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS false")).await.unwrap();
+        let killed: i64 = admin
             .query_one(
                 "SELECT count(*) FROM (SELECT pg_terminate_backend(pid) FROM pg_stat_activity
                  WHERE application_name = 'tiketa-listener' AND datname = current_database()) AS t",
@@ -332,11 +346,16 @@ fn a_killed_listener_connection_leaves_no_stale_seat_map() {
             .await
             .expect("B notices its listener is gone")
             .unwrap();
-        // Down or already back, B's memory is not trusted for what happened meanwhile.
+        assert!(!state.borrow().live);
         assert!(b.cached_showtime_seats(&id).is_none(), "no seat map from a cache that may have missed changes");
+        // A read during the outage is answered from the database and not kept: A's booking
+        // right after it is not heard by B.
+        assert!(b.showtime_seats(id.clone()).await.unwrap().unwrap().taken.is_empty());
         assert!(matches!(a.place(booking(&id, &["E5"])).await.unwrap(), PlaceOutcome::Placed(_)));
+        assert!(b.cached_showtime_seats(&id).is_none(), "nothing cached during the outage");
         assert_eq!(b.showtime_seats(id.clone()).await.unwrap().unwrap().taken, ["E5"], "read from the database");
 
+        server.batch_execute(&format!("ALTER DATABASE {name} ALLOW_CONNECTIONS true")).await.unwrap();
         tokio::time::timeout(Duration::from_secs(10), state.wait_for(|s| s.connected >= 2 && s.live))
             .await
             .expect("B's listener reconnects")
