@@ -17,7 +17,8 @@ use cinema::booking::{
 use cinema::schedule::{Showtime, ShowtimeId};
 use cinema::store::changes::Received;
 use cinema::store::postgres::{PostgresDatabase, SCHEMA_VERSION};
-use cinema::store::{DatabaseUrl, OpenMode, RollReport, Store, StoreError};
+use cinema::store::{DatabaseUrl, OpenMode, RollReport, Store, StoreError, Unavailable};
+use tokio::sync::watch;
 use test_support::postgres::{TestDatabase, fresh_database};
 
 fn now() -> DateTime<Utc> {
@@ -394,5 +395,92 @@ fn a_closed_store_takes_no_writes_and_finishes_the_ones_under_way() {
         assert!(matches!(a.place(booking(&id, &["H1"])).await, Err(StoreError::Closed)));
         assert!(matches!(a.check().await, Err(StoreError::Closed)));
         assert!(a.describe().starts_with("PostgreSQL postgres://"));
+    });
+}
+
+/// A TCP relay between a store and the server that the test can cut: while it is down, every
+/// connection through it is closed and new ones are closed at once, which is what a store sees
+/// of a server that stopped, or of a network that failed.
+struct Relay {
+    port: u16,
+    down: watch::Sender<bool>,
+}
+
+impl Relay {
+    async fn start(upstream: u16) -> Relay {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let (down, _) = watch::channel(false);
+        let state = down.clone();
+        tokio::spawn(async move {
+            loop {
+                let (mut client, _) = listener.accept().await.unwrap();
+                let mut cut = state.subscribe();
+                if *cut.borrow() {
+                    continue;
+                }
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(("127.0.0.1", upstream)).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.wait_for(|down| *down) => {}
+                    }
+                });
+            }
+        });
+        Relay { port, down }
+    }
+
+    fn set_down(&self, down: bool) {
+        self.down.send_replace(down);
+    }
+}
+
+#[test]
+fn while_the_server_cannot_be_reached_the_store_says_so_and_recovers_by_itself() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let DatabaseUrl::Postgres(url) = &setup.url else { unreachable!() };
+        let upstream = *url.parse::<tokio_postgres::Config>().unwrap().get_ports().first().unwrap_or(&5432);
+        let relay = Relay::start(upstream).await;
+        let through: DatabaseUrl =
+            url.replacen(&format!(":{upstream}/"), &format!(":{}/", relay.port), 1).parse().unwrap();
+        let a = setup.store().await;
+        let r = Arc::new(PostgresDatabase::open(&through, OpenMode::Existing).await.unwrap());
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        r.check().await.unwrap();
+        r.showtime_seats(id.clone()).await.unwrap();
+        assert!(r.cached_showtime_seats(&id).is_some());
+        let mut state = r.listener_state();
+
+        relay.set_down(true);
+        tokio::time::timeout(Duration::from_secs(5), state.wait_for(|s| s.dropped >= 1))
+            .await
+            .expect("the listener notices the server is gone")
+            .unwrap();
+        let unreachable = |result: Result<_, StoreError>| match result {
+            Err(e @ StoreError::Unavailable(Unavailable::Unreachable)) => {
+                assert_eq!(e.retry_after(), Some(5));
+                assert!(e.to_string().contains("PostgreSQL is running"), "{e}");
+            }
+            other => panic!("expected unreachable, got {:?}", other.map(|_| ())),
+        };
+        unreachable(r.check().await);
+        unreachable(r.place(booking(&id, &["J1"])).await.map(|_| ()));
+        assert!(r.cached_showtime_seats(&id).is_none(), "no seat map from memory while the server is away");
+        unreachable(r.showtime_seats(id.clone()).await.map(|_| ()));
+        // Another instance books meanwhile.
+        assert!(matches!(a.place(booking(&id, &["J2"])).await.unwrap(), PlaceOutcome::Placed(_)));
+
+        relay.set_down(false);
+        tokio::time::timeout(Duration::from_secs(10), state.wait_for(|s| s.connected >= 2 && s.live))
+            .await
+            .expect("the listener comes back by itself")
+            .unwrap();
+        r.check().await.expect("healthy again");
+        assert_eq!(r.showtime_seats(id.clone()).await.unwrap().unwrap().taken, ["J2"]);
+        assert!(matches!(r.place(booking(&id, &["J1"])).await.unwrap(), PlaceOutcome::Placed(_)));
+        assert_eq!(r.showtime_seats(id).await.unwrap().unwrap().taken, ["J1", "J2"]);
     });
 }
