@@ -52,16 +52,15 @@ struct PlaceInput<'a> {
 pub(super) async fn place(pool: &Pool, notify: &Notify, booking: &NewBooking) -> Result<PlaceOutcome, StoreError> {
     let input = PlaceInput { booking, notify };
     for attempt in 1..=ATTEMPTS {
-        let placing = in_transaction(pool, &input, place_in, |p| matches!(p, Placing::Decided(PlaceOutcome::Placed(_))))
-            .await?;
+        let placing =
+            in_transaction(pool, &input, place_in, |p| matches!(p, Placing::Decided(PlaceOutcome::Placed(_)))).await?;
         match placing {
             Placing::Decided(outcome) => return Ok(outcome),
             Placing::KeyConflict => {}
             Placing::SeatConflict => {
                 let client = pool.get().await.map_err(super::errors::pool_error)?;
-                let held = held_among(&client, &booking.showtime, &booking.seats)
-                    .await
-                    .map_err(super::errors::store_error)?;
+                let held =
+                    held_among(&client, &booking.showtime, &booking.seats).await.map_err(super::errors::store_error)?;
                 if !held.is_empty() {
                     return Ok(PlaceOutcome::SeatsTaken(held));
                 }
@@ -188,8 +187,9 @@ struct Earlier {
 }
 
 async fn earlier_use(tx: &Transaction<'_>, key_id: &[u8; 32]) -> Result<Option<Earlier>, Fault> {
-    let stmt =
-        tx.prepare_cached("SELECT fingerprint, booking_id, sealed_token FROM idempotency_keys WHERE key_id = $1").await?;
+    let stmt = tx
+        .prepare_cached("SELECT fingerprint, booking_id, sealed_token FROM idempotency_keys WHERE key_id = $1")
+        .await?;
     let Some(row) = tx.query_opt(&stmt, &[&&key_id[..]]).await? else {
         return Ok(None);
     };

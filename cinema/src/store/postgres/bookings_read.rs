@@ -66,8 +66,12 @@ pub(super) async fn held_among(
     let stmt = client
         .prepare_cached("SELECT seat FROM booking_seats WHERE showtime_id = $1 AND active AND seat = ANY($2)")
         .await?;
-    let held: std::collections::HashSet<String> =
-        client.query(&stmt, &[&showtime.as_str(), &seats]).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    let held: std::collections::HashSet<String> = client
+        .query(&stmt, &[&showtime.as_str(), &seats])
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
     Ok(seats.iter().filter(|s| held.contains(*s)).cloned().collect())
 }
 
@@ -99,8 +103,5 @@ pub(super) async fn live_showtimes_taken(
         ))
         .await?;
     let rows = client.query(&stmt, &[&now]).await?;
-    rows.iter()
-        .map(|r| Ok((showtime_from_row(r, 0)?, usize::try_from(r.try_get::<_, i64>(8)?).unwrap_or(0))))
-        .collect()
+    rows.iter().map(|r| Ok((showtime_from_row(r, 0)?, usize::try_from(r.try_get::<_, i64>(8)?).unwrap_or(0)))).collect()
 }
-

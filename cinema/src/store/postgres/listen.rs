@@ -98,7 +98,12 @@ struct Shared {
 
 impl Listener {
     /// Spawns the task on the current tokio runtime; it connects at once.
-    pub(super) fn spawn(config: tokio_postgres::Config, instance: String, seats: Arc<SeatIndex>, feed: ChangeFeed) -> Self {
+    pub(super) fn spawn(
+        config: tokio_postgres::Config,
+        instance: String,
+        seats: Arc<SeatIndex>,
+        feed: ChangeFeed,
+    ) -> Self {
         let live = Arc::new(AtomicBool::new(false));
         let (state, state_rx) = watch::channel(ListenerState::default());
         let (stop, stop_rx) = watch::channel(false);

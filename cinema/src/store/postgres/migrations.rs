@@ -71,7 +71,9 @@ pub(super) async fn migrate(pool: &Pool, mode: OpenMode, database: &str) -> Resu
     let mut client = pool.get().await.map_err(pool_error)?;
     loop {
         let tx = client.transaction().await.map_err(store_error)?;
-        tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&lock::CLASS, &lock::MIGRATE]).await.map_err(store_error)?;
+        tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&lock::CLASS, &lock::MIGRATE])
+            .await
+            .map_err(store_error)?;
         let has_schema: bool =
             tx.query_one("SELECT to_regclass('tiketa_schema') IS NOT NULL", &[]).await.map_err(store_error)?.get(0);
         if !has_schema {

@@ -50,8 +50,8 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio::sync::Semaphore;
 use tokio_postgres::NoTls;
 
-pub use self::listen::ListenerState;
 use self::errors::{is_missing_database, pool_error, store_error};
+pub use self::listen::ListenerState;
 use self::listen::{Listener, Notify};
 pub use self::migrations::SCHEMA_VERSION;
 use super::seat_cache::{SeatChange, SeatIndex};
@@ -99,7 +99,8 @@ impl PostgresDatabase {
             return Err(StoreError::Open { database: url.to_string(), source: "not a postgres:// URL".into() });
         };
         let database = url.to_string();
-        let open_err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open { database: database.clone(), source: e };
+        let open_err =
+            |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open { database: database.clone(), source: e };
         let mut config: tokio_postgres::Config = text.parse().map_err(|e| open_err(Box::new(e)))?;
         if config.get_connect_timeout().is_none() {
             config.connect_timeout(CONNECT_TIMEOUT);
