@@ -81,6 +81,12 @@ pub(super) fn store_error(e: tokio_postgres::Error) -> StoreError {
         tracing::warn!("PostgreSQL cannot be reached: {e}");
         return StoreError::Unavailable(Unavailable::Unreachable);
     }
+    if e.code() == Some(&SqlState::QUERY_CANCELED) {
+        // The statement timeout: it waited too long, most likely on a lock another
+        // transaction holds. A retry shortly may find it released.
+        tracing::warn!("a PostgreSQL statement was cancelled: {e}");
+        return StoreError::Busy;
+    }
     StoreError::Backend(Box::new(e))
 }
 

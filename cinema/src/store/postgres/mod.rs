@@ -31,6 +31,12 @@
 //! - **The listener drops** (its backend terminated, a network blip): a warning in the log;
 //!   seat maps are read from the database until `LISTEN` is back, then the cache is cleared
 //!   and used again. Bookings are unaffected: they are always decided in the database.
+//! - **Another instance vanishes mid-transaction** (a network partition; a killed process
+//!   closes its sockets and the server rolls back at once): its seats stay held until the
+//!   server ends its transaction ([`IDLE_IN_TRANSACTION_TIMEOUT`]); a booking waiting on them
+//!   gives up after [`STATEMENT_TIMEOUT`] and answers busy.
+//! - **`synchronous_commit = off`** on the server: a warning at start, since a server crash
+//!   could then lose bookings already confirmed.
 
 mod bookings;
 mod bookings_read;
@@ -69,6 +75,10 @@ pub const POOL_WAIT: Duration = Duration::from_secs(5);
 pub const POOL_SIZE: usize = 16;
 /// How long a health check waits for the server's answer.
 pub const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+/// The longest a statement may run (or wait for a lock) before the server cancels it.
+pub const STATEMENT_TIMEOUT: Duration = Duration::from_secs(30);
+/// The longest one of this store's transactions may sit idle before the server ends it.
+pub const IDLE_IN_TRANSACTION_TIMEOUT: Duration = Duration::from_secs(60);
 /// TCP keepalives find a silently vanished server (a partition) in about this time.
 pub const KEEPALIVE_DEAD_AFTER: Duration = Duration::from_secs(5 + 2 * 3);
 
@@ -113,6 +123,16 @@ impl PostgresDatabase {
         if config.get_application_name().is_none() {
             config.application_name("tiketa");
         }
+        // Bounds on what another party can make this instance wait for: a statement (a seat
+        // held by a transaction that never ends), and a transaction of ours left open by a
+        // partitioned instance, which the server then ends, releasing its seats.
+        let options = format!(
+            "{} -c statement_timeout={} -c idle_in_transaction_session_timeout={}",
+            config.get_options().unwrap_or(""),
+            STATEMENT_TIMEOUT.as_millis(),
+            IDLE_IN_TRANSACTION_TIMEOUT.as_millis()
+        );
+        config.options(options.trim_start());
         ensure_database(&config, mode, &database).await?;
 
         let manager =
@@ -131,6 +151,7 @@ impl PostgresDatabase {
             }
             other => other,
         })?;
+        warn_unless_durable(&pool, &database).await;
 
         let instance = format!("{:016x}", rand::random::<u64>());
         let seats = Arc::new(SeatIndex::default());
@@ -174,6 +195,20 @@ impl PostgresDatabase {
         let changes: Vec<SeatChange> = seats.iter().map(|s| (showtime.0.clone(), s.clone(), taken)).collect();
         self.seats.apply(changes);
         self.feed.publish(showtime.clone());
+    }
+}
+
+/// A booking is acknowledged after COMMIT returns, which means it is on the server's disk only
+/// while `synchronous_commit` is not `off`. Tiketa never changes it; it tells the operator
+/// when the server was set to lose recent commits in a crash.
+async fn warn_unless_durable(pool: &Pool, database: &str) {
+    let Ok(client) = pool.get().await else { return };
+    if let Ok(row) = client.query_one("SELECT current_setting('synchronous_commit')", &[]).await
+        && row.get::<_, String>(0) == "off"
+    {
+        tracing::warn!(
+            "{database}: synchronous_commit is off, so a server crash can lose bookings already confirmed; turn it on"
+        );
     }
 }
 
