@@ -387,6 +387,14 @@ fn the_service_refuses_a_database_without_tiketa_schema_or_no_database_at_all() 
         let err = PostgresDatabase::open(&missing, OpenMode::Existing).await.err().expect("refused");
         assert!(matches!(err, StoreError::Missing { .. }), "{err}");
 
+        // What `tiketa-gen roll` does: create the database itself when the server has none.
+        let created = PostgresDatabase::open(&missing, OpenMode::Create).await.expect("created");
+        created.roll(plan(1), now()).await.unwrap();
+        created.close().await.unwrap();
+        drop(created);
+        let name = missing.to_string().rsplit('/').next().unwrap().to_string();
+        setup.server().await.batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)")).await.unwrap();
+
         let unreachable: DatabaseUrl = "postgres://tiketa:secret@127.0.0.1:1/tiketa".parse().unwrap();
         let err = PostgresDatabase::open(&unreachable, OpenMode::Existing).await.err().expect("refused");
         assert!(matches!(err, StoreError::Open { .. }), "{err}");
@@ -564,4 +572,18 @@ fn while_the_server_cannot_be_reached_the_store_says_so_and_recovers_by_itself()
         assert!(matches!(r.place(booking(&id, &["J1"])).await.unwrap(), PlaceOutcome::Placed(_)));
         assert_eq!(r.showtime_seats(id).await.unwrap().unwrap().taken, ["J1", "J2"]);
     });
+}
+
+#[test]
+fn the_generator_s_blocking_store_opens_rolls_and_closes_on_postgres() {
+    let Some(setup) = setup() else { return };
+    // No runtime entered here: `Blocking` brings its own, as in the generator.
+    let store = cinema::store::Blocking::open(&setup.url, OpenMode::Create).unwrap();
+    let report = store.run(|s| s.roll(plan(3), now())).unwrap();
+    assert_eq!(report, RollReport { archived: 0, created: 3 });
+    assert_eq!(store.run(|s| s.live_showtimes(now())).unwrap().len(), 3);
+    assert!(store.store().describe().starts_with("PostgreSQL "));
+    drop(store);
+    let again = cinema::store::Blocking::open(&setup.url, OpenMode::Existing).unwrap();
+    assert_eq!(again.run(|s| s.roll(plan(3), now())).unwrap(), RollReport::default());
 }
