@@ -461,6 +461,40 @@ fn a_killed_listener_connection_leaves_no_stale_seat_map() {
 }
 
 #[test]
+fn a_booking_whose_caller_stopped_waiting_is_still_applied_and_published() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let a = setup.store().await;
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let mut feed = a.changes();
+        // Callers that give up at every moment of a booking, COMMIT on its way included (as a
+        // handler does when its client disconnects).
+        let tasks: Vec<_> = (0..200)
+            .map(|i| {
+                let (a, request) = (a.clone(), booking(&id, &[&format!("Q{i}")]));
+                tokio::spawn(async move {
+                    let patience = Duration::from_micros(rand::random_range(0..4000));
+                    let _ = tokio::time::timeout(patience, a.place(request)).await;
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        // Close waits for every write already under way.
+        a.close().await.unwrap();
+        let kept: i64 = setup.admin().await.query_one("SELECT count(*) FROM bookings", &[]).await.unwrap().get(0);
+        let mut published = 0;
+        while let Ok(Received::Changed(_)) = tokio::time::timeout(Duration::ZERO, feed.recv()).await {
+            published += 1;
+        }
+        assert_eq!(published, kept, "every kept booking was applied and published by this instance");
+        eprintln!("{kept} of 200 abandoned bookings were kept");
+    });
+}
+
+#[test]
 fn a_closed_store_takes_no_writes_and_finishes_the_ones_under_way() {
     let Some(setup) = setup() else { return };
     setup.runtime.block_on(async {

@@ -47,6 +47,7 @@ mod migrations;
 mod schedule;
 mod transaction;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -89,14 +90,19 @@ const WRITES: u32 = 1 << 20;
 /// A PostgreSQL database as a [`Store`].
 pub struct PostgresDatabase {
     url: DatabaseUrl,
+    shared: Arc<Shared>,
+    listener: Listener,
+    /// One permit per write under way; [`Store::close`] takes them all to wait for the last.
+    writes: Arc<Semaphore>,
+    closing: AtomicBool,
+}
+
+/// What a write needs, owned by the task it runs in.
+struct Shared {
     pool: Pool,
     seats: Arc<SeatIndex>,
     feed: ChangeFeed,
     notify: Notify,
-    listener: Listener,
-    /// One permit per write under way; [`Store::close`] takes them all to wait for the last.
-    writes: Semaphore,
-    closing: AtomicBool,
 }
 
 impl PostgresDatabase {
@@ -165,12 +171,9 @@ impl PostgresDatabase {
         let _ = tokio::time::timeout(CONNECT_TIMEOUT * 2, state.wait_for(|s| s.attempts > 0)).await;
         Ok(PostgresDatabase {
             url: url.clone(),
-            pool,
-            seats,
-            feed,
-            notify: Notify::new(instance),
+            shared: Arc::new(Shared { pool, seats, feed, notify: Notify::new(instance) }),
             listener,
-            writes: Semaphore::new(WRITES as usize),
+            writes: Arc::new(Semaphore::new(WRITES as usize)),
             closing: AtomicBool::new(false),
         })
     }
@@ -180,15 +183,34 @@ impl PostgresDatabase {
         self.listener.state()
     }
 
-    /// A write's permit, or [`StoreError::Closed`] once [`Store::close`] began.
-    fn begin_write(&self) -> Result<tokio::sync::SemaphorePermit<'_>, StoreError> {
-        let permit = self.writes.try_acquire().map_err(|_| StoreError::Closed)?;
-        if self.closing.load(Ordering::SeqCst) {
-            return Err(StoreError::Closed);
-        }
-        Ok(permit)
+    /// Runs a write in a task of its own, holding a write permit, so it runs to its end (its
+    /// commit applied to the seat index and published) even when the caller stops waiting: a
+    /// handler's future dropped while COMMIT was on its way would otherwise leave a committed
+    /// booking out of the index, which this instance's own notifications do not correct.
+    /// Refused with [`StoreError::Closed`] once [`Store::close`] began.
+    fn write<T, W>(&self, work: impl FnOnce(Arc<Shared>) -> W + Send + 'static) -> StoreFuture<'_, T>
+    where
+        T: Send + 'static,
+        W: Future<Output = Result<T, StoreError>> + Send + 'static,
+    {
+        Box::pin(async move {
+            // Taken on the first poll (a `Blocking` caller makes the future outside the runtime).
+            let permit = self.writes.clone().try_acquire_owned().map_err(|_| StoreError::Closed)?;
+            if self.closing.load(Ordering::SeqCst) {
+                return Err(StoreError::Closed);
+            }
+            let write = work(self.shared.clone());
+            let task = tokio::spawn(async move {
+                let result = write.await;
+                drop(permit);
+                result
+            });
+            task.await.map_err(|e| StoreError::Backend(format!("a database write panicked: {e}").into()))?
+        })
     }
+}
 
+impl Shared {
     /// After a commit that took (`true`) or freed seats: the index learns them before anyone is
     /// answered, and subscribers hear of the showtime.
     fn committed(&self, showtime: &ShowtimeId, seats: &[String], taken: bool) {
@@ -251,32 +273,28 @@ async fn ensure_database(config: &tokio_postgres::Config, mode: OpenMode, databa
 
 impl Store for PostgresDatabase {
     fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport> {
-        Box::pin(async move {
-            let _write = self.begin_write()?;
-            schedule::roll(&self.pool, &plan, now).await
-        })
+        self.write(move |db| async move { schedule::roll(&db.pool, &plan, now).await })
     }
 
     fn live_showtimes(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>> {
         Box::pin(async move {
-            let client = self.pool.get().await.map_err(pool_error)?;
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
             schedule::live_showtimes(&client, now).await.map_err(store_error)
         })
     }
 
     fn showtime(&self, id: ShowtimeId) -> StoreFuture<'_, Option<Showtime>> {
         Box::pin(async move {
-            let client = self.pool.get().await.map_err(pool_error)?;
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
             schedule::showtime(&client, &id).await.map_err(store_error)
         })
     }
 
     fn place(&self, booking: NewBooking) -> StoreFuture<'_, PlaceOutcome> {
-        Box::pin(async move {
-            let _write = self.begin_write()?;
-            let outcome = bookings::place(&self.pool, &self.notify, &booking).await?;
+        self.write(move |db| async move {
+            let outcome = bookings::place(&db.pool, &db.notify, &booking).await?;
             if let PlaceOutcome::Placed(record) = &outcome {
-                self.committed(&record.showtime.id, &record.seats, true);
+                db.committed(&record.showtime.id, &record.seats, true);
             }
             Ok(outcome)
         })
@@ -288,11 +306,10 @@ impl Store for PostgresDatabase {
         token: ManageToken,
         now: DateTime<Utc>,
     ) -> StoreFuture<'_, CancelOutcome> {
-        Box::pin(async move {
-            let _write = self.begin_write()?;
-            let (outcome, freed) = bookings::cancel(&self.pool, &self.notify, &reference, &token, now).await?;
+        self.write(move |db| async move {
+            let (outcome, freed) = bookings::cancel(&db.pool, &db.notify, &reference, &token, now).await?;
             if let (CancelOutcome::Cancelled(record), true) = (&outcome, freed) {
-                self.committed(&record.showtime.id, &record.seats, false);
+                db.committed(&record.showtime.id, &record.seats, false);
             }
             Ok(outcome)
         })
@@ -300,7 +317,7 @@ impl Store for PostgresDatabase {
 
     fn booking(&self, reference: BookingReference, token: ManageToken) -> StoreFuture<'_, Option<BookingRecord>> {
         Box::pin(async move {
-            let client = self.pool.get().await.map_err(pool_error)?;
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
             Ok(bookings_read::booking_of_owner(&client, &reference, &token).await?.map(|(_, record)| record))
         })
     }
@@ -312,15 +329,15 @@ impl Store for PostgresDatabase {
         Box::pin(async move {
             // Read before the database is asked: a commit applied or evicted meanwhile makes
             // this read too old to keep (see SeatIndex::fill).
-            let generation = self.seats.generation();
-            let client = self.pool.get().await.map_err(pool_error)?;
+            let generation = self.shared.seats.generation();
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
             let seats = bookings_read::showtime_seats(&client, &id).await.map_err(store_error)?;
             // Kept only while the listener hears every other writer; a reconnect clears the
             // index (a new generation), so a read from during an outage is never kept.
             if let Some(seats) = &seats
                 && self.listener.is_live()
             {
-                self.seats.fill(generation, seats);
+                self.shared.seats.fill(generation, seats);
             }
             Ok(seats)
         })
@@ -330,12 +347,12 @@ impl Store for PostgresDatabase {
         if !self.listener.is_live() {
             return None;
         }
-        self.seats.get(id.as_str())
+        self.shared.seats.get(id.as_str())
     }
 
     fn live_showtimes_taken(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<(Showtime, usize)>> {
         Box::pin(async move {
-            let client = self.pool.get().await.map_err(pool_error)?;
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
             bookings_read::live_showtimes_taken(&client, now).await.map_err(store_error)
         })
     }
@@ -346,7 +363,7 @@ impl Store for PostgresDatabase {
                 return Err(StoreError::Closed);
             }
             let probe = async {
-                let client = self.pool.get().await.map_err(pool_error)?;
+                let client = self.shared.pool.get().await.map_err(pool_error)?;
                 client.simple_query("SELECT 1").await.map_err(store_error)?;
                 Ok::<_, StoreError>(())
             };
@@ -361,7 +378,7 @@ impl Store for PostgresDatabase {
     }
 
     fn changes(&self) -> ChangeStream {
-        self.feed.subscribe()
+        self.shared.feed.subscribe()
     }
 
     fn close(&self) -> StoreFuture<'_, ()> {
@@ -373,7 +390,7 @@ impl Store for PostgresDatabase {
             }
             self.writes.close();
             self.listener.stop().await;
-            self.pool.close();
+            self.shared.pool.close();
             Ok(())
         })
     }
