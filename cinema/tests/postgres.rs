@@ -469,12 +469,13 @@ fn a_booking_whose_caller_stopped_waiting_is_still_applied_and_published() {
         let id = showtime(0).id;
         let mut feed = a.changes();
         // Callers that give up at every moment of a booking, COMMIT on its way included (as a
-        // handler does when its client disconnects).
+        // handler does when its client disconnects): 200 at once queue for the pool, so their
+        // bookings take from a few to about a hundred milliseconds.
         let tasks: Vec<_> = (0..200)
             .map(|i| {
                 let (a, request) = (a.clone(), booking(&id, &[&format!("Q{i}")]));
                 tokio::spawn(async move {
-                    let patience = Duration::from_micros(rand::random_range(0..4000));
+                    let patience = Duration::from_micros(rand::random_range(0..150_000));
                     let _ = tokio::time::timeout(patience, a.place(request)).await;
                 })
             })
