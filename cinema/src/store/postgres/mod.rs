@@ -15,6 +15,8 @@
 //! [`transaction`] (retries of transactions the server aborted on a conflict). A booking is
 //! acknowledged only after COMMIT returned, with `synchronous_commit` left on (the server's
 //! default; Tiketa never turns it off), so an acknowledged booking survives a server crash.
+//! Writes run in a task of their own, so one whose caller stopped waiting still ends with its
+//! commit applied to this instance's seat cache and published on its change feed.
 //!
 //! What an operator sees:
 //! - **PostgreSQL down** (refused, unreachable, or gone mid-request): requests that need the
