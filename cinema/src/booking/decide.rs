@@ -131,6 +131,8 @@ mod tests {
     const B: Fingerprint = Fingerprint([2; 32]);
 
     #[test]
+    // The table's row type is long because it is the table's header.
+    #[allow(clippy::type_complexity)]
     fn place_decisions() {
         let open = show(10, false);
         let archived = show(10, true);
@@ -153,7 +155,13 @@ mod tests {
             ("closed wins over taken",              None,    None,      Some(&open),     &a1,  at(10, 30), ShowtimeClosed),
         ];
         for (what, fingerprint, earlier, showtime, taken, now, want) in table {
-            let got = place(PlaceFacts { fingerprint: *fingerprint, earlier: *earlier, showtime: *showtime, taken, now: *now });
+            let got = place(PlaceFacts {
+                fingerprint: *fingerprint,
+                earlier: *earlier,
+                showtime: *showtime,
+                taken,
+                now: *now,
+            });
             assert_eq!(&got, want, "{what}");
         }
     }

@@ -9,13 +9,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::decide::is_closed;
 use super::error::BookingError;
 use super::idempotency::{Fingerprint, IdempotencyKey};
+use super::record::{BookingRecord, CancelOutcome, IdempotencyRecord, NewBooking, PlaceOutcome, ShowtimeSeats};
 use super::reference::BookingReference;
 use super::request::BookingRequest;
 use super::token::ManageToken;
-use super::decide::is_closed;
-use super::record::{BookingRecord, CancelOutcome, IdempotencyRecord, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::seat_map::SeatMap;
 use crate::store::{Store, StoreError};
@@ -134,9 +134,11 @@ impl Desk {
         let id = showtime_id(showtime)?;
         let seats = match self.store.cached_showtime_seats(&id) {
             Some(seats) => seats,
-            None => {
-                self.store.showtime_seats(id.clone()).await?.ok_or_else(|| BookingError::ShowtimeNotFound(id.0.clone()))?
-            }
+            None => self
+                .store
+                .showtime_seats(id.clone())
+                .await?
+                .ok_or_else(|| BookingError::ShowtimeNotFound(id.0.clone()))?,
         };
         if is_closed(&seats.showtime, now) {
             return Err(BookingError::ShowtimeClosed(id.0));

@@ -49,7 +49,10 @@ pub struct BookingRecord {
 pub enum PlaceOutcome {
     Placed(BookingRecord),
     /// The idempotency key was used before with the same request: the original booking.
-    Replayed { booking: BookingRecord, sealed_token: SealedToken },
+    Replayed {
+        booking: BookingRecord,
+        sealed_token: SealedToken,
+    },
     /// The idempotency key was used before with a different request.
     KeyReused,
     /// These requested seats are held by active bookings.

@@ -87,7 +87,9 @@ fn redact(url: &str) -> String {
         let (head, query) = out.split_at(q + 1);
         let query = query
             .split('&')
-            .map(|p| if p.to_ascii_lowercase().starts_with("password=") { "password=***".to_string() } else { p.into() })
+            .map(
+                |p| if p.to_ascii_lowercase().starts_with("password=") { "password=***".to_string() } else { p.into() },
+            )
             .collect::<Vec<_>>()
             .join("&");
         out = format!("{head}{query}");
@@ -117,7 +119,8 @@ mod tests {
 
     #[test]
     fn passwords_never_show() {
-        let url: DatabaseUrl = "postgres://tiketa:s3cret@db.example:5432/tiketa?password=other&sslmode=require".parse().unwrap();
+        let url: DatabaseUrl =
+            "postgres://tiketa:s3cret@db.example:5432/tiketa?password=other&sslmode=require".parse().unwrap();
         let shown = url.to_string();
         assert_eq!(shown, "postgres://tiketa:***@db.example:5432/tiketa?password=***&sslmode=require");
         assert!(!format!("{url:?}").contains("s3cret"));

@@ -111,8 +111,12 @@ pub trait Store: Send + Sync {
 
     /// Cancels a booking as [`crate::booking::decide::cancel`] decides; its seats are free
     /// once this answers.
-    fn cancel(&self, reference: BookingReference, token: ManageToken, now: DateTime<Utc>)
-    -> StoreFuture<'_, CancelOutcome>;
+    fn cancel(
+        &self,
+        reference: BookingReference,
+        token: ManageToken,
+        now: DateTime<Utc>,
+    ) -> StoreFuture<'_, CancelOutcome>;
 
     /// One booking, if `token` is its manage token. An unknown reference and a wrong token
     /// take the same work (look up the token hash only, then [`crate::booking::decide::owns`],
@@ -160,10 +164,9 @@ pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Arc<dyn Store>, S
                 .map_err(|e| StoreError::Backend(Box::new(e)))??;
             Ok(Arc::new(store))
         }
-        DatabaseUrl::Postgres(_) => Err(StoreError::Open {
-            database: url.to_string(),
-            source: "this build has no PostgreSQL store yet".into(),
-        }),
+        DatabaseUrl::Postgres(_) => {
+            Err(StoreError::Open { database: url.to_string(), source: "this build has no PostgreSQL store yet".into() })
+        }
     }
 }
 

@@ -13,10 +13,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::bookings_wal::ReadGate;
 use super::schedule::{live_showtimes, showtime};
 use super::{OpenMode, backend, open_connection};
+use crate::booking::record::{BookingRecord, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken, TokenHash};
 use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
-use crate::booking::record::{BookingRecord, ShowtimeSeats};
 
 /// Read connections, opened on demand and kept for reuse.
 pub(crate) struct ReadPool {
@@ -201,9 +201,9 @@ mod tests {
 
     use super::*;
     use crate::booking::BookingReference;
+    use crate::booking::{NewBooking, PlaceOutcome};
     use crate::catalog::tests::catalog_of;
     use crate::schedule::plan_horizon;
-    use crate::booking::{NewBooking, PlaceOutcome};
     use crate::store::sqlite::{SqliteBookingStore, SqliteStore};
 
     /// Runs `booking_of_owner` and counts the SQLite virtual-machine instructions it executed:

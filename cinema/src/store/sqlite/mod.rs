@@ -15,6 +15,8 @@ mod database_file;
 mod migrations;
 mod pending;
 mod schedule;
+mod seat_changes;
+mod watcher;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -23,11 +25,11 @@ use std::time::Duration;
 use rusqlite::{Connection, OpenFlags};
 
 pub use self::bookings::{SqliteBookingStore, WRITE_QUEUE};
-pub use self::database::SqliteDatabase;
-pub use self::pending::{Pending, Reply};
 pub use self::bookings_health::MIN_FREE_BYTES;
 pub use self::bookings_wal::{CHECKPOINT_WAIT, WalLimits};
+pub use self::database::SqliteDatabase;
 pub use self::migrations::SCHEMA_VERSION;
+pub use self::pending::{Pending, Reply};
 use super::{OpenMode, StoreError};
 
 /// How long a connection waits for another writer before giving up.
@@ -40,8 +42,10 @@ pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
 
 /// Opens a connection with Tiketa's settings and brings the schema up to date.
 pub fn open_connection(path: &Path, mode: OpenMode) -> Result<Connection, StoreError> {
-    let open_err =
-        |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open { database: path.display().to_string(), source: e };
+    let open_err = |e: Box<dyn std::error::Error + Send + Sync>| StoreError::Open {
+        database: path.display().to_string(),
+        source: e,
+    };
     let flags = match mode {
         OpenMode::Create => {
             if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {

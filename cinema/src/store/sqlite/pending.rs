@@ -69,4 +69,3 @@ impl<T> Future for Pending<T> {
         }
     }
 }
-

@@ -1,0 +1,122 @@
+//! The watcher: keeps a store's seat index true when other processes write the same file.
+//!
+//! A thread with a connection of its own asks SQLite every [`POLL`] whether anyone else
+//! committed (`PRAGMA data_version` changes only when another connection did, and costs no
+//! disk I/O while nothing changed). When something was, it reads the change log past its
+//! cursor ([`super::seat_changes`]): showtimes changed by other origins are evicted from the
+//! [`SeatIndex`] (the next read loads them again) and then published on the store's
+//! [`ChangeFeed`], so a subscriber that reads after the message sees the new seats. The store's
+//! own commits are skipped: its writer applied and published them before answering.
+//!
+//! Its reads hold the store's [`ReadGate`] like the read pool's do, and each is one short
+//! statement, so the writer's log truncation is never kept waiting by it. It stops when
+//! `stop`'s sender is dropped (the store's `close`).
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::time::Duration;
+
+use rusqlite::Connection;
+
+use super::bookings_wal::ReadGate;
+use super::seat_changes::{self, Origin};
+use super::{OpenMode, backend, open_connection};
+use crate::store::seat_cache::SeatIndex;
+use crate::store::{ChangeFeed, StoreError};
+
+/// How often the watcher asks whether another connection committed: well under the second
+/// within which a seat taken elsewhere must show, and cheap enough to do forever.
+pub(crate) const POLL: Duration = Duration::from_millis(50);
+
+/// How many log rows one read takes at most (a burst is read in several).
+const PAGE: i64 = 1024;
+
+/// What the watcher keeps true, and where it tells.
+pub(crate) struct Watcher {
+    conn: Connection,
+    origin: Origin,
+    seats: Arc<SeatIndex>,
+    feed: ChangeFeed,
+    gate: ReadGate,
+    /// The last log row read.
+    cursor: i64,
+    /// `PRAGMA data_version` when the log was last read.
+    version: i64,
+}
+
+impl Watcher {
+    /// Opens the watcher's connection and starts its cursor at the log's end (the index holds
+    /// nothing yet, so nothing before now can make it stale).
+    pub(crate) fn open(
+        path: &Path,
+        origin: Origin,
+        seats: Arc<SeatIndex>,
+        feed: ChangeFeed,
+        gate: ReadGate,
+    ) -> Result<Self, StoreError> {
+        let conn = open_connection(path, OpenMode::Existing)?;
+        conn.execute_batch("PRAGMA query_only = ON").map_err(backend)?;
+        let version = data_version(&conn).map_err(backend)?;
+        let cursor = seat_changes::last_seq(&conn).map_err(backend)?;
+        Ok(Watcher { conn, origin, seats, feed, gate, cursor, version })
+    }
+
+    /// Polls until `stop`'s sender is dropped.
+    pub(crate) fn run(mut self, stop: Receiver<()>) {
+        loop {
+            match stop.recv_timeout(POLL) {
+                Err(RecvTimeoutError::Timeout) => {}
+                Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
+            }
+            if let Err(e) = self.poll() {
+                // The index may now lie about other writers' seats; forget it rather than serve
+                // it, and try again next round.
+                tracing::warn!("cannot read the seat change log: {e}; the seat cache was cleared");
+                self.seats.clear();
+            }
+        }
+    }
+
+    /// One round: reads the log if another connection committed since the last round.
+    fn poll(&mut self) -> rusqlite::Result<()> {
+        let version = {
+            let _reading = self.gate.read().unwrap_or_else(|p| p.into_inner());
+            data_version(&self.conn)?
+        };
+        if version == self.version {
+            return Ok(());
+        }
+        self.version = version;
+        loop {
+            let rows = {
+                let _reading = self.gate.read().unwrap_or_else(|p| p.into_inner());
+                seat_changes::since(&self.conn, self.cursor, PAGE)?
+            };
+            let Some(last) = rows.last() else { return Ok(()) };
+            if rows[0].seq > self.cursor + 1 {
+                // Rows this watcher never read were pruned: any showtime may be stale.
+                tracing::warn!(
+                    "the seat change log was pruned past this store's cursor ({} < {}); the seat cache was cleared",
+                    self.cursor,
+                    rows[0].seq
+                );
+                self.seats.clear();
+            }
+            self.cursor = last.seq;
+            let others: BTreeSet<_> = rows.iter().filter(|r| r.origin != self.origin).map(|r| &r.showtime).collect();
+            if !others.is_empty() {
+                self.seats.evict(others.iter().map(|s| s.as_str()));
+                others.into_iter().for_each(|showtime| self.feed.publish(showtime.clone()));
+            }
+            if (rows.len() as i64) < PAGE {
+                return Ok(());
+            }
+        }
+    }
+}
+
+fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))
+}
