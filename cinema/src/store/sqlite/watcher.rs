@@ -120,3 +120,71 @@ impl Watcher {
 fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
     conn.prepare_cached("PRAGMA data_version")?.query_row([], |r| r.get(0))
 }
+
+#[cfg(test)]
+mod tests {
+    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+
+    use super::*;
+    use crate::booking::record::ShowtimeSeats;
+    use crate::schedule::{Showtime, ShowtimeId};
+    use crate::store::changes::{Received, SeatsChanged};
+
+    fn seats(id: &str) -> ShowtimeSeats {
+        let starts = Utc.with_ymd_and_hms(2999, 1, 1, 3, 0, 0).unwrap();
+        ShowtimeSeats {
+            showtime: Showtime {
+                id: ShowtimeId(id.into()),
+                film_slug: "f".into(),
+                studio: 1,
+                local_date: NaiveDate::from_ymd_opt(2999, 1, 1).unwrap(),
+                slot: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
+                starts_at: starts,
+                ends_at: starts,
+                archived: false,
+            },
+            taken: vec!["A1".into()],
+        }
+    }
+
+    fn log(conn: &Connection, showtime: &str, origin: Origin) {
+        seat_changes::record(conn, &[ShowtimeId(showtime.into())], origin, Utc::now().timestamp()).unwrap();
+    }
+
+    #[tokio::test]
+    async fn other_origins_changes_evict_and_are_told_once_and_own_ones_are_skipped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let writer = open_connection(&path, OpenMode::Create).unwrap();
+        let (own, other) = (Origin(1), Origin(2));
+        let (index, feed) = (Arc::new(SeatIndex::default()), ChangeFeed::default());
+        let mut watcher = Watcher::open(&path, own, index.clone(), feed.clone(), ReadGate::default()).unwrap();
+        let mut told = feed.subscribe();
+        for id in ["mine", "theirs", "untouched"] {
+            index.fill(index.generation(), &seats(id));
+        }
+
+        log(&writer, "mine", own);
+        log(&writer, "theirs", other);
+        log(&writer, "theirs", other);
+        watcher.poll().unwrap();
+        assert!(index.get("theirs").is_none(), "another writer's change evicts");
+        assert!(index.get("mine").is_some() && index.get("untouched").is_some(), "nothing else is evicted");
+        feed.publish(ShowtimeId("end".into()));
+        let changed = |id: &str| Received::Changed(SeatsChanged { showtime: ShowtimeId(id.into()) });
+        assert_eq!(told.recv().await, changed("theirs"), "told once per showtime per read");
+        assert_eq!(told.recv().await, changed("end"), "own changes are not told again");
+
+        // Nothing committed since: nothing is read or told.
+        index.fill(index.generation(), &seats("theirs"));
+        watcher.poll().unwrap();
+        assert!(index.get("theirs").is_some());
+
+        // Rows this watcher never read were pruned: it forgets everything.
+        log(&writer, "theirs", other);
+        log(&writer, "theirs", other);
+        writer.execute("DELETE FROM seat_changes WHERE seq = (SELECT max(seq) - 1 FROM seat_changes)", []).unwrap();
+        watcher.poll().unwrap();
+        assert!(index.get("mine").is_none() && index.get("untouched").is_none(), "a gap clears the index");
+    }
+}
