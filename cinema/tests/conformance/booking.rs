@@ -96,6 +96,9 @@ pub async fn cancel_frees_the_seats_at_once(env: &Env) {
     assert_eq!(record.cancelled_at, Some(now()));
     assert_eq!(record.seats, ["B1", "B2"]);
     assert!(taken(store, &show()).await.is_empty(), "free as soon as the cancel answered");
+    let fresh = env.open_another().await;
+    assert!(taken(&*fresh, &show()).await.is_empty(), "free in the database, not only in a cache");
+    fresh.close().await.unwrap();
     let read = store.booking(r.booking.reference.clone(), r.token.clone()).await.unwrap().unwrap();
     assert_eq!(read.cancelled_at, Some(now()), "the owner still reads it, as cancelled");
 }
