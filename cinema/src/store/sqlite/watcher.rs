@@ -65,16 +65,29 @@ impl Watcher {
 
     /// Polls until `stop`'s sender is dropped.
     pub(crate) fn run(mut self, stop: Receiver<()>) {
+        let mut failing = false;
         loop {
             match stop.recv_timeout(POLL) {
                 Err(RecvTimeoutError::Timeout) => {}
                 Ok(()) | Err(RecvTimeoutError::Disconnected) => return,
             }
-            if let Err(e) = self.poll() {
-                // The index may now lie about other writers' seats; forget it rather than serve
-                // it, and try again next round.
-                tracing::warn!("cannot read the seat change log: {e}; the seat cache was cleared");
-                self.seats.clear();
+            match self.poll() {
+                Ok(()) if failing => {
+                    tracing::info!("the seat change log reads again; the seat cache is in use again");
+                    failing = false;
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    // The index may now lie about other writers' seats: forget it rather than
+                    // serve it (reads go to the database meanwhile), and try again next round.
+                    if !failing {
+                        tracing::warn!(
+                            "cannot read the seat change log: {e}; seat maps are read from the database until it reads again"
+                        );
+                    }
+                    failing = true;
+                    self.seats.clear();
+                }
             }
         }
     }
@@ -88,7 +101,14 @@ impl Watcher {
         if version == self.version {
             return Ok(());
         }
+        self.read_log()?;
+        // Only once the log was read: after a failed read the next round reads it again.
         self.version = version;
+        Ok(())
+    }
+
+    /// Reads the log past the cursor, evicting and telling what other origins changed.
+    fn read_log(&mut self) -> rusqlite::Result<()> {
         loop {
             let rows = {
                 let _reading = self.gate.read().unwrap_or_else(|p| p.into_inner());
@@ -186,5 +206,15 @@ mod tests {
         writer.execute("DELETE FROM seat_changes WHERE seq = (SELECT max(seq) - 1 FROM seat_changes)", []).unwrap();
         watcher.poll().unwrap();
         assert!(index.get("mine").is_none() && index.get("untouched").is_none(), "a gap clears the index");
+
+        // A log that cannot be read is read again next round, not skipped as seen.
+        writer.execute_batch("ALTER TABLE seat_changes RENAME TO moved").unwrap();
+        assert!(watcher.poll().is_err());
+        assert!(watcher.poll().is_err(), "retried");
+        writer.execute_batch("ALTER TABLE moved RENAME TO seat_changes").unwrap();
+        log(&writer, "theirs", other);
+        index.fill(index.generation(), &seats("theirs"));
+        watcher.poll().unwrap();
+        assert!(index.get("theirs").is_none(), "read again once it could be");
     }
 }
