@@ -5,6 +5,7 @@
 
 use cinema::booking::BookingError;
 pub use cinema::booking::ErrorCode;
+use cinema::store::StoreError;
 use serde::Serialize;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
@@ -91,15 +92,18 @@ impl From<BookingError> for ApiError {
         let message = match &e {
             // The store's own words are for the operator's log, not for clients.
             BookingError::Store(inner) => {
-                tracing::error!("booking store: {inner}");
-                "the booking store is unavailable; try again shortly".to_string()
+                match inner {
+                    StoreError::Busy | StoreError::Closed => tracing::warn!("booking store: {inner}"),
+                    _ => tracing::error!("booking store: {inner}"),
+                }
+                inner.public_message()
             }
             other => other.to_string(),
         };
-        ApiError {
-            seats: e.seats().map(<[String]>::to_vec),
-            retry_after: matches!(e, BookingError::Store(_)).then_some(1),
-            ..ApiError::new(e.code(), message)
-        }
+        let retry_after = match &e {
+            BookingError::Store(inner) => Some(inner.retry_after().unwrap_or(5)),
+            _ => None,
+        };
+        ApiError { seats: e.seats().map(<[String]>::to_vec), retry_after, ..ApiError::new(e.code(), message) }
     }
 }

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use cinema::store::DatabaseUrl;
 use clap::Parser;
 
 use crate::net::{ConnectionSettings, file_limit};
@@ -21,11 +22,11 @@ use crate::net::{ConnectionSettings, file_limit};
     after_help = "Examples:\n  tiketa-booking\n  tiketa-booking --site dist --listen 127.0.0.1:8080\n  DATABASE_URL=/srv/tiketa/tiketa.db PORT=0.0.0.0:9000 tiketa-booking --cors-origin https://tiketa.example"
 )]
 pub struct Config {
-    /// The SQLite database that `tiketa-gen roll` writes showtimes into. A `sqlite://` prefix
-    /// is accepted. It must exist: the service never creates it, and stops at start if it is
-    /// missing.
-    #[arg(long, env = "DATABASE_URL", default_value = "var/tiketa.db")]
-    pub db: String,
+    /// The database that `tiketa-gen roll` writes showtimes into: a SQLite file path (or
+    /// sqlite:PATH), or postgres://USER@HOST:PORT/DATABASE for several instances. It must
+    /// exist: the service never creates it, and stops at start if it is missing.
+    #[arg(long, env = "DATABASE_URL", default_value = "var/tiketa.db", value_parser = parse_database_url)]
+    pub db: DatabaseUrl,
 
     /// Address to listen on: `host:port`, or a bare port for 127.0.0.1.
     #[arg(long, env = "PORT", default_value = "127.0.0.1:8080")]
@@ -83,11 +84,6 @@ pub struct Config {
 
 impl Config {
     /// The database path, without a `sqlite://` or `sqlite:` prefix.
-    pub fn db_path(&self) -> PathBuf {
-        let db = self.db.as_str();
-        PathBuf::from(db.strip_prefix("sqlite://").or_else(|| db.strip_prefix("sqlite:")).unwrap_or(db))
-    }
-
     /// The connection bounds, given the open-file limit.
     pub fn connection_settings(&self, open_files: u64) -> ConnectionSettings {
         ConnectionSettings {
@@ -110,6 +106,10 @@ impl Config {
 }
 
 /// A positive number of seconds, fractions allowed (`0.5`).
+fn parse_database_url(text: &str) -> Result<DatabaseUrl, String> {
+    text.parse().map_err(|e: cinema::store::database_url::UnknownDatabase| e.to_string())
+}
+
 fn seconds(text: &str) -> Result<Duration, String> {
     text.trim()
         .parse::<f64>()
@@ -127,7 +127,7 @@ mod tests {
     fn flags_parse_and_defaults_work() {
         let c = Config::try_parse_from(["tiketa-booking"]).unwrap();
         assert_eq!(c.listen_addr().unwrap().to_string(), "127.0.0.1:8080");
-        assert_eq!(c.db_path(), PathBuf::from("var/tiketa.db"));
+        assert_eq!(c.db, DatabaseUrl::Sqlite(PathBuf::from("var/tiketa.db")));
         let c = Config::try_parse_from([
             "tiketa-booking",
             "--db",
@@ -140,7 +140,9 @@ mod tests {
             "2026-11-24T00:00:00+07:00",
         ])
         .unwrap();
-        assert_eq!(c.db_path(), PathBuf::from("/tmp/x.db"));
+        assert_eq!(c.db, DatabaseUrl::Sqlite(PathBuf::from("/tmp/x.db")));
+        let e = Config::try_parse_from(["tiketa-booking", "--db", "mysql://u:pw@h/db"]).unwrap_err();
+        assert!(e.to_string().contains("postgres://"), "{e}");
         assert_eq!(c.listen_addr().unwrap().to_string(), "127.0.0.1:9000");
         assert_eq!(c.cors_origins, ["https://a.example", "https://b.example"]);
         assert!(c.now.is_some());

@@ -19,8 +19,7 @@ use std::time::Duration;
 
 use anyhow::Context;
 use cinema::Catalog;
-use cinema::store::StoreError;
-use cinema::store::sqlite::SqliteBookingStore;
+use cinema::store::{OpenMode, StoreError};
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
@@ -48,11 +47,10 @@ const ACCEPT_BACKOFF_MAX: Duration = Duration::from_millis(500);
 const SETTLE: Duration = Duration::from_millis(100);
 
 /// Builds the app from the configuration: loads the content, opens the database.
-pub fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Arc<App>> {
+pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Arc<App>> {
     let catalog = Catalog::load(&config.content)?;
-    let db = config.db_path();
     // The service never creates a database: a mistyped path must not serve an empty schedule.
-    let store = SqliteBookingStore::open(&db).map_err(|e| match e {
+    let store = cinema::store::open(&config.db, OpenMode::Existing).await.map_err(|e| match e {
         StoreError::Missing { .. } | StoreError::NotTiketa { .. } => {
             anyhow::anyhow!("{e} (check --db / DATABASE_URL)")
         }
@@ -85,14 +83,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         }
     };
     let settings = config.connection_settings(files);
-    let app = build_app(&config, listen)?;
+    let app = build_app(&config, listen).await?;
     let filter = routes(app.clone()).map_err(anyhow::Error::msg)?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}; is another program using the port? (--listen)"))?;
     let local = listener.local_addr()?;
     println!("tiketa-booking listening on http://{local}");
-    tracing::info!(db = %config.db_path().display(), origins = ?app.cors_origins, "serving");
+    tracing::info!(store = %app.desk.store().describe(), origins = ?app.cors_origins, "serving");
     tracing::info!(
         open_files = files,
         max_connections = settings.max_connections,
@@ -109,9 +107,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         );
     }
     serve(filter, listener, settings, shutdown_signal()).await;
-    // The writer commits what was queued; blocking, so off the executor's threads.
-    let closing = app.clone();
-    tokio::task::spawn_blocking(move || closing.close()).await?;
+    // The store commits what was queued and answers it before the database is released.
+    if let Err(e) = app.desk.store().close().await {
+        tracing::error!("closing the database: {e}");
+    }
     println!("tiketa-booking stopped");
     Ok(())
 }

@@ -20,7 +20,7 @@ struct Api {
     _app: Arc<App>,
 }
 
-fn api(fixture: &Fixture, extra: &[&str]) -> Api {
+async fn api(fixture: &Fixture, extra: &[&str]) -> Api {
     let (db, content) = (fixture.db(), fixture.content());
     let mut args = vec![
         "tiketa-booking",
@@ -35,7 +35,7 @@ fn api(fixture: &Fixture, extra: &[&str]) -> Api {
     ];
     args.extend(extra);
     let config = Config::try_parse_from(args).unwrap();
-    let app = server::build_app(&config, "127.0.0.1:8080".parse().unwrap()).unwrap();
+    let app = server::build_app(&config, "127.0.0.1:8080".parse().unwrap()).await.unwrap();
     Api { filter: routes(app.clone()).unwrap(), _app: app }
 }
 
@@ -80,7 +80,7 @@ impl Api {
 #[tokio::test]
 async fn health_answers_ok_with_security_headers() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     let res = api.get("/api/health").await;
     assert_eq!(res.status(), 200);
     assert_eq!(body(&res), json!({"status": "ok"}));
@@ -94,7 +94,7 @@ async fn health_answers_ok_with_security_headers() {
 #[tokio::test]
 async fn health_fails_when_the_database_is_unreachable() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     // Read connections open on first use; none has been used yet. Put a folder where the
     // database was, so the next connection cannot open it.
     for suffix in ["", "-wal", "-shm"] {
@@ -107,7 +107,7 @@ async fn health_fails_when_the_database_is_unreachable() {
 #[tokio::test]
 async fn showtimes_lists_the_live_horizon_with_free_seats() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     api.book(&["A1", "A2"]).await;
     let res = api.get("/api/showtimes").await;
     assert_eq!(res.status(), 200);
@@ -124,7 +124,7 @@ async fn showtimes_lists_the_live_horizon_with_free_seats() {
 #[tokio::test]
 async fn seats_shows_the_map_and_taken_ids_but_nothing_personal() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     let res = api.get(&format!("/api/showtimes/{SHOW}/seats")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(header(&res, "cache-control"), Some("no-store"));
@@ -151,7 +151,7 @@ async fn seats_shows_the_map_and_taken_ids_but_nothing_personal() {
 #[tokio::test]
 async fn started_showtimes_are_gone() {
     let f = Fixture::new();
-    let later = api(&f, &["--now", "2030-01-10T10:30:00+07:00"]);
+    let later = api(&f, &["--now", "2030-01-10T10:30:00+07:00"]).await;
     error(&later.get(&format!("/api/showtimes/{SHOW}/seats")).await, 410, "showtime_closed");
     error(&later.book(&["A1"]).await, 410, "showtime_closed");
 }
@@ -159,7 +159,7 @@ async fn started_showtimes_are_gone() {
 #[tokio::test]
 async fn booking_returns_201_with_reference_and_token_and_conflicts_name_the_seats() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     let res = api
         .post(
             &format!("/api/showtimes/{SHOW}/bookings"),
@@ -185,7 +185,7 @@ async fn booking_returns_201_with_reference_and_token_and_conflicts_name_the_sea
 #[tokio::test]
 async fn every_request_error_has_its_status_and_code() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     let path = format!("/api/showtimes/{SHOW}/bookings");
     let cases: Vec<(Vec<u8>, u16, &str)> = vec![
         (booking("Ana", &[]), 422, "no_seats"),
@@ -235,7 +235,7 @@ async fn every_request_error_has_its_status_and_code() {
 #[tokio::test]
 async fn an_idempotency_key_replays_the_original_201() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     let path = format!("/api/showtimes/{SHOW}/bookings");
     let send = |key: &'static str, seats: &'static [&'static str]| {
         warp::test::request()
@@ -260,7 +260,7 @@ async fn an_idempotency_key_replays_the_original_201() {
 #[tokio::test]
 async fn a_booking_opens_with_its_token_only_and_cancelling_frees_its_seats() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     let b = body(&api.book(&["D1", "D2"]).await);
     let (reference, token) = (b["reference"].as_str().unwrap(), b["manage_token"].as_str().unwrap());
     let url = format!("/api/bookings/{reference}");
@@ -294,7 +294,7 @@ async fn a_booking_opens_with_its_token_only_and_cancelling_frees_its_seats() {
 #[tokio::test]
 async fn unknown_routes_and_wrong_methods_answer_json() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     error(&api.get("/api/nope").await, 404, "not_found");
     error(&api.get("/api/showtimes/x/nope").await, 404, "not_found");
     error(&api.get("/elsewhere").await, 404, "not_found");
@@ -310,7 +310,7 @@ async fn unknown_routes_and_wrong_methods_answer_json() {
 #[tokio::test]
 async fn cors_headers_are_on_successes_and_errors_for_the_allowed_origin_only() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     for (method, path, status) in [("GET", "/api/health", 200), ("GET", "/api/nope", 404), ("PUT", "/api/health", 405)]
     {
         let res = warp::test::request().method(method).path(path).header("origin", ORIGIN).reply(&api.filter).await;
@@ -351,7 +351,7 @@ async fn cors_headers_are_on_successes_and_errors_for_the_allowed_origin_only() 
 #[tokio::test]
 async fn too_many_posts_from_one_address_get_429_with_retry_after() {
     let f = Fixture::new();
-    let api = api(&f, &["--post-limit", "1", "--post-burst", "2"]);
+    let api = api(&f, &["--post-limit", "1", "--post-burst", "2"]).await;
     let post = |ip: &str, seat: &'static str| {
         warp::test::request()
             .method("POST")
@@ -376,7 +376,7 @@ async fn too_many_posts_from_one_address_get_429_with_retry_after() {
 #[tokio::test]
 async fn the_openapi_document_describes_exactly_the_routes() {
     let f = Fixture::new();
-    let api = api(&f, &[]);
+    let api = api(&f, &[]).await;
     let res = api.get("/api/openapi.json").await;
     assert_eq!(res.status(), 200);
     let doc = body(&res);
@@ -432,7 +432,7 @@ async fn the_built_site_is_served_with_cache_headers_and_a_404_page() {
     std::fs::write(dist.join("404.html"), "<!doctype html><title>lost</title>").unwrap();
     std::fs::write(dist.join("films/akira/index.html"), "<!doctype html><title>akira</title>").unwrap();
     std::fs::write(dist.join("assets/site.1a2b3c4d.css"), "body{}").unwrap();
-    let api = api(&f, &["--site", dist.to_str().unwrap()]);
+    let api = api(&f, &["--site", dist.to_str().unwrap()]).await;
 
     let home = api.get("/").await;
     assert_eq!(home.status(), 200);

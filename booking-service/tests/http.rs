@@ -25,7 +25,7 @@ struct Service {
     _app: Arc<App>,
 }
 
-fn service(fixture: &Fixture, site: Option<&Path>) -> Service {
+async fn service(fixture: &Fixture, site: Option<&Path>) -> Service {
     let (db, content) = (fixture.db(), fixture.content());
     let mut args = vec![
         "tiketa-booking".to_string(),
@@ -42,7 +42,7 @@ fn service(fixture: &Fixture, site: Option<&Path>) -> Service {
         args.extend(["--site".into(), site.display().to_string()]);
     }
     let config = Config::try_parse_from(args).unwrap();
-    let app = server::build_app(&config, "127.0.0.1:8080".parse().unwrap()).unwrap();
+    let app = server::build_app(&config, "127.0.0.1:8080".parse().unwrap()).await.unwrap();
     Service { filter: routes(app.clone()).unwrap(), _app: app }
 }
 
@@ -106,7 +106,7 @@ fn gunzip(bytes: &[u8]) -> Vec<u8> {
 async fn head_answers_like_get_without_a_body_wherever_get_works() {
     let f = Fixture::new();
     let dist = site(&f.dir.path().join("dist"));
-    let s = service(&f, Some(&dist));
+    let s = service(&f, Some(&dist)).await;
     let res = warp::test::request()
         .method("POST")
         .path(&format!("/api/showtimes/{SHOW}/bookings"))
@@ -169,7 +169,7 @@ fn head_on_the_wire_sends_no_body_and_the_connection_stays_usable() {
 async fn if_range_gets_the_range_only_when_it_matches() {
     let f = Fixture::new();
     let dist = site(&f.dir.path().join("dist"));
-    let s = service(&f, Some(&dist));
+    let s = service(&f, Some(&dist)).await;
     let full = s.get("/hundred.txt", &[]).await;
     assert_eq!(full.status(), 200);
     assert_eq!(header(&full, "accept-ranges"), Some("bytes"));
@@ -210,7 +210,7 @@ async fn if_range_gets_the_range_only_when_it_matches() {
 async fn cacheable_replies_that_reflect_an_origin_vary_by_origin() {
     let f = Fixture::new();
     let dist = site(&f.dir.path().join("dist"));
-    let s = service(&f, Some(&dist));
+    let s = service(&f, Some(&dist)).await;
     for path in ["/api/openapi.json", "/", "/api/health", "/api/nope"] {
         let res = s.get(path, &[("origin", ORIGIN)]).await;
         assert_eq!(header(&res, "access-control-allow-origin"), Some(ORIGIN), "{path}");
@@ -226,7 +226,7 @@ async fn cacheable_replies_that_reflect_an_origin_vary_by_origin() {
 async fn precompressed_variants_are_served_when_accepted() {
     let f = Fixture::new();
     let dist = site(&f.dir.path().join("dist"));
-    let s = service(&f, Some(&dist));
+    let s = service(&f, Some(&dist)).await;
     let path = format!("/{CSS}");
 
     let br = s.get(&path, &[("accept-encoding", "gzip, deflate, br, zstd")]).await;
@@ -276,7 +276,7 @@ async fn precompressed_variants_are_served_when_accepted() {
 #[tokio::test]
 async fn large_api_replies_are_compressed_when_accepted() {
     let f = Fixture::new();
-    let s = service(&f, None);
+    let s = service(&f, None).await;
     for path in ["/api/showtimes".to_string(), format!("/api/showtimes/{SHOW}/seats"), "/api/openapi.json".into()] {
         let plain = s.get(&path, &[]).await;
         assert!(plain.body().len() > 1024, "{path} is large");
@@ -304,7 +304,7 @@ async fn large_api_replies_are_compressed_when_accepted() {
 async fn files_the_site_has_under_api_are_served_and_the_rest_is_the_apis_json_404() {
     let f = Fixture::new();
     let dist = site(&f.dir.path().join("dist"));
-    let s = service(&f, Some(&dist));
+    let s = service(&f, Some(&dist)).await;
     let schedule = s.get("/api/schedule.json", &[]).await;
     assert_eq!(schedule.status(), 200);
     assert_eq!(schedule.body().as_ref(), br#"{"schedule":[]}"#);
@@ -331,7 +331,7 @@ async fn symlinks_never_lead_out_of_the_site() {
     std::os::unix::fs::symlink("../private", dist.join("private")).unwrap();
     std::os::unix::fs::symlink("../secret.txt", dist.join("assets/site.1a2b3c4d.css.gz.br")).unwrap();
     std::os::unix::fs::symlink("hundred.txt", dist.join("alias.txt")).unwrap();
-    let s = service(&f, Some(&dist));
+    let s = service(&f, Some(&dist)).await;
     for path in ["/passwd", "/secret.txt", "/private/", "/private/index.html", "/assets/site.1a2b3c4d.css.gz.br"] {
         let res = s.get(path, &[]).await;
         assert_eq!(res.status(), 404, "{path}");
@@ -350,7 +350,7 @@ async fn a_build_swap_is_seen_by_the_next_request() {
     }
     let dist = f.dir.path().join("dist");
     std::os::unix::fs::symlink(".dist.builds/a/site", &dist).unwrap();
-    let s = service(&f, Some(&dist));
+    let s = service(&f, Some(&dist)).await;
     assert_eq!(s.get("/", &[]).await.body().as_ref(), b"first");
     // As the generator does it: a new symlink beside, renamed over the old one.
     let next = f.dir.path().join("dist.next");

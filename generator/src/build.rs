@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use cinema::content_file::{self, Limit};
 use cinema::schedule::plan_horizon;
-use cinema::store::sqlite::SqliteStore;
-use cinema::store::{RollReport, ScheduleStore};
+use cinema::store::{Blocking, DatabaseUrl, OpenMode, RollReport};
 use cinema::{Catalog, ContentError, Showtime};
 use rayon::prelude::*;
 use walkdir::WalkDir;
@@ -26,7 +25,7 @@ pub struct BuildOptions {
     pub content: PathBuf,
     pub theme: PathBuf,
     pub out: PathBuf,
-    pub db: PathBuf,
+    pub db: DatabaseUrl,
     pub now: DateTime<Utc>,
     /// Overrides `site.toml`'s `base_url` (already checked by `cinema::site_url::check`).
     pub base_url: Option<String>,
@@ -65,9 +64,11 @@ pub fn run(opts: &BuildOptions, roll: bool) -> Result<BuildReport, BuildError> {
     if let Some(base_url) = &opts.base_url {
         catalog.settings.base_url.clone_from(base_url);
     }
-    let store = SqliteStore::open(&opts.db)?;
-    let roll = if roll { Some(store.roll(&plan_horizon(&catalog, opts.now), opts.now)?) } else { None };
-    let (showtimes, orphaned_showtimes) = showtimes_of_catalog(&catalog, store.live_showtimes(opts.now)?);
+    let store = Blocking::open(&opts.db, OpenMode::Create)?;
+    let roll = if roll { Some(store.run(|s| s.roll(plan_horizon(&catalog, opts.now), opts.now))?) } else { None };
+    let live = store.run(|s| s.live_showtimes(opts.now))?;
+    drop(store);
+    let (showtimes, orphaned_showtimes) = showtimes_of_catalog(&catalog, live);
     let summary = write_site(opts, &catalog, &showtimes)?;
     Ok(BuildReport { roll, summary, elapsed: started.elapsed(), orphaned_showtimes })
 }

@@ -15,6 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
+use cinema::store::DatabaseUrl;
 use clap::{Parser, Subcommand};
 
 use crate::build::BuildOptions;
@@ -44,9 +45,10 @@ struct Paths {
     /// Where the site is written.
     #[arg(long, global = true, env = "TIKETA_OUT", default_value = "dist")]
     out: PathBuf,
-    /// The SQLite database holding the schedule (shared with the booking service).
-    #[arg(long, global = true, env = "TIKETA_DB", default_value = "var/tiketa.db")]
-    db: PathBuf,
+    /// The database holding the schedule, shared with the booking service: a SQLite file path
+    /// (or sqlite:PATH), or postgres://USER@HOST:PORT/DATABASE.
+    #[arg(long, global = true, env = "DATABASE_URL", default_value = "var/tiketa.db", value_parser = parse_database_url)]
+    db: DatabaseUrl,
     /// Where the site is served, overriding site.toml's `base_url`: canonical links, the
     /// sitemap and JSON-LD name it (an absolute http(s) URL without query or fragment).
     #[arg(long, global = true, env = "TIKETA_BASE_URL", value_parser = parse_base_url)]
@@ -88,12 +90,21 @@ fn parse_now(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|e| format!("{e}; expected an RFC 3339 time such as 2026-11-24T08:00:00+07:00"))
 }
 
+fn parse_database_url(text: &str) -> Result<DatabaseUrl, String> {
+    text.parse().map_err(|e: cinema::store::database_url::UnknownDatabase| e.to_string())
+}
+
 fn parse_base_url(text: &str) -> Result<String, String> {
     cinema::site_url::check(text)
 }
 
 fn main() -> ExitCode {
     let _ = dotenvy::dotenv();
+    if std::env::var_os("TIKETA_DB").is_some() && std::env::var_os("DATABASE_URL").is_none() {
+        // Renamed: silently building from the default database would publish the wrong schedule.
+        eprintln!("error: TIKETA_DB is no longer read; set DATABASE_URL instead (one setting for every Tiketa binary)");
+        return ExitCode::FAILURE;
+    }
     let cli = Cli::parse();
     let fixed_now = cli.paths.now.is_some();
     let opts = BuildOptions {

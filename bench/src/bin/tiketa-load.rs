@@ -19,8 +19,7 @@ use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
 use cinema::Catalog;
 use cinema::schedule::plan_horizon;
-use cinema::store::ScheduleStore;
-use cinema::store::sqlite::SqliteStore;
+use cinema::store::{Blocking, DatabaseUrl, OpenMode};
 use clap::{Parser, Subcommand};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
@@ -70,8 +69,9 @@ enum Command {
     Prepare {
         #[arg(long, default_value = "content")]
         content: PathBuf,
-        #[arg(long)]
-        db: PathBuf,
+        /// The database, as DATABASE_URL names it: a SQLite path or a postgres:// URL.
+        #[arg(long, env = "DATABASE_URL")]
+        db: String,
         #[arg(long)]
         now: DateTime<Utc>,
     },
@@ -116,8 +116,10 @@ fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Prepare { content, db, now } => {
             let catalog = Catalog::load(&content)?;
-            let report = SqliteStore::open(&db)?.roll(&plan_horizon(&catalog, now), now)?;
-            println!("prepared {}: {} showtimes", db.display(), report.created);
+            let url: DatabaseUrl = db.parse()?;
+            let store = Blocking::open(&url, OpenMode::Create)?;
+            let report = store.run(|s| s.roll(plan_horizon(&catalog, now), now))?;
+            println!("prepared {url}: {} showtimes", report.created);
             Ok(())
         }
         Command::Get { load, path } => {

@@ -2,12 +2,12 @@
 //! the reason otherwise, so a load balancer stops sending bookings to an instance that would
 //! refuse them (a full disk, a failed commit, a deleted database file).
 //!
-//! The store decides ([`cinema::store::BookingStore::check`]) without writing: a load balancer
+//! The store decides ([`cinema::store::Store::check`]) without writing: a load balancer
 //! asks every second, and a disk flush per ask would cost bookings under load.
 
 use std::sync::Arc;
 
-use cinema::store::BookingStore;
+use cinema::store::{StoreError, Unavailable};
 use serde::Serialize;
 use serde_json::json;
 use warp::Filter;
@@ -15,7 +15,7 @@ use warp::filters::BoxedFilter;
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;
 
-use super::{json, read, with_app};
+use super::{json, with_app};
 use crate::App;
 use crate::api_error::ErrorCode;
 use crate::guard::guard;
@@ -47,13 +47,21 @@ pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
 }
 
 async fn handle(app: Arc<App>) -> Response {
-    match read(&app, |app| app.desk.store().check()).await {
-        Ok(Ok(())) => json(StatusCode::OK, &json!({"status": "ok"})),
-        Ok(Err(reason)) => {
+    match app.desk.store().check().await {
+        Ok(()) => json(StatusCode::OK, &json!({"status": "ok"})),
+        Err(e) => {
             // The store logged the details (paths, what to do) once, when it found them; a
             // line per health call would flood the log while a load balancer keeps asking.
-            tracing::debug!("health: unavailable: {reason}");
-            let reason = reason.to_string();
+            tracing::debug!("health: unavailable: {e}");
+            let reason = match &e {
+                StoreError::Unavailable(reason) => reason.to_string(),
+                StoreError::Closed => "this instance is stopping".to_string(),
+                StoreError::Busy => "the booking store is busy".to_string(),
+                other => {
+                    tracing::error!("health: {other}");
+                    Unavailable::Unreadable.to_string()
+                }
+            };
             let body = UnavailableBody {
                 status: "unavailable",
                 reason: &reason,
@@ -67,6 +75,5 @@ async fn handle(app: Arc<App>) -> Response {
             res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(RETRY_AFTER_SECS));
             res
         }
-        Err(e) => e.into_response(),
     }
 }

@@ -1,6 +1,6 @@
 //! `GET` and `DELETE /api/bookings/{reference}`: a booking, for whoever holds its manage token
 //! (`X-Manage-Token` header or `?token=`). A wrong token is answered exactly like an unknown
-//! reference, `404`, and after the same work (see `ManageToken::verify`), so references cannot
+//! reference, `404`, and after the same work (see `cinema::booking::decide::owns`), so references cannot
 //! be probed by the answer or by its timing.
 
 use std::sync::Arc;
@@ -10,7 +10,7 @@ use warp::filters::BoxedFilter;
 use warp::http::{HeaderMap, StatusCode};
 use warp::reply::Response;
 
-use super::{BookingView, json, read, with_app};
+use super::{BookingView, json, with_app};
 use crate::App;
 use crate::api_error::ApiError;
 use crate::guard::guard;
@@ -41,10 +41,9 @@ fn token() -> impl Filter<Extract = (String,), Error = std::convert::Infallible>
 }
 
 async fn show(reference: String, token: String, app: Arc<App>) -> Response {
-    match read(&app, move |app| app.desk.booking(&reference, &token)).await {
-        Ok(Ok(b)) => json(StatusCode::OK, &BookingView::new(&b, &app.catalog, None)),
-        Ok(Err(e)) => ApiError::from(e).into_response(),
-        Err(e) => e.into_response(),
+    match app.desk.booking(&reference, &token).await {
+        Ok(b) => json(StatusCode::OK, &BookingView::new(&b, &app.catalog, None)),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 

@@ -60,17 +60,6 @@ pub fn json<T: serde::Serialize>(status: StatusCode, value: &T) -> Response {
     json_response(status, serde_json::to_vec(value).expect("API views always serialise"))
 }
 
-/// Runs a blocking read against the app on a blocking thread, at most
-/// [`crate::app::READ_CONCURRENCY`] at a time.
-pub async fn read<T: Send + 'static>(
-    app: &std::sync::Arc<crate::App>,
-    work: impl FnOnce(&crate::App) -> T + Send + 'static,
-) -> Result<T, crate::api_error::ApiError> {
-    let _permit = app.reads.acquire().await.map_err(|_| crate::api_error::ApiError::internal())?;
-    let app = app.clone();
-    crate::guard::blocking(move || work(&app)).await
-}
-
 /// Hands the app to a handler.
 pub fn with_app(
     app: std::sync::Arc<crate::App>,

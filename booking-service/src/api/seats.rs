@@ -2,8 +2,8 @@
 //!
 //! The busiest route: every visitor of a booking page asks for it. The room is the same for
 //! every showtime, so its JSON is made once at start and spliced in. The taken seats come from
-//! the store's in-memory index when it has them (kept exact by the booking writer), else from
-//! one indexed query on a blocking thread. Nothing about who took a seat is ever included.
+//! the store's cache when it has them (kept right by the change feed, across instances), else
+//! from one indexed query. Nothing about who took a seat is ever included.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::{ShowtimeView, json_response, read, with_app};
+use super::{ShowtimeView, json_response, with_app};
 use crate::App;
 use crate::api_error::ApiError;
 use crate::guard::guard;
@@ -27,15 +27,8 @@ pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
 
 async fn handle(id: String, app: Arc<App>) -> Response {
     let now = app.clock.now();
-    // Memory first (no I/O, fine on this thread); the database on a blocking thread otherwise.
-    let found = match app.desk.seats_in_memory(&id, now) {
-        Some(found) => found,
-        None => match read(&app, move |app| app.desk.seats(&id, now)).await {
-            Ok(found) => found,
-            Err(e) => return e.into_response(),
-        },
-    };
-    let seats = match found {
+    // From the store's cache when it has the showtime (no await point), the database otherwise.
+    let seats = match app.desk.seats(&id, now).await {
         Ok(seats) => seats,
         Err(e) => return ApiError::from(e).into_response(),
     };

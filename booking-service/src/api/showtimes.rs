@@ -9,7 +9,7 @@ use warp::filters::BoxedFilter;
 use warp::http::StatusCode;
 use warp::reply::Response;
 
-use super::{ShowtimeView, json, read, with_app};
+use super::{ShowtimeView, json, with_app};
 use crate::App;
 use crate::api_error::ApiError;
 use crate::guard::guard;
@@ -29,10 +29,9 @@ struct Showtimes<'a> {
 
 async fn handle(app: Arc<App>) -> Response {
     let now = app.clock.now();
-    let list = match read(&app, move |app| app.desk.showtimes(now)).await {
-        Ok(Ok(list)) => list,
-        Ok(Err(e)) => return ApiError::from(e).into_response(),
-        Err(e) => return e.into_response(),
+    let list = match app.desk.showtimes(now).await {
+        Ok(list) => list,
+        Err(e) => return ApiError::from(e).into_response(),
     };
     let showtimes = list.iter().map(|(s, free)| ShowtimeView::new(s, &app.catalog, Some(*free))).collect();
     json(StatusCode::OK, &Showtimes { showtimes })

@@ -2,7 +2,7 @@
 //! whoever holds its token.
 
 use chrono::{DateTime, Utc};
-use cinema::store::bookings::BookingRecord;
+use cinema::booking::BookingRecord;
 use cinema::{Catalog, Showtime};
 use serde::Serialize;
 

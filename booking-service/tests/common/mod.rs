@@ -12,8 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use cinema::Catalog;
 use cinema::schedule::plan_horizon;
-use cinema::store::ScheduleStore;
-use cinema::store::sqlite::SqliteStore;
+use cinema::store::{Blocking, DatabaseUrl, OpenMode};
 
 /// The moment tests run at (the service is started with `--now`).
 pub const NOW: &str = "2030-01-10T00:00:00+07:00";
@@ -61,7 +60,7 @@ impl Fixture {
         }
         let fixture = Fixture { dir };
         let catalog = Catalog::load(&fixture.content()).unwrap();
-        SqliteStore::open(&fixture.db()).unwrap().roll(&plan_horizon(&catalog, now()), now()).unwrap();
+        fixture.store().run(|s| s.roll(plan_horizon(&catalog, now()), now())).unwrap();
         fixture
     }
 
@@ -73,13 +72,18 @@ impl Fixture {
         self.dir.path().join("var/tiketa.db")
     }
 
+    /// The fixture's database as a store, for setting up and checking.
+    pub fn store(&self) -> Blocking {
+        Blocking::open(&DatabaseUrl::Sqlite(self.db()), OpenMode::Create).unwrap()
+    }
+
     pub fn catalog(&self) -> Catalog {
         Catalog::load(&self.content()).unwrap()
     }
 
     /// The live showtime ids, in start order.
     pub fn showtimes(&self) -> Vec<String> {
-        SqliteStore::open(&self.db()).unwrap().live_showtimes(now()).unwrap().into_iter().map(|s| s.id.0).collect()
+        self.store().run(|s| s.live_showtimes(now())).unwrap().into_iter().map(|s| s.id.0).collect()
     }
 
     pub fn count(&self, sql: &str) -> i64 {

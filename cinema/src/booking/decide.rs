@@ -140,8 +140,19 @@ mod tests {
         let a1 = ["A1".to_string()];
         let earlier = |f| Some(EarlierUse { fingerprint: f });
         use PlaceDecision::*;
+        /// What the case is, the request's fingerprint, the earlier use, the showtime, the
+        /// requested seats already taken, the time, and the decision wanted.
+        type Case<'a> = (
+            &'a str,
+            Option<Fingerprint>,
+            Option<EarlierUse>,
+            Option<&'a Showtime>,
+            &'a [String],
+            DateTime<Utc>,
+            PlaceDecision,
+        );
         #[rustfmt::skip]
-        let table: &[(&str, Option<Fingerprint>, Option<EarlierUse>, Option<&Showtime>, &[String], DateTime<Utc>, PlaceDecision)] = &[
+        let table: &[Case<'_>] = &[
             ("a free seat of an open showtime",     None,    None,      Some(&open),     none, at(9, 0),  Insert),
             ("a new key",                           Some(A), None,      Some(&open),     none, at(9, 0),  Insert),
             ("the same key, the same request",      Some(A), earlier(A), Some(&open),    none, at(9, 0),  Replay),

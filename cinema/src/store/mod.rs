@@ -57,12 +57,27 @@ pub enum StoreError {
 
 impl StoreError {
     /// Seconds a client should wait before retrying, when retrying can help (the reply is then
-    /// a `503` with `Retry-After`); `None` for a failure that a retry would only repeat.
+    /// a `503` with `Retry-After`); `None` for a failure that a retry would only repeat (a
+    /// database that is missing or too new: an operator must act).
     pub fn retry_after(&self) -> Option<u64> {
         match self {
-            StoreError::Busy | StoreError::Closed => Some(1),
+            StoreError::Busy | StoreError::Closed | StoreError::Backend(_) => Some(1),
             StoreError::Unavailable(_) => Some(5),
-            _ => None,
+            StoreError::Open { .. }
+            | StoreError::TooNew { .. }
+            | StoreError::Missing { .. }
+            | StoreError::NotTiketa { .. } => None,
+        }
+    }
+
+    /// What a client may be told: never paths, SQL or the database's own words (those go to
+    /// the operator's log).
+    pub fn public_message(&self) -> String {
+        match self {
+            StoreError::Busy => "the booking store is busy; try again in a second".into(),
+            StoreError::Closed => "this instance is stopping; try again (another instance will answer)".into(),
+            StoreError::Unavailable(reason) => format!("bookings are unavailable now: {reason}"),
+            _ => "the booking store is unavailable; try again shortly".into(),
         }
     }
 }
@@ -172,7 +187,8 @@ pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Arc<dyn Store>, S
 /// A store for code that is not async (the generator, the tools): a small runtime of its own
 /// that drives the store's futures.
 pub struct Blocking {
-    runtime: tokio::runtime::Runtime,
+    /// Always `Some` until dropped.
+    runtime: Option<tokio::runtime::Runtime>,
     store: Arc<dyn Store>,
 }
 
@@ -185,13 +201,13 @@ impl Blocking {
             .enable_all()
             .build()
             .map_err(|e| StoreError::Open { database: url.to_string(), source: Box::new(e) })?;
-        let store = runtime.block_on(open(url, mode))?;
-        Ok(Blocking { runtime, store })
+        let store = block_on(&runtime, open(url, mode))?;
+        Ok(Blocking { runtime: Some(runtime), store })
     }
 
     /// Runs one of the store's futures to its end.
-    pub fn run<'a, T>(&'a self, work: impl FnOnce(&'a dyn Store) -> StoreFuture<'a, T>) -> Result<T, StoreError> {
-        self.runtime.block_on(work(&*self.store))
+    pub fn run<'a, T: Send>(&'a self, work: impl FnOnce(&'a dyn Store) -> StoreFuture<'a, T>) -> Result<T, StoreError> {
+        block_on(self.runtime.as_ref().expect("a live Blocking has its runtime"), work(&*self.store))
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -201,6 +217,25 @@ impl Blocking {
 
 impl Drop for Blocking {
     fn drop(&mut self) {
-        let _ = self.runtime.block_on(self.store.close());
+        let Some(runtime) = self.runtime.take() else { return };
+        let _ = block_on(&runtime, self.store.close());
+        if tokio::runtime::Handle::try_current().is_ok() {
+            // Dropping a runtime blocks until its threads stop, which tokio forbids here.
+            runtime.shutdown_background();
+        }
     }
+}
+
+/// Runs `work` on `runtime`; from a thread that already drives an async runtime (a test
+/// fixture called from an async test), on a thread of its own, since tokio refuses to nest.
+fn block_on<F: Future + Send>(runtime: &tokio::runtime::Runtime, work: F) -> F::Output
+where
+    F::Output: Send,
+{
+    if tokio::runtime::Handle::try_current().is_err() {
+        return runtime.block_on(work);
+    }
+    std::thread::scope(|scope| {
+        scope.spawn(|| runtime.block_on(work)).join().unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
 }
