@@ -131,6 +131,8 @@ mod tests {
     const B: Fingerprint = Fingerprint([2; 32]);
 
     #[test]
+    // The table's row type is long because it is the table's header.
+    #[allow(clippy::type_complexity)]
     fn place_decisions() {
         let open = show(10, false);
         let archived = show(10, true);

@@ -3,8 +3,11 @@
 //! Seat maps are the busiest read by far, and each one read from the database costs a thread
 //! hand-off or a round trip that dwarfs the query. A store keeps this index right two ways:
 //! its own commits are applied here after COMMIT and before it answers anyone ([`SeatIndex::apply`]),
-//! and every other writer's commits, learned from the change feed, evict the showtimes they
-//! touched ([`SeatIndex::evict`]), to be read again on the next miss. A reader that misses
+//! and every other writer's commits evict the showtimes they touched ([`SeatIndex::evict`]), to
+//! be read again on the next miss. Who tells of those: for SQLite, the store's watcher thread
+//! (`sqlite/watcher.rs`), which notices other connections' commits through `PRAGMA
+//! data_version` and reads which showtimes they changed from the `seat_changes` log that every
+//! booking batch writes in its own transaction; for PostgreSQL, its `LISTEN` connection. A reader that misses
 //! loads the showtime from the database and may add it only if nothing was applied or evicted
 //! since it started reading (the generation check), so a fill never overwrites a newer commit.
 //!

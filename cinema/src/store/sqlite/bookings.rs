@@ -1,7 +1,8 @@
 //! The SQLite booking store: a writer thread for every booking write, a pool for reads.
 //!
 //! See [`super::bookings_writer`] for why writes are funnelled through one thread, and
-//! [`super::bookings_wal`] for how the write-ahead log is kept small. The queue
+//! [`super::bookings_wal`] for how the write-ahead log is kept small, and [`super::watcher`] for
+//! how the seat index learns of other processes' commits on the same file. The queue
 //! to it is bounded, so an overloaded service refuses new bookings quickly ("store busy")
 //! instead of queueing without limit; closing the store lets the writer finish what was
 //! queued, commit it, and close its connection before `close` returns.
@@ -21,6 +22,8 @@ use super::bookings_writer::{Command, Writer};
 use super::database_file::DatabaseFile;
 use super::open_connection;
 use super::pending::{Pending, Reply};
+use super::seat_changes::Origin;
+use super::watcher::Watcher;
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
 use crate::schedule::{Showtime, ShowtimeId};
@@ -37,6 +40,8 @@ pub struct SqliteBookingStore {
     writer: Mutex<Option<JoinHandle<()>>>,
     stop_checkpoints: Mutex<Option<SyncSender<()>>>,
     checkpointer: Mutex<Option<JoinHandle<()>>>,
+    stop_watching: Mutex<Option<SyncSender<()>>>,
+    watcher: Mutex<Option<JoinHandle<()>>>,
     reads: ReadPool,
     seats: Arc<SeatIndex>,
     file: Arc<DatabaseFile>,
@@ -71,6 +76,13 @@ impl SqliteBookingStore {
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let (tx, rx) = sync_channel(WRITE_QUEUE);
         let seats = Arc::new(SeatIndex::default());
+        let origin = Origin::random();
+        let watcher = Watcher::open(path, origin, seats.clone(), feed.clone(), read_gate.clone())?;
+        let (stop_watching, stop) = sync_channel(1);
+        let watcher = std::thread::Builder::new()
+            .name("tiketa-seat-watcher".into())
+            .spawn(move || watcher.run(stop))
+            .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let status = Arc::new(WriteStatus::default());
         let writer = Writer {
             conn,
@@ -80,6 +92,8 @@ impl SqliteBookingStore {
             seats: seats.clone(),
             feed,
             path: path.to_path_buf(),
+            origin,
+            batches: 0,
         };
         let writer = std::thread::Builder::new()
             .name("tiketa-booking-writer".into())
@@ -91,6 +105,8 @@ impl SqliteBookingStore {
             writer: Mutex::new(Some(writer)),
             stop_checkpoints: Mutex::new(Some(stop_checkpoints)),
             checkpointer: Mutex::new(Some(checkpointer)),
+            stop_watching: Mutex::new(Some(stop_watching)),
+            watcher: Mutex::new(Some(watcher)),
             reads: ReadPool::new(path, read_gate),
             seats,
             file,
@@ -115,6 +131,10 @@ impl SqliteBookingStore {
         drop(lock(&self.stop_checkpoints).take());
         if let Some(checkpointer) = lock(&self.checkpointer).take() {
             let _ = checkpointer.join();
+        }
+        drop(lock(&self.stop_watching).take());
+        if let Some(watcher) = lock(&self.watcher).take() {
+            let _ = watcher.join();
         }
     }
 

@@ -28,6 +28,7 @@ use super::bookings_read::{booking_by_id, booking_of_owner, timestamp};
 use super::bookings_wal::Wal;
 use super::database_file::DatabaseFile;
 use super::pending::Reply;
+use super::seat_changes::{self, Origin};
 use crate::booking::Fingerprint;
 use crate::booking::decide::{self, CancelDecision, CancelFacts, EarlierUse, PlaceDecision, PlaceFacts};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome};
@@ -105,7 +106,14 @@ pub(crate) struct Writer {
     pub(crate) seats: Arc<SeatIndex>,
     pub(crate) feed: ChangeFeed,
     pub(crate) path: PathBuf,
+    /// This store's mark on the change log rows its commits write.
+    pub(crate) origin: Origin,
+    /// Batches committed, to prune the change log every [`PRUNE_EVERY`].
+    pub(crate) batches: u64,
 }
+
+/// How many batches pass between two looks at whether the change log needs pruning.
+const PRUNE_EVERY: u64 = 256;
 
 impl Writer {
     /// Runs until every sender is gone and the queue is drained, then returns (closing the
@@ -144,7 +152,7 @@ impl Writer {
         self.wal.when_idle(&self.conn);
     }
 
-    fn commit_batch(&self, batch: Vec<Command>) {
+    fn commit_batch(&mut self, batch: Vec<Command>) {
         // Nothing is written into a file that is no longer the one at the database's path.
         if let Err(gone) = self.file.check() {
             batch.into_iter().for_each(|c| command_reply_fail(c, || gone.clone().into()));
@@ -157,16 +165,20 @@ impl Writer {
             return;
         }
         let answers: Vec<Answer> = batch.into_iter().map(|c| apply(&self.conn, c)).collect();
-        match self.conn.execute_batch("COMMIT") {
+        let mut changes = Vec::new();
+        answers.iter().for_each(|a| a.seat_changes(&mut changes));
+        let mut changed: Vec<&str> = changes.iter().map(|(showtime, _, _)| showtime.as_str()).collect();
+        changed.sort_unstable();
+        changed.dedup();
+        let changed: Vec<ShowtimeId> = changed.into_iter().map(|s| ShowtimeId(s.to_string())).collect();
+        // Told to the other processes on this file in the same transaction (see
+        // `seat_changes`): a batch whose log rows cannot be written is not kept.
+        let logged = self.log_changes(&changed);
+        match logged.and_then(|()| self.conn.execute_batch("COMMIT")) {
             Ok(()) => {
-                let mut changes = Vec::new();
-                answers.iter().for_each(|a| a.seat_changes(&mut changes));
-                let mut changed: Vec<&str> = changes.iter().map(|(showtime, _, _)| showtime.as_str()).collect();
-                changed.sort_unstable();
-                changed.dedup();
-                let changed: Vec<_> = changed.into_iter().map(|s| crate::schedule::ShowtimeId(s.to_string())).collect();
                 self.seats.apply(changes);
                 changed.into_iter().for_each(|showtime| self.feed.publish(showtime));
+                self.batches += 1;
                 // Replaced between the check above and the commit: the batch went into the old
                 // file, which will not be there after a restart. Say so rather than acknowledge.
                 if let Err(gone) = self.file.check() {
@@ -186,6 +198,19 @@ impl Writer {
                 answers.into_iter().for_each(|a| a.fail(|| StoreError::Backend(message.clone().into())));
             }
         }
+    }
+}
+
+impl Writer {
+    /// Logs the showtimes this batch changed, and now and then prunes the log, inside the
+    /// batch's transaction (which holds the write lock anyway, so this adds no lock wait).
+    fn log_changes(&self, changed: &[ShowtimeId]) -> rusqlite::Result<()> {
+        let now = Utc::now().timestamp();
+        seat_changes::record(&self.conn, changed, self.origin, now)?;
+        if self.batches.is_multiple_of(PRUNE_EVERY) {
+            seat_changes::prune(&self.conn, now)?;
+        }
+        Ok(())
     }
 }
 

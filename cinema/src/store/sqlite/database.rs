@@ -33,8 +33,9 @@ struct Inner {
     path: PathBuf,
     schedule: SqliteStore,
     bookings: OnceLock<SqliteBookingStore>,
-    /// Held while the booking side starts, so it starts once.
-    starting: Mutex<()>,
+    /// Held while the booking side starts, so it starts once; `true` once the store is
+    /// closed, so a write after `close` is refused instead of starting the booking side anew.
+    starting: Mutex<bool>,
     feed: ChangeFeed,
     calls: Semaphore,
 }
@@ -50,7 +51,7 @@ impl SqliteDatabase {
             path: path.to_path_buf(),
             schedule: SqliteStore::open(path)?,
             bookings: OnceLock::new(),
-            starting: Mutex::new(()),
+            starting: Mutex::new(false),
             feed: ChangeFeed::default(),
             calls: Semaphore::new(READ_CONCURRENCY),
         });
@@ -86,9 +87,12 @@ impl Inner {
         if let Some(b) = self.bookings.get() {
             return Ok(b);
         }
-        let _starting = self.starting.lock().unwrap_or_else(|p| p.into_inner());
+        let closed = self.starting.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(b) = self.bookings.get() {
             return Ok(b);
+        }
+        if *closed {
+            return Err(StoreError::Closed);
         }
         let store = SqliteBookingStore::open_with(&self.path, WalLimits::default(), self.feed.clone())?;
         Ok(self.bookings.get_or_init(|| store))
@@ -155,6 +159,9 @@ impl Store for SqliteDatabase {
         let inner = self.inner.clone();
         Box::pin(async move {
             tokio::task::spawn_blocking(move || {
+                // Under the start lock: a booking side starting now finishes first and is
+                // closed below; none starts after.
+                *inner.starting.lock().unwrap_or_else(|p| p.into_inner()) = true;
                 if let Some(b) = inner.bookings.get() {
                     b.close();
                 }

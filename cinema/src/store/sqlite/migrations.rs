@@ -58,6 +58,15 @@ const MIGRATIONS: &[&str] = &[
         id INTEGER PRIMARY KEY CHECK (id = 1),
         at INTEGER NOT NULL
     ) STRICT;",
+    // 4: the seat change log (see `seat_changes.rs`): one row per showtime whose seats a
+    // booking batch changed, so other processes on this file learn of the commit.
+    // AUTOINCREMENT: numbers are never reused after pruning, so a reader's cursor stays valid.
+    "CREATE TABLE seat_changes (
+        seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+        showtime_id TEXT NOT NULL,
+        origin      INTEGER NOT NULL,
+        at          INTEGER NOT NULL
+    ) STRICT;",
 ];
 
 /// The schema version this build writes.

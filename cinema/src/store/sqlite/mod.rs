@@ -15,6 +15,8 @@ mod database_file;
 mod migrations;
 mod pending;
 mod schedule;
+mod seat_changes;
+mod watcher;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;

@@ -1,0 +1,63 @@
+//! One suite for every store: each check is an async function over a store (see
+//! `conformance/support.rs` for what it runs on), and `conformance!` runs each against SQLite
+//! (always, on a temporary file) and against PostgreSQL (when `TIKETA_TEST_DATABASE_URL` names
+//! a server; required under CI). A store that passes keeps the booking rules as the service
+//! relies on them, whatever keeps the data. Tests are named `sqlite::CHECK` and
+//! `postgres::CHECK`.
+
+mod conformance {
+    pub mod booking;
+    pub mod lifecycle;
+    pub mod support;
+}
+
+use conformance::support::Env;
+
+macro_rules! conformance {
+    ($($module:ident :: $check:ident),* $(,)?) => {
+        mod sqlite {
+            use super::*;
+            $(
+                #[test]
+                fn $check() {
+                    let Some(env) = Env::sqlite() else { return };
+                    env.run(conformance::$module::$check(&env));
+                }
+            )*
+        }
+        mod postgres {
+            use super::*;
+            $(
+                #[test]
+                fn $check() {
+                    let Some(env) = Env::postgres() else { return };
+                    env.run(conformance::$module::$check(&env));
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    booking::books_free_seats,
+    booking::one_taken_seat_refuses_the_whole_request_and_writes_nothing,
+    booking::an_unknown_showtime_is_not_found,
+    booking::a_started_showtime_is_closed,
+    booking::an_archived_showtime_is_closed,
+    booking::cancel_frees_the_seats_at_once,
+    booking::cancel_then_rebook,
+    booking::cancelling_twice_is_no_error_and_never_frees_seats_taken_since,
+    booking::a_wrong_token_and_an_unknown_reference_answer_alike,
+    booking::the_same_key_and_request_replay_the_booking,
+    booking::the_same_key_for_another_request_is_refused,
+    booking::the_same_key_at_once_books_once,
+    booking::a_reference_in_use_is_refused,
+    booking::live_showtimes_taken_counts_active_seats,
+    lifecycle::a_roll_creates_the_horizon_once,
+    lifecycle::a_roll_archives_started_showtimes_and_never_resurrects_them,
+    lifecycle::two_rolls_at_once_from_two_stores_create_each_showtime_once,
+    lifecycle::a_closed_store_refuses_writes_after_committing_queued_ones,
+    lifecycle::a_healthy_store_checks_ok,
+    lifecycle::the_change_feed_tells_of_a_booking_and_a_cancel,
+    lifecycle::another_store_learns_of_bookings_and_cancels_within_a_second,
+);
