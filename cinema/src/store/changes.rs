@@ -19,22 +19,30 @@ pub struct SeatsChanged {
     pub showtime: ShowtimeId,
 }
 
+/// What travels on the feed: one showtime changed, or changes may have been missed.
+#[derive(Debug, Clone)]
+enum Message {
+    Changed(SeatsChanged),
+    Missed,
+}
+
 /// The publishing side, owned by a store.
 #[derive(Clone)]
 pub struct ChangeFeed {
-    sender: broadcast::Sender<SeatsChanged>,
+    sender: broadcast::Sender<Message>,
 }
 
 /// One subscriber's view of the feed: changes published after it subscribed, in order.
 pub struct ChangeStream {
-    receiver: broadcast::Receiver<SeatsChanged>,
+    receiver: broadcast::Receiver<Message>,
 }
 
 /// What [`ChangeStream::recv`] got.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Received {
     Changed(SeatsChanged),
-    /// Some changes were missed (the subscriber was too slow): treat every showtime as changed.
+    /// Some changes were missed (the subscriber was too slow, or the store lost track of other
+    /// writers for a while): treat every showtime as changed.
     Missed,
     /// The store closed: no more changes will come.
     Closed,
@@ -53,7 +61,13 @@ impl ChangeFeed {
 
     /// Tells every subscriber; nobody listening is fine.
     pub fn publish(&self, showtime: ShowtimeId) {
-        let _ = self.sender.send(SeatsChanged { showtime });
+        let _ = self.sender.send(Message::Changed(SeatsChanged { showtime }));
+    }
+
+    /// Tells every subscriber that changes may have gone unseen (the store's link to other
+    /// writers dropped, or its log was pruned past it): everything must be read again.
+    pub fn missed(&self) {
+        let _ = self.sender.send(Message::Missed);
     }
 }
 
@@ -61,7 +75,8 @@ impl ChangeStream {
     /// The next change, waiting for it.
     pub async fn recv(&mut self) -> Received {
         match self.receiver.recv().await {
-            Ok(change) => Received::Changed(change),
+            Ok(Message::Changed(change)) => Received::Changed(change),
+            Ok(Message::Missed) => Received::Missed,
             Err(broadcast::error::RecvError::Lagged(_)) => Received::Missed,
             Err(broadcast::error::RecvError::Closed) => Received::Closed,
         }
@@ -83,6 +98,8 @@ mod tests {
             feed.publish(ShowtimeId("b".into()));
         }
         assert_eq!(stream.recv().await, Received::Missed, "a subscriber that fell behind is told");
+        feed.missed();
+        assert_eq!(stream.recv().await, Received::Missed, "and so is one whose store lost track");
         drop(feed);
         while stream.recv().await != Received::Closed {}
     }

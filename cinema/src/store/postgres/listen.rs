@@ -139,6 +139,7 @@ async fn run(shared: Shared, mut stop: watch::Receiver<bool>) {
         // From here until LISTEN is back, other instances' commits go unseen.
         let was_live = shared.live.swap(false, Ordering::SeqCst);
         shared.seats.clear();
+        shared.feed.missed();
         shared.state.send_modify(|s| {
             s.live = false;
             s.dropped += u64::from(was_live);
@@ -205,6 +206,7 @@ async fn listen(shared: &Shared, stop: &mut watch::Receiver<bool>) -> Ended {
     }
     // Listening: every commit from now on is heard. What was cached before may be stale.
     shared.seats.clear();
+    shared.feed.missed();
     shared.live.store(true, Ordering::SeqCst);
     shared.state.send_modify(|s| {
         s.attempts += 1;

@@ -85,6 +85,9 @@ impl Watcher {
                             "cannot read the seat change log: {e}; seat maps are read from the database until it reads again"
                         );
                     }
+                    if !failing {
+                        self.feed.missed();
+                    }
                     failing = true;
                     self.seats.clear();
                 }
@@ -123,6 +126,7 @@ impl Watcher {
                     rows[0].seq
                 );
                 self.seats.clear();
+                self.feed.missed();
             }
             self.cursor = last.seq;
             let others: BTreeSet<_> = rows.iter().filter(|r| r.origin != self.origin).map(|r| &r.showtime).collect();
