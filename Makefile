@@ -1,6 +1,7 @@
 # Tiketa: two commands do everything.
 #   make run    build, roll the schedule, build the site, serve site + booking API on one port
-#   make test   every test: unit, integration, race, crash and the browser tests
+#   make test   every test: unit, integration, race, crash and the browser tests (the PostgreSQL
+#               ones only when TIKETA_TEST_DATABASE_URL names a server: `make test-postgres`)
 # The other targets are the steps those two are made of, and the operator's and benchmark's tools;
 # `make help` lists them all.
 #
@@ -22,11 +23,17 @@ else ifneq ($(origin LISTEN),file)
 GEN_FLAGS := --base-url http://$(LISTEN)
 endif
 
-.PHONY: help binaries build run watch test test-rust test-browser browser-deps lint bench clean
+# Said at the end of a test run without a PostgreSQL server (the shell's variable, so that
+# `make test TIKETA_TEST_DATABASE_URL=...` counts too: make exports command-line variables).
+POSTGRES_NOTE = if [ -z "$$TIKETA_TEST_DATABASE_URL" ]; then \
+	echo "note: the PostgreSQL tests were skipped: TIKETA_TEST_DATABASE_URL is not set."; \
+	echo "      Run them with 'make test-postgres' (a throwaway server, scripts/test-postgres), or set the variable to a server of yours."; fi
+
+.PHONY: help binaries build run watch test test-rust test-postgres test-browser browser-deps lint bench clean
 
 ## List the targets.
 help:
-	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$0,t,":"); printf "  make %-13s %s\n", t[1], doc}; doc=""}' Makefile
+	@awk '/^## /{doc=substr($$0,4); next} /^[a-z-]+:/{if(doc){split($$0,t,":"); printf "  make %-14s %s\n", t[1], doc}; doc=""}' Makefile
 
 ## Build the release binaries.
 binaries:
@@ -46,10 +53,16 @@ watch: binaries
 
 ## Every test: the Rust tests, then the browser tests.
 test: test-rust test-browser
+	@$(POSTGRES_NOTE)
 
 ## The Rust tests (unit, integration, race, crash).
 test-rust:
 	$(CARGO) test --workspace
+	@$(if $(filter test,$(MAKECMDGOALS)),:,$(POSTGRES_NOTE))
+
+## The Rust tests with the PostgreSQL ones, on a throwaway server (scripts/test-postgres).
+test-postgres:
+	scripts/test-postgres run $(CARGO) test --workspace
 
 ## Install the browser tests' npm packages (playwright-core, axe-core).
 browser-deps:

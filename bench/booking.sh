@@ -74,3 +74,51 @@ sleep "$IDLE_WAIT"
 kill "$sampler" 2>/dev/null || true
 mib() { awk -v b="$1" 'BEGIN { printf "%.1f MiB", b / 1048576 }'; }
 echo "WAL during ${SUSTAIN} s of bookings: largest $(mib "$(cat "$WORK/wal.max" 2>/dev/null || echo 0)"), $(mib "$at_end") when the load stopped, $(mib "$(wal_size)") after ${IDLE_WAIT} s idle; database $(mib "$(stat -c %s "$WORK/sustained.db")")"
+
+# ---------------------------------------------------------------------------------------------
+# PostgreSQL, in the same run: the store with one instance and with two instances on one
+# database (each loaded by its own tiketa-load with half the connections), and the floor:
+# pgbench committing one row per transaction at the same concurrency. A throwaway server
+# (scripts/test-postgres) with its data under target/ (the real disk, as the SQLite figures),
+# or BENCH_DATABASE_URL=postgres://... for a server of yours. BENCH_PG=0 skips this part;
+# without PostgreSQL installed it says so and stops here.
+if [ "${BENCH_PG:-1}" = 0 ]; then exit 0; fi
+if [ -z "${BENCH_DATABASE_URL:-}" ] && ! scripts/test-postgres bindir >/dev/null 2>&1; then
+  echo "PostgreSQL: skipped (no server binaries; apt-get install postgresql, or set BENCH_DATABASE_URL)"
+  exit 0
+fi
+pg_url=${BENCH_DATABASE_URL:-}
+if [ -z "$pg_url" ]; then
+  mkdir -p "$WORK/pg" && chmod 755 "$WORK" "$WORK/pg"
+  env=$(unset TIKETA_TEST_POSTGRES_DIR; TIKETA_TEST_POSTGRES_IN="$PWD/$WORK/pg" scripts/test-postgres start)
+  pg_url=$(sed -n "s/^export TIKETA_TEST_DATABASE_URL=//p" <<<"$env")
+  pg_dir=$(sed -n "s/^export TIKETA_TEST_POSTGRES_DIR=//p" <<<"$env")
+  trap 'cleanup; scripts/test-postgres stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
+fi
+# The service and the loader read the URL from the environment, never from a command line.
+export DATABASE_URL=$pg_url
+target/release/tiketa-load prepare --content content --now "$NOW" >/dev/null
+start pg1 target/release/tiketa-booking --content content \
+  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0
+pg1=$addr
+echo "PostgreSQL store ($(sed -E 's|//[^@]*@|//|' <<<"$pg_url"), one instance:"
+load seats --addr "$pg1" --label "seat-map GET, PostgreSQL, 1 instance"
+load book --addr "$pg1" --label "bookings, PostgreSQL, 1 instance"
+start pg2 target/release/tiketa-booking --content content \
+  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0
+pg2=$addr
+half=$((CONNECTIONS / 2))
+# Two loaders at once, one per instance; the figure is their sum (each line shows its half).
+for phase in seats book; do
+  target/release/tiketa-load "$phase" --addr "$pg1" --connections "$half" --duration "$DURATION" \
+    --label "$phase, PostgreSQL, instance 1 of 2" >"$WORK/pg-$phase-1.out" &
+  first=$!
+  target/release/tiketa-load "$phase" --addr "$pg2" --connections "$half" --duration "$DURATION" \
+    --label "$phase, PostgreSQL, instance 2 of 2" >"$WORK/pg-$phase-2.out"
+  wait "$first"
+  cat "$WORK/pg-$phase-1.out" "$WORK/pg-$phase-2.out"
+  awk -v phase="$phase" '{ for (i = 2; i <= NF; i++) if ($i == "ok/s") sum += $(i - 1) }
+    END { printf "%s, PostgreSQL, 2 instances: %.0f ok/s in all\n", phase, sum }' "$WORK/pg-$phase-1.out" "$WORK/pg-$phase-2.out"
+done
+unset DATABASE_URL
+CONNECTIONS=$CONNECTIONS bash bench/pgbench-floor.sh "$pg_url"

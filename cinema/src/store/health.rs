@@ -19,4 +19,8 @@ pub enum Unavailable {
     WriterStopped,
     #[error("the database does not answer queries")]
     Unreadable,
+    /// The database server cannot be reached (refused, timed out, or it closed the connection:
+    /// stopped, restarting, or the network is down).
+    #[error("the database server cannot be reached; check that PostgreSQL is running and reachable from this machine")]
+    Unreachable,
 }

@@ -10,6 +10,7 @@
 pub mod changes;
 pub mod database_url;
 pub mod health;
+pub mod postgres;
 pub(crate) mod seat_cache;
 pub mod sqlite;
 
@@ -179,9 +180,7 @@ pub async fn open(url: &DatabaseUrl, mode: OpenMode) -> Result<Arc<dyn Store>, S
                 .map_err(|e| StoreError::Backend(Box::new(e)))??;
             Ok(Arc::new(store))
         }
-        DatabaseUrl::Postgres(_) => {
-            Err(StoreError::Open { database: url.to_string(), source: "this build has no PostgreSQL store yet".into() })
-        }
+        DatabaseUrl::Postgres(_) => Ok(Arc::new(postgres::PostgresDatabase::open(url, mode).await?)),
     }
 }
 

@@ -1,0 +1,255 @@
+//! Placing and cancelling bookings: one transaction each.
+//!
+//! `place` gathers the facts inside its transaction (an earlier use of the idempotency key, the
+//! showtime, the requested seats already held), asks [`decide::place`], and applies the
+//! answer. The decision is the rule; the database has the last word on the races a read
+//! cannot see: two bookings that both found a seat free both insert it, and the unique index
+//! over active seats (`booking_seats_one_holder`) makes the second wait for the first's
+//! COMMIT and then refuses it; the store then reads who holds what and answers
+//! [`PlaceOutcome::SeatsTaken`]. A reference drawn twice hits `bookings_reference_unique`
+//! and answers [`PlaceOutcome::ReferenceTaken`].
+//!
+//! A keyed request first takes a transaction-scoped advisory lock on its key, then reads the
+//! key: the same Idempotency-Key sent to two instances at once makes one booking, and the
+//! other request, waiting on the lock until that booking's COMMIT, then reads the key and
+//! replays it (without the lock it would find the seats held and answer "taken").
+//!
+//! Every transaction that takes or frees seats also calls `pg_notify` (see [`super::listen`]),
+//! which PostgreSQL delivers to the other instances only if and when it commits.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{Pool, Transaction};
+
+use super::bookings_read::{booking_of_owner, held_among};
+use super::errors::{Fault, fixed, violates};
+use super::listen::Notify;
+use super::lock;
+use super::schedule::showtime;
+use super::transaction::{ATTEMPTS, Work, backoff, in_transaction};
+use crate::booking::decide::{self, CancelDecision, CancelFacts, EarlierUse, PlaceDecision, PlaceFacts};
+use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome};
+use crate::booking::{BookingReference, Fingerprint, ManageToken, SealedToken};
+use crate::store::StoreError;
+
+/// How one attempt at placing ended.
+// Lives for one attempt, on the stack; boxing the outcome would buy nothing.
+#[allow(clippy::large_enum_variant)]
+enum Placing {
+    Decided(PlaceOutcome),
+    /// The seat index refused a seat another transaction took since this one read: roll back,
+    /// then find out which seats are held.
+    SeatConflict,
+    /// The key was used by a transaction this one did not wait for: run again to replay it.
+    KeyConflict,
+}
+
+struct PlaceInput<'a> {
+    booking: &'a NewBooking,
+    notify: &'a Notify,
+}
+
+/// See [`crate::store::Store::place`].
+pub(super) async fn place(pool: &Pool, notify: &Notify, booking: &NewBooking) -> Result<PlaceOutcome, StoreError> {
+    let input = PlaceInput { booking, notify };
+    for attempt in 1..=ATTEMPTS {
+        let placing =
+            in_transaction(pool, &input, place_in, |p| matches!(p, Placing::Decided(PlaceOutcome::Placed(_)))).await?;
+        match placing {
+            Placing::Decided(outcome) => return Ok(outcome),
+            Placing::KeyConflict => {}
+            Placing::SeatConflict => {
+                let client = pool.get().await.map_err(super::errors::pool_error)?;
+                let held =
+                    held_among(&client, &booking.showtime, &booking.seats).await.map_err(super::errors::store_error)?;
+                if !held.is_empty() {
+                    return Ok(PlaceOutcome::SeatsTaken(held));
+                }
+                // A seat asked for twice collides with itself.
+                let mut seen = std::collections::HashSet::new();
+                let twice: Vec<String> = booking.seats.iter().filter(|s| !seen.insert(*s)).cloned().collect();
+                if !twice.is_empty() {
+                    return Ok(PlaceOutcome::SeatsTaken(twice));
+                }
+                // Freed again since: decide afresh.
+            }
+        }
+        tokio::time::sleep(backoff(attempt)).await;
+    }
+    Err(StoreError::Busy)
+}
+
+fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<'a, Placing> {
+    Box::pin(async move {
+        let b = input.booking;
+        let earlier = match &b.idempotency {
+            Some(idem) => {
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock::idempotency_key(&idem.key_id)]).await?;
+                earlier_use(tx, &idem.key_id).await?
+            }
+            None => None,
+        };
+        let showtime = showtime(tx, &b.showtime).await?;
+        let taken = match &showtime {
+            Some(_) if earlier.is_none() => held_among(tx, &b.showtime, &b.seats).await?,
+            _ => Vec::new(),
+        };
+        let decision = decide::place(PlaceFacts {
+            fingerprint: b.idempotency.map(|i| i.fingerprint),
+            earlier: earlier.as_ref().map(|e| EarlierUse { fingerprint: e.fingerprint }),
+            showtime: showtime.as_ref(),
+            taken: &taken,
+            now: b.now,
+        });
+        let showtime = match decision {
+            PlaceDecision::Insert => showtime.expect("Insert is decided for an existing showtime"),
+            PlaceDecision::Replay => {
+                let earlier = earlier.expect("Replay is decided for an earlier use");
+                let booking = super::bookings_read::booking_by_id(tx, earlier.booking_id).await?;
+                return Ok(Placing::Decided(PlaceOutcome::Replayed { booking, sealed_token: earlier.sealed_token }));
+            }
+            PlaceDecision::KeyReused => return Ok(Placing::Decided(PlaceOutcome::KeyReused)),
+            PlaceDecision::ShowtimeNotFound => return Ok(Placing::Decided(PlaceOutcome::ShowtimeNotFound)),
+            PlaceDecision::ShowtimeClosed => return Ok(Placing::Decided(PlaceOutcome::ShowtimeClosed)),
+            PlaceDecision::SeatsTaken(seats) => return Ok(Placing::Decided(PlaceOutcome::SeatsTaken(seats))),
+        };
+
+        // Stored in whole seconds, as the SQLite store does; the record says what a read would.
+        let created_at = whole_seconds(b.now);
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
+                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+            )
+            .await?;
+        let inserted = tx
+            .query_one(
+                &stmt,
+                &[&b.reference.as_str(), &b.showtime.as_str(), &b.name, &b.email, &&b.token_hash.0[..], &created_at],
+            )
+            .await;
+        let booking_id: i64 = match inserted {
+            Ok(row) => row.try_get(0)?,
+            Err(e) if violates(&e, "bookings_reference_unique") => {
+                return Ok(Placing::Decided(PlaceOutcome::ReferenceTaken));
+            }
+            Err(e) => return Err(e.into()),
+        };
+
+        // In seat order, so two bookings that overlap lock the index's entries in the same order
+        // and wait for each other instead of deadlocking.
+        let stmt = tx
+            .prepare_cached(
+                "INSERT INTO booking_seats (booking_id, position, showtime_id, seat)
+                 SELECT $1, position::integer, $2, seat FROM unnest($3::text[]) WITH ORDINALITY AS s (seat, position)
+                 ORDER BY seat",
+            )
+            .await?;
+        match tx.execute(&stmt, &[&booking_id, &b.showtime.as_str(), &b.seats]).await {
+            Ok(_) => {}
+            Err(e) if violates(&e, "booking_seats_one_holder") => return Ok(Placing::SeatConflict),
+            Err(e) => return Err(e.into()),
+        }
+
+        if let Some(idem) = &b.idempotency {
+            let stmt = tx
+                .prepare_cached(
+                    "INSERT INTO idempotency_keys (key_id, fingerprint, booking_id, sealed_token, created_at)
+                     VALUES ($1, $2, $3, $4, $5)",
+                )
+                .await?;
+            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
+                [&&idem.key_id[..], &&idem.fingerprint.0[..], &booking_id, &&idem.sealed_token.0[..], &created_at];
+            match tx.execute(&stmt, &params).await {
+                Ok(_) => {}
+                Err(e) if violates(&e, "idempotency_keys_pkey") => return Ok(Placing::KeyConflict),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        input.notify.send(tx, &b.showtime).await?;
+        Ok(Placing::Decided(PlaceOutcome::Placed(BookingRecord {
+            reference: b.reference.clone(),
+            showtime,
+            seats: b.seats.clone(),
+            name: b.name.clone(),
+            email: b.email.clone(),
+            token_hash: b.token_hash,
+            created_at,
+            cancelled_at: None,
+        })))
+    })
+}
+
+/// An earlier use of an idempotency key, as stored.
+struct Earlier {
+    fingerprint: Fingerprint,
+    booking_id: i64,
+    sealed_token: SealedToken,
+}
+
+async fn earlier_use(tx: &Transaction<'_>, key_id: &[u8; 32]) -> Result<Option<Earlier>, Fault> {
+    let stmt = tx
+        .prepare_cached("SELECT fingerprint, booking_id, sealed_token FROM idempotency_keys WHERE key_id = $1")
+        .await?;
+    let Some(row) = tx.query_opt(&stmt, &[&&key_id[..]]).await? else {
+        return Ok(None);
+    };
+    Ok(Some(Earlier {
+        fingerprint: Fingerprint(fixed(row.try_get(0)?, "idempotency fingerprint")?),
+        booking_id: row.try_get(1)?,
+        sealed_token: SealedToken(fixed(row.try_get(2)?, "sealed token")?),
+    }))
+}
+
+struct CancelInput<'a> {
+    reference: &'a BookingReference,
+    token: &'a ManageToken,
+    now: DateTime<Utc>,
+    notify: &'a Notify,
+}
+
+/// See [`crate::store::Store::cancel`]. `true` with the outcome when this call freed seats
+/// (false when the booking was cancelled before).
+pub(super) async fn cancel(
+    pool: &Pool,
+    notify: &Notify,
+    reference: &BookingReference,
+    token: &ManageToken,
+    now: DateTime<Utc>,
+) -> Result<(CancelOutcome, bool), StoreError> {
+    let input = CancelInput { reference, token, now, notify };
+    in_transaction(pool, &input, cancel_in, |(_, freed)| *freed).await
+}
+
+fn cancel_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a CancelInput<'x>) -> Work<'a, (CancelOutcome, bool)> {
+    Box::pin(async move {
+        let owner = booking_of_owner(tx, input.reference, input.token).await?;
+        let Some((id, mut record)) = owner else {
+            return Ok((CancelOutcome::NotFound, false));
+        };
+        // Lock the owner's row, and read whether it is cancelled as of that lock: two cancels
+        // of one booking serialise here, and the second finds it cancelled.
+        let row = tx.query_one("SELECT cancelled_at FROM bookings WHERE id = $1 FOR UPDATE", &[&id]).await?;
+        record.cancelled_at = row.try_get(0)?;
+        let decision = decide::cancel(Some(CancelFacts {
+            cancelled: record.cancelled_at.is_some(),
+            showtime: &record.showtime,
+            now: input.now,
+        }));
+        match decision {
+            CancelDecision::Cancel => {}
+            CancelDecision::AlreadyCancelled => return Ok((CancelOutcome::Cancelled(Box::new(record)), false)),
+            CancelDecision::NotFound => return Ok((CancelOutcome::NotFound, false)),
+            CancelDecision::ShowtimeClosed => return Ok((CancelOutcome::ShowtimeClosed, false)),
+        }
+        let cancelled_at = whole_seconds(input.now);
+        tx.execute("UPDATE bookings SET cancelled_at = $2 WHERE id = $1", &[&id, &cancelled_at]).await?;
+        tx.execute("UPDATE booking_seats SET active = false WHERE booking_id = $1", &[&id]).await?;
+        input.notify.send(tx, &record.showtime.id).await?;
+        record.cancelled_at = Some(cancelled_at);
+        Ok((CancelOutcome::Cancelled(Box::new(record)), true))
+    })
+}
+
+fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
+}

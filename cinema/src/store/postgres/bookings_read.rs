@@ -1,0 +1,107 @@
+//! Reading bookings and seats.
+//!
+//! A booking is looked up by reference in two steps so that references cannot be probed by
+//! timing: first only its id and token hash (one indexed row), then
+//! [`decide::owns`](crate::booking::decide::owns), which does the same work whether a hash
+//! was found or not, and only for the owner the rest of the booking.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::GenericClient;
+
+use super::errors::{Fault, fixed};
+use super::schedule::{COLUMNS, showtime, showtime_from_row};
+use crate::booking::record::{BookingRecord, ShowtimeSeats};
+use crate::booking::{BookingReference, ManageToken, TokenHash, decide};
+use crate::schedule::{Showtime, ShowtimeId};
+
+/// A booking's row id and record, if `token` is its manage token.
+pub(super) async fn booking_of_owner(
+    client: &impl GenericClient,
+    reference: &BookingReference,
+    token: &ManageToken,
+) -> Result<Option<(i64, BookingRecord)>, Fault> {
+    let stmt = client.prepare_cached("SELECT id, token_hash FROM bookings WHERE reference = $1").await?;
+    let stored = match client.query_opt(&stmt, &[&reference.as_str()]).await? {
+        Some(row) => Some((row.try_get::<_, i64>(0)?, TokenHash(fixed(row.try_get(1)?, "token hash")?))),
+        None => None,
+    };
+    let verified = decide::owns(token, stored.as_ref().map(|(_, hash)| hash));
+    match stored {
+        Some((id, _)) if verified => Ok(Some((id, booking_by_id(client, id).await?))),
+        _ => Ok(None),
+    }
+}
+
+/// One booking with its showtime and its seats in the order they were requested.
+pub(super) async fn booking_by_id(client: &impl GenericClient, id: i64) -> Result<BookingRecord, Fault> {
+    let stmt = client
+        .prepare_cached(
+            "SELECT b.reference, b.name, b.email, b.token_hash, b.created_at, b.cancelled_at,
+                    s.id, s.film_slug, s.studio, s.local_date, s.slot, s.starts_at, s.ends_at, s.archived
+             FROM bookings b JOIN showtimes s ON s.id = b.showtime_id WHERE b.id = $1",
+        )
+        .await?;
+    let row = client.query_one(&stmt, &[&id]).await?;
+    let seats = client.prepare_cached("SELECT seat FROM booking_seats WHERE booking_id = $1 ORDER BY position").await?;
+    let seats = client.query(&seats, &[&id]).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    let reference: String = row.try_get(0)?;
+    Ok(BookingRecord {
+        reference: BookingReference::parse(&reference).ok_or(Fault::Malformed("booking reference"))?,
+        showtime: showtime_from_row(&row, 6)?,
+        seats,
+        name: row.try_get(1)?,
+        email: row.try_get(2)?,
+        token_hash: TokenHash(fixed(row.try_get(3)?, "token hash")?),
+        created_at: row.try_get(4)?,
+        cancelled_at: row.try_get(5)?,
+    })
+}
+
+/// The seats among `seats` that active bookings hold, in the order of `seats`.
+pub(super) async fn held_among(
+    client: &impl GenericClient,
+    showtime: &ShowtimeId,
+    seats: &[String],
+) -> Result<Vec<String>, tokio_postgres::Error> {
+    let stmt = client
+        .prepare_cached("SELECT seat FROM booking_seats WHERE showtime_id = $1 AND active AND seat = ANY($2)")
+        .await?;
+    let held: std::collections::HashSet<String> = client
+        .query(&stmt, &[&showtime.as_str(), &seats])
+        .await?
+        .iter()
+        .map(|r| r.try_get(0))
+        .collect::<Result<_, _>>()?;
+    Ok(seats.iter().filter(|s| held.contains(*s)).cloned().collect())
+}
+
+/// A showtime and the seats its active bookings hold, sorted.
+pub(super) async fn showtime_seats(
+    client: &impl GenericClient,
+    id: &ShowtimeId,
+) -> Result<Option<ShowtimeSeats>, tokio_postgres::Error> {
+    let Some(showtime) = showtime(client, id).await? else {
+        return Ok(None);
+    };
+    let stmt =
+        client.prepare_cached("SELECT seat FROM booking_seats WHERE showtime_id = $1 AND active ORDER BY seat").await?;
+    let taken = client.query(&stmt, &[&id.as_str()]).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+    Ok(Some(ShowtimeSeats { showtime, taken }))
+}
+
+/// The live showtimes at `now`, each with its number of held seats.
+pub(super) async fn live_showtimes_taken(
+    client: &impl GenericClient,
+    now: DateTime<Utc>,
+) -> Result<Vec<(Showtime, usize)>, tokio_postgres::Error> {
+    // One query for the lot: the counts come from the unique index over active seats.
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS},
+                    (SELECT count(*) FROM booking_seats b WHERE b.showtime_id = showtimes.id AND b.active)
+             FROM showtimes WHERE NOT archived AND starts_at > $1 ORDER BY starts_at, studio"
+        ))
+        .await?;
+    let rows = client.query(&stmt, &[&now]).await?;
+    rows.iter().map(|r| Ok((showtime_from_row(r, 0)?, usize::try_from(r.try_get::<_, i64>(8)?).unwrap_or(0)))).collect()
+}

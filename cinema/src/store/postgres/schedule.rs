@@ -1,0 +1,93 @@
+//! The schedule in PostgreSQL: the `showtimes` table, and `roll`.
+//!
+//! A roll is one transaction under the advisory lock [`lock::ROLL`], so two rolls from two
+//! machines (a cron job on each, say) serialise in the database: the second waits, then finds
+//! the first's showtimes and creates none. Showtimes are inserted `ON CONFLICT DO NOTHING`
+//! from one statement over arrays, so the horizon is one round trip, and an archived showtime
+//! keeps its row and is never created again.
+
+use chrono::{DateTime, Utc};
+use deadpool_postgres::{GenericClient, Pool, Transaction};
+use tokio_postgres::Row;
+
+use super::lock;
+use super::transaction::{Work, in_transaction};
+use crate::schedule::{Showtime, ShowtimeId};
+use crate::store::{RollReport, StoreError};
+
+/// The columns [`showtime_from_row`] reads, in its order.
+pub(super) const COLUMNS: &str = "id, film_slug, studio, local_date, slot, starts_at, ends_at, archived";
+
+/// Reads a row selected with [`COLUMNS`] (from column `at` on).
+pub(super) fn showtime_from_row(row: &Row, at: usize) -> Result<Showtime, tokio_postgres::Error> {
+    let studio: i32 = row.try_get(at + 2)?;
+    Ok(Showtime {
+        id: ShowtimeId(row.try_get(at)?),
+        film_slug: row.try_get(at + 1)?,
+        // The column is written only from a u32; a negative studio is impossible short of
+        // editing the table by hand, and then 0 names no studio rather than wrapping around.
+        studio: u32::try_from(studio).unwrap_or(0),
+        local_date: row.try_get(at + 3)?,
+        slot: row.try_get(at + 4)?,
+        starts_at: row.try_get(at + 5)?,
+        ends_at: row.try_get(at + 6)?,
+        archived: row.try_get(at + 7)?,
+    })
+}
+
+/// One showtime, archived or not.
+pub(super) async fn showtime(
+    client: &impl GenericClient,
+    id: &ShowtimeId,
+) -> Result<Option<Showtime>, tokio_postgres::Error> {
+    let stmt = client.prepare_cached(&format!("SELECT {COLUMNS} FROM showtimes WHERE id = $1")).await?;
+    client.query_opt(&stmt, &[&id.as_str()]).await?.map(|r| showtime_from_row(&r, 0)).transpose()
+}
+
+/// The showtimes neither archived nor started by `now`, by start time then studio.
+pub(super) async fn live_showtimes(
+    client: &impl GenericClient,
+    now: DateTime<Utc>,
+) -> Result<Vec<Showtime>, tokio_postgres::Error> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM showtimes WHERE NOT archived AND starts_at > $1 ORDER BY starts_at, studio"
+        ))
+        .await?;
+    client.query(&stmt, &[&now]).await?.iter().map(|r| showtime_from_row(r, 0)).collect()
+}
+
+/// See [`crate::store::Store::roll`].
+pub(super) async fn roll(pool: &Pool, plan: &[Showtime], now: DateTime<Utc>) -> Result<RollReport, StoreError> {
+    let input = (plan, now);
+    in_transaction(pool, &input, |tx, (plan, now)| roll_in(tx, plan, *now), |_| true).await
+}
+
+fn roll_in<'a>(tx: &'a Transaction<'a>, plan: &'a [Showtime], now: DateTime<Utc>) -> Work<'a, RollReport> {
+    Box::pin(async move {
+        tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&lock::CLASS, &lock::ROLL]).await?;
+        let archived =
+            tx.execute("UPDATE showtimes SET archived = true WHERE NOT archived AND starts_at <= $1", &[&now]).await?;
+        let future: Vec<&Showtime> = plan.iter().filter(|s| !s.has_started(now)).collect();
+        let ids: Vec<&str> = future.iter().map(|s| s.id.as_str()).collect();
+        let films: Vec<&str> = future.iter().map(|s| s.film_slug.as_str()).collect();
+        // Studios are small numbers; one that does not fit an integer column is refused below.
+        let studios: Vec<i32> = future.iter().map(|s| i32::try_from(s.studio).unwrap_or(-1)).collect();
+        let dates: Vec<_> = future.iter().map(|s| s.local_date).collect();
+        let slots: Vec<_> = future.iter().map(|s| s.slot).collect();
+        let starts: Vec<_> = future.iter().map(|s| s.starts_at).collect();
+        let ends: Vec<_> = future.iter().map(|s| s.ends_at).collect();
+        let created = tx
+            .execute(
+                "INSERT INTO showtimes (id, film_slug, studio, local_date, slot, starts_at, ends_at, archived, created_at)
+                 SELECT id, film, studio, day, slot, starts, ends, false, $8
+                 FROM unnest($1::text[], $2::text[], $3::integer[], $4::date[], $5::time[], $6::timestamptz[], $7::timestamptz[])
+                      AS plan (id, film, studio, day, slot, starts, ends)
+                 WHERE studio >= 0
+                 ON CONFLICT (id) DO NOTHING",
+                &[&ids, &films, &studios, &dates, &slots, &starts, &ends, &now],
+            )
+            .await?;
+        Ok(RollReport { archived: archived as usize, created: created as usize })
+    })
+}
