@@ -182,7 +182,7 @@ fn a_seat_booked_on_one_instance_shows_taken_on_the_other_within_a_second(fixtur
     assert!(taken(&b, SHOW).is_empty());
     assert!(taken(&a, SHOW).is_empty());
     for (round, seat) in ["E5", "E6", "E7"].into_iter().enumerate() {
-        let (booker, watcher) = if round % 2 == 0 { (&a, &b) } else { (&b, &a) };
+        let (booker, watcher) = if round.is_multiple_of(2) { (&a, &b) } else { (&b, &a) };
         let reply = post_booking(booker, SHOW, &booking("Seen Elsewhere", &[seat]), None).unwrap();
         assert_eq!(reply.status, 201, "{}", reply.text());
         let booked = Instant::now();
@@ -224,7 +224,7 @@ fn a_sigkill_of_one_instance_under_load_loses_no_acknowledged_booking(fixture: F
     let count = |on_a: bool| acked.lock().unwrap().iter().filter(|b| b.on_a == on_a).count();
     std::thread::scope(|s| {
         for i in 0..2 * CLIENTS_PER_INSTANCE {
-            let on_a = i % 2 == 0;
+            let on_a = i.is_multiple_of(2);
             let (next, acked, stop, work) = (&next, &acked, &stop, &work);
             s.spawn(move || {
                 let client = Client::new(if on_a { addr_a } else { addr_b });

@@ -19,6 +19,6 @@ impl Pair {
 
     /// Instance `i % 2`: spreads clients over both, as a round-robin balancer would.
     pub fn nth(&self, i: usize) -> &Server {
-        if i % 2 == 0 { &self.a } else { &self.b }
+        if i.is_multiple_of(2) { &self.a } else { &self.b }
     }
 }
