@@ -42,9 +42,9 @@ pub fn fresh_database() -> Option<TestDatabase> {
     let name = format!("tiketa_test_{}_{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed));
     let mut admin = postgres::Client::connect(&admin_url, postgres::NoTls)
         .unwrap_or_else(|e| panic!("cannot connect to {VARIABLE} ({}): {e}", redact(&admin_url)));
-    // Two statements: a multi-statement batch runs as one transaction block, which PostgreSQL
-    // refuses for DROP/CREATE DATABASE.
-    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop a stale test database");
+    // Two statements, two calls: a multi-statement string runs as one implicit transaction,
+    // which DROP DATABASE and CREATE DATABASE refuse.
+    admin.batch_execute(&format!("DROP DATABASE IF EXISTS {name}")).expect("drop a leftover test database");
     admin.batch_execute(&format!("CREATE DATABASE {name}")).expect("create a test database");
     let url = with_database(&admin_url, &name);
     Some(TestDatabase { admin_url, name, url })
