@@ -9,6 +9,7 @@ use cinema::booking::Desk;
 use cinema::store::Store;
 
 use crate::clock::Clock;
+use crate::net::client_address::TrustedProxies;
 use crate::rate_limit::RateLimiter;
 
 pub struct App {
@@ -18,6 +19,8 @@ pub struct App {
     pub seat_map_json: String,
     pub clock: Clock,
     pub post_limiter: RateLimiter,
+    /// Whose `X-Forwarded-For` names the client the limiter counts.
+    pub trusted_proxies: TrustedProxies,
     /// The built site to serve, if any.
     pub site: Option<PathBuf>,
     pub cors_origins: Vec<String>,
@@ -29,6 +32,7 @@ impl App {
         store: Arc<dyn Store>,
         clock: Clock,
         post_limiter: RateLimiter,
+        trusted_proxies: TrustedProxies,
         site: Option<PathBuf>,
         cors_origins: Vec<String>,
     ) -> Arc<Self> {
@@ -40,6 +44,7 @@ impl App {
             seat_map_json,
             clock,
             post_limiter,
+            trusted_proxies,
             site,
             cors_origins,
         })

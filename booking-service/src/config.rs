@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use cinema::store::DatabaseUrl;
 use clap::Parser;
 
+use crate::net::client_address::{TrustedProxies, TrustedProxy};
 use crate::net::{ConnectionSettings, file_limit};
 
 /// Seat maps and bookings over JSON for the Tiketa static site.
@@ -54,6 +55,13 @@ pub struct Config {
     #[arg(long, env = "TIKETA_POST_BURST", default_value_t = 10)]
     pub post_burst: u32,
 
+    /// Reverse proxies or load balancers (IP addresses or CIDR networks; repeat or
+    /// comma-separate) whose `X-Forwarded-For` names the client for the booking rate limit.
+    /// The header is read from the right, skipping these proxies; from any other peer, or when
+    /// it does not parse, it is ignored. Without this flag it is never read.
+    #[arg(long = "trusted-proxy", env = "TIKETA_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<TrustedProxy>,
+
     /// The most connections open at once. Never more than the open-file limit (raised to its
     /// hard limit at start) leaves after a reserve for the database and files: an eighth of the
     /// limit, at least 128.
@@ -83,7 +91,11 @@ pub struct Config {
 }
 
 impl Config {
-    /// The database path, without a `sqlite://` or `sqlite:` prefix.
+    /// The proxies whose `X-Forwarded-For` is believed.
+    pub fn trusted_proxies(&self) -> TrustedProxies {
+        TrustedProxies::new(self.trusted_proxies.iter().copied())
+    }
+
     /// The connection bounds, given the open-file limit.
     pub fn connection_settings(&self, open_files: u64) -> ConnectionSettings {
         ConnectionSettings {
@@ -148,6 +160,18 @@ mod tests {
         assert!(c.now.is_some());
         assert_eq!(c.header_timeout, Duration::from_secs(15));
         assert_eq!(c.connection_settings(1024).max_connections, 896);
+        assert_eq!(c.trusted_proxies(), TrustedProxies::none());
+        let c = Config::try_parse_from([
+            "tiketa-booking",
+            "--trusted-proxy",
+            "10.0.0.0/8,::1",
+            "--trusted-proxy",
+            "192.0.2.7",
+        ])
+        .unwrap();
+        assert_eq!(c.trusted_proxies.len(), 3);
+        let e = Config::try_parse_from(["tiketa-booking", "--trusted-proxy", "proxy.example"]).unwrap_err();
+        assert!(e.to_string().contains("not an IP address or network"), "{e}");
         let c = Config::try_parse_from(["tiketa-booking", "--idle-timeout", "0.5"]).unwrap();
         assert_eq!(c.idle_timeout, Duration::from_millis(500));
         let e = Config::try_parse_from(["tiketa-booking", "--idle-timeout", "0"]).unwrap_err();

@@ -3,8 +3,10 @@
 //! Each client may make `burst` POSTs at once, refilled at `per_minute`. The state is owned by
 //! the [`crate::App`] and lives behind one mutex held for a few arithmetic operations. Idle
 //! clients are forgotten when the table grows large, so a scan from many addresses cannot grow
-//! it without bound. Behind a reverse proxy every client has the proxy's address; put the limit
-//! in the proxy there, or turn this one off with `--post-limit 0`.
+//! it without bound. Behind a reverse proxy every connection comes from the proxy: name it with
+//! `--trusted-proxy` and the client is taken from `X-Forwarded-For`
+//! (see [`crate::net::client_address`]). The buckets are per instance: with N instances behind a
+//! load balancer a client may make up to N times the rate.
 
 use std::collections::HashMap;
 use std::net::IpAddr;

@@ -67,6 +67,7 @@ pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Ar
         store,
         config.now.map_or(Clock::System, Clock::Fixed),
         RateLimiter::new(config.post_limit, config.post_burst),
+        config.trusted_proxies(),
         config.site.clone(),
         origins,
     ))

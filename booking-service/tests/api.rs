@@ -105,6 +105,32 @@ async fn health_fails_when_the_database_is_unreachable() {
 }
 
 #[tokio::test]
+async fn a_closed_store_answers_bookings_and_health_with_503_and_retry_after() {
+    let f = Fixture::new();
+    let api = api(&f, &[]).await;
+    assert_eq!(api.book(&["A1"]).await.status(), 201);
+    api._app.desk.store().close().await.unwrap();
+
+    let res = api.book(&["A2"]).await;
+    let b = error(&res, 503, "store_unavailable");
+    let retry: u64 = header(&res, "retry-after").expect("a Retry-After header").parse().unwrap();
+    assert!((1..=60).contains(&retry), "Retry-After {retry}");
+    assert_eq!(b["error"]["retry_after"], retry, "{b}");
+    let message = b["error"]["message"].as_str().unwrap();
+    let dir = f.dir.path().to_str().unwrap();
+    for leak in [dir, "tiketa.db", ".db", "/", "SELECT", "INSERT", "sqlite", "SQLite", "database error"] {
+        assert!(!message.contains(leak), "the message leaks {leak:?}: {message}");
+    }
+
+    let res = api.get("/api/health").await;
+    let b = error(&res, 503, "store_unavailable");
+    assert!(header(&res, "retry-after").is_some());
+    assert_eq!(b["status"], "unavailable", "{b}");
+    assert!(b["reason"].as_str().is_some_and(|r| r.contains("stopping")), "the reason says why: {b}");
+    assert!(!b.to_string().contains(dir), "{b}");
+}
+
+#[tokio::test]
 async fn showtimes_lists_the_live_horizon_with_free_seats() {
     let f = Fixture::new();
     let api = api(&f, &[]).await;

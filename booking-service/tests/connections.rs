@@ -1,7 +1,8 @@
 //! The real `tiketa-booking`, started with only 256 open files, under a flood of idle sockets
 //! and slowloris connections from one client: other clients are still served at once, the
 //! flood's sockets are closed by the server after the timeouts, and nothing is logged as an
-//! error. Also: the booking rate limit still tells clients apart by address.
+//! error. Also: the booking rate limit still tells clients apart by address, and behind a trusted
+//! proxy by the address the proxy forwards.
 
 mod common;
 
@@ -109,9 +110,22 @@ fn wait_until_closed(streams: Vec<TcpStream>, count: usize) -> Vec<TcpStream> {
 
 /// One request with `Connection: close` on a connection from `from`; the status code.
 fn status_from(from: &str, server: SocketAddr, method: &str, path: &str, body: &[u8]) -> u16 {
+    status_forwarded(from, server, method, path, body, None)
+}
+
+/// [`status_from`] with an `X-Forwarded-For` header.
+fn status_forwarded(
+    from: &str,
+    server: SocketAddr,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    forwarded_for: Option<&str>,
+) -> u16 {
     let mut stream = connect_from(from, server);
+    let forwarded = forwarded_for.map_or(String::new(), |f| format!("X-Forwarded-For: {f}\r\n"));
     let head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {server}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        "{method} {path} HTTP/1.1\r\nHost: {server}\r\n{forwarded}Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).unwrap();
@@ -315,4 +329,42 @@ fn the_booking_rate_limit_tells_clients_apart_by_address() {
     assert_eq!(status_from("127.0.0.1", server.addr, "POST", &path, &booking("Ana", &["A1"])), 201);
     assert_eq!(status_from("127.0.0.1", server.addr, "POST", &path, &booking("Ana", &["A2"])), 429);
     assert_eq!(status_from("127.0.0.4", server.addr, "POST", &path, &booking("Bo", &["A3"])), 201, "another client");
+}
+
+/// One booking POST of a fresh seat from `from`, forwarded for `client`; the status.
+fn book_via(server: &Server, from: &str, client: Option<&str>, seat: &mut u32) -> u16 {
+    *seat += 1;
+    let path = format!("/api/showtimes/{SHOW}/bookings");
+    let body = booking("Proxied Guest", &[&format!("B{seat}")]);
+    status_forwarded(from, server.addr, "POST", &path, &body, client)
+}
+
+#[test]
+fn x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy() {
+    let fixture = Fixture::new();
+    let seat = &mut 0;
+    // One booking a minute per client, no burst: a second booking under the same key is 429.
+    let limit = ["--post-limit", "1", "--post-burst", "1"];
+    let plain = Server::start(&fixture, &limit);
+    // Without --trusted-proxy a spoofed header changes nothing: the peer is the key.
+    assert_eq!(book_via(&plain, "127.0.0.1", Some("198.51.100.1"), seat), 201);
+    assert_eq!(book_via(&plain, "127.0.0.1", Some("198.51.100.2"), seat), 429, "spoofed header, same peer");
+    drop(plain);
+
+    let proxied = Server::start(&fixture, &[&limit[..], &["--trusted-proxy", "127.0.0.2,10.0.0.0/8"]].concat());
+    // From a peer that is not a trusted proxy the header is still ignored.
+    assert_eq!(book_via(&proxied, "127.0.0.1", Some("198.51.100.1"), seat), 201);
+    assert_eq!(book_via(&proxied, "127.0.0.1", Some("198.51.100.2"), seat), 429, "untrusted peer");
+    assert_eq!(book_via(&proxied, "127.0.0.1", None, seat), 429);
+    // Through the trusted proxy each forwarded client has its own limit...
+    assert_eq!(book_via(&proxied, "127.0.0.2", Some("198.51.100.1"), seat), 201);
+    assert_eq!(book_via(&proxied, "127.0.0.2", Some("198.51.100.1"), seat), 429, "the same client again");
+    assert_eq!(book_via(&proxied, "127.0.0.2", Some("198.51.100.2"), seat), 201, "another client");
+    // ...read from the right past trusted hops, so a client spoofing the left of the chain
+    // keeps the key the proxy saw.
+    assert_eq!(book_via(&proxied, "127.0.0.2", Some("6.6.6.6, 198.51.100.3, 10.1.1.1"), seat), 201);
+    assert_eq!(book_via(&proxied, "127.0.0.2", Some("7.7.7.7, 198.51.100.3"), seat), 429, "spoofed left hop");
+    // A malformed header counts against the proxy's own address.
+    assert_eq!(book_via(&proxied, "127.0.0.2", Some("junk"), seat), 201);
+    assert_eq!(book_via(&proxied, "127.0.0.2", Some("198.51.100.9, junk"), seat), 429, "malformed: the peer");
 }

@@ -62,14 +62,17 @@ fn start_expecting_failure(db: &Path, f: &Fixture) -> std::process::Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
+    // The exit is the event; a process that is still running after the deadline started
+    // serving (the failure this guards against), and is killed before the test fails.
     let deadline = Instant::now() + Duration::from_secs(20);
-    while child.try_wait().unwrap().is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let out = child.wait_with_output().unwrap();
-            panic!("the service started on {}: {}", db.display(), String::from_utf8_lossy(&out.stdout));
-        }
-        std::thread::sleep(Duration::from_millis(20));
+    let exited = common::wait_for("the service to refuse to start", Duration::from_secs(25), || {
+        let exited = child.try_wait().unwrap().is_some();
+        (exited || Instant::now() > deadline).then_some(exited)
+    });
+    if !exited {
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        panic!("the service started on {}: {}", db.display(), String::from_utf8_lossy(&out.stdout));
     }
     let out = child.wait_with_output().unwrap();
     assert!(!out.status.success(), "the service exited successfully on {}", db.display());

@@ -11,7 +11,7 @@ mod common;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{Fixture, SHOW, Server, booking};
 use test_support::{Client, Reply};
@@ -56,13 +56,10 @@ fn fill(path: &Path) {
     }
 }
 
-/// Polls `done` until it holds; panics with `what` after `deadline`.
+/// Polls `done` until it holds (a file's size has no other signal); panics with `what` after
+/// `deadline`.
 fn wait_for(what: &str, deadline: Duration, mut done: impl FnMut() -> bool) {
-    let end = Instant::now() + deadline;
-    while !done() {
-        assert!(Instant::now() < end, "{what}: not within {deadline:?}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    common::wait_for(what, deadline, || done().then_some(()));
 }
 
 fn wal_size(db: &Path) -> u64 {

@@ -41,7 +41,8 @@ async fn handle(
     body: impl Stream<Item = Result<impl Buf, warp::Error>>,
     app: Arc<App>,
 ) -> Response {
-    if let Err(wait) = app.post_limiter.check(remote.map(|a| a.ip()), Instant::now()) {
+    let client = remote.map(|peer| app.trusted_proxies.client(peer.ip(), &headers));
+    if let Err(wait) = app.post_limiter.check(client, Instant::now()) {
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         return ApiError {
             retry_after: Some(secs),

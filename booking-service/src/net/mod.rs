@@ -11,9 +11,11 @@
 //!   client (an idle keep-alive socket, a stalled body, a reply nobody reads); hyper's header
 //!   timeout bounds how long a request's head may take to arrive (slowloris), and [`service`]
 //!   gives its body as long again;
-//! - [`peer`] hands the client's address to the filters, as warp's own server did.
+//! - [`peer`] hands the client's address to the filters, as warp's own server did, and
+//!   [`client_address`] says which client that is behind a trusted reverse proxy.
 
 pub mod activity;
+pub mod client_address;
 pub mod file_limit;
 pub mod limits;
 pub mod peer;

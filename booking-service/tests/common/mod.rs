@@ -1,13 +1,16 @@
 //! Shared helpers for the service's tests: a small catalog in a temp folder, a database rolled
-//! with its showtimes, and the real `tiketa-booking` binary started on a free port.
+//! with its showtimes (a SQLite file in the folder, or a fresh PostgreSQL database), and the
+//! real `tiketa-booking` binary started on a free port of that database.
 
 #![allow(dead_code)]
+
+pub mod pair;
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use cinema::Catalog;
@@ -31,6 +34,12 @@ pub fn repo_root() -> PathBuf {
 /// database holding the horizon's showtimes at [`NOW`].
 pub struct Fixture {
     pub dir: tempfile::TempDir,
+    /// Where the showtimes are: `var/tiketa.db` in `dir`, or a PostgreSQL database.
+    database: DatabaseUrl,
+    /// The `--db` the servers are started with (a PostgreSQL URL keeps its password here).
+    db_arg: String,
+    /// Dropped (and the database with it) after the fixture's servers.
+    _postgres: Option<test_support::postgres::TestDatabase>,
 }
 
 const FILM: &str = "+++
@@ -47,8 +56,29 @@ Lore.
 ";
 
 impl Fixture {
+    /// The content and a SQLite file in a new temp folder.
     pub fn new() -> Self {
         let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("var/tiketa.db");
+        let db_arg = db.to_str().unwrap().to_string();
+        Self::with_database(dir, DatabaseUrl::Sqlite(db), db_arg, None)
+    }
+
+    /// The content in a new temp folder and a fresh PostgreSQL database, or `None` (with a
+    /// "skipped" note) when `TIKETA_TEST_DATABASE_URL` names no server.
+    pub fn postgres() -> Option<Self> {
+        let database = test_support::postgres::fresh_database()?;
+        let url = database.url().to_string();
+        let parsed = url.parse().unwrap();
+        Some(Self::with_database(tempfile::tempdir().unwrap(), parsed, url, Some(database)))
+    }
+
+    fn with_database(
+        dir: tempfile::TempDir,
+        database: DatabaseUrl,
+        db_arg: String,
+        postgres: Option<test_support::postgres::TestDatabase>,
+    ) -> Self {
         let content = dir.path().join("content");
         std::fs::create_dir_all(content.join("films")).unwrap();
         for file in ["site.toml", "auditorium.txt"] {
@@ -58,7 +88,7 @@ impl Fixture {
             let text = FILM.replace("{studio}", &studio.to_string()).replace("{title}", title);
             std::fs::write(content.join("films").join(format!("{slug}.md")), text).unwrap();
         }
-        let fixture = Fixture { dir };
+        let fixture = Fixture { dir, database, db_arg, _postgres: postgres };
         let catalog = Catalog::load(&fixture.content()).unwrap();
         fixture.store().run(|s| s.roll(plan_horizon(&catalog, now()), now())).unwrap();
         fixture
@@ -68,13 +98,28 @@ impl Fixture {
         self.dir.path().join("content")
     }
 
+    /// The SQLite file; panics for a PostgreSQL fixture.
     pub fn db(&self) -> PathBuf {
-        self.dir.path().join("var/tiketa.db")
+        match &self.database {
+            DatabaseUrl::Sqlite(path) => path.clone(),
+            DatabaseUrl::Postgres(_) => panic!("a PostgreSQL fixture has no database file"),
+        }
+    }
+
+    /// The fixture's database, as the servers are given it.
+    pub fn database(&self) -> &DatabaseUrl {
+        &self.database
+    }
+
+    /// Whether the database is a PostgreSQL one.
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.database, DatabaseUrl::Postgres(_))
     }
 
     /// The fixture's database as a store, for setting up and checking.
     pub fn store(&self) -> Blocking {
-        Blocking::open(&DatabaseUrl::Sqlite(self.db()), OpenMode::Create).unwrap()
+        Blocking::open(&self.database, OpenMode::Create)
+            .unwrap_or_else(|e| panic!("cannot open the test database {}: {e}", self.database))
     }
 
     pub fn catalog(&self) -> Catalog {
@@ -114,7 +159,7 @@ impl Server {
     pub fn start_with(fixture: &Fixture, extra: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tiketa-booking"));
         command
-            .args(["--db", fixture.db().to_str().unwrap()])
+            .args(["--db", &fixture.db_arg])
             .args(["--content", fixture.content().to_str().unwrap()])
             .args(["--listen", "127.0.0.1:0", "--now", NOW, "--post-limit", "0"])
             .args(extra)
@@ -146,16 +191,24 @@ impl Server {
 
     /// Sends SIGTERM and waits for the process to exit; returns whether it exited cleanly.
     pub fn terminate(&mut self) -> bool {
+        self.signal_term();
+        self.wait_exit(Duration::from_secs(20))
+    }
+
+    /// Sends SIGTERM and returns at once.
+    pub fn signal_term(&self) {
+        // SAFETY: kill(2) with a pid this test spawned and has not yet reaped.
         unsafe {
             libc::kill(self.child.id() as i32, libc::SIGTERM);
         }
-        for _ in 0..200 {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.success();
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        panic!("tiketa-booking did not stop within 10 s of SIGTERM");
+    }
+
+    /// Waits for the process to exit; returns whether it exited cleanly.
+    pub fn wait_exit(&mut self, patience: Duration) -> bool {
+        // The exit has no other signal a test can wait on without taking the child's stdout:
+        // poll it, with a deadline.
+        let status = wait_for("tiketa-booking to exit", patience, || self.child.try_wait().unwrap());
+        status.success()
     }
 }
 
@@ -168,4 +221,18 @@ impl Drop for Server {
 /// A booking body.
 pub fn booking(name: &str, seats: &[&str]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "name": name, "seats": seats })).unwrap()
+}
+
+/// Polls `check` until it gives `Some`, and returns that; panics naming `what` after
+/// `patience`. For events that have no other signal (a process's exit, a file's size); the poll
+/// interval is short, so a test waits for the event, never for a fixed time.
+pub fn wait_for<T>(what: &str, patience: Duration, mut check: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + patience;
+    loop {
+        if let Some(found) = check() {
+            return found;
+        }
+        assert!(Instant::now() < deadline, "waited {patience:?} for {what}");
+        std::thread::sleep(Duration::from_millis(10));
+    }
 }
