@@ -104,16 +104,27 @@ pg1=$addr
 echo "PostgreSQL store ($(sed -E 's|//[^@]*@|//|' <<<"$pg_url"), one instance:"
 load seats --addr "$pg1" --label "seat-map GET, PostgreSQL, 1 instance"
 load book --addr "$pg1" --label "bookings, PostgreSQL, 1 instance"
-start pg2 target/release/tiketa-booking --content content \
-  --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0
-pg2=$addr
+# Two instances on a second database (the first one's seats are taken now), rolled alike.
+# (`roll`'s store creates it; with BENCH_DATABASE_URL its user needs CREATEDB.)
+pg_base=${pg_url%%\?*}
+export DATABASE_URL=${pg_base%/*}/tiketa_bench_two${pg_url#"$pg_base"}
+target/release/tiketa-load prepare --content content --now "$NOW" >/dev/null
+for n in 1 2; do
+  start "pg2-$n" target/release/tiketa-booking --content content \
+    --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0
+  declare "pg2_$n=$addr"
+done
+pg1=$pg2_1 pg2=$pg2_2
 half=$((CONNECTIONS / 2))
 # Two loaders at once, one per instance; the figure is their sum (each line shows its half).
+# Each booking loader asks for its own half of the seats (--share), so the two never collide.
 for phase in seats book; do
-  target/release/tiketa-load "$phase" --addr "$pg1" --connections "$half" --duration "$DURATION" \
+  share=(); [ "$phase" = book ] && share=(--share 1/2)
+  target/release/tiketa-load "$phase" --addr "$pg1" --connections "$half" --duration "$DURATION" "${share[@]}" \
     --label "$phase, PostgreSQL, instance 1 of 2" >"$WORK/pg-$phase-1.out" &
   first=$!
-  target/release/tiketa-load "$phase" --addr "$pg2" --connections "$half" --duration "$DURATION" \
+  [ "$phase" = book ] && share=(--share 2/2)
+  target/release/tiketa-load "$phase" --addr "$pg2" --connections "$half" --duration "$DURATION" "${share[@]}" \
     --label "$phase, PostgreSQL, instance 2 of 2" >"$WORK/pg-$phase-2.out"
   wait "$first"
   cat "$WORK/pg-$phase-1.out" "$WORK/pg-$phase-2.out"

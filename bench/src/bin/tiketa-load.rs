@@ -91,6 +91,10 @@ enum Command {
     Book {
         #[command(flatten)]
         load: Load,
+        /// This loader's share, `K/N`: it books only every Nth seat from the Kth on, so N
+        /// loaders against N instances of one database never ask for the same seat.
+        #[arg(long, default_value = "1/1", value_parser = parse_share)]
+        share: (usize, usize),
     },
 }
 
@@ -132,7 +136,7 @@ fn main() -> anyhow::Result<()> {
             );
             report(&load, run(&load, move |i| calls[i % calls.len()].clone(), usize::MAX)?)
         }
-        Command::Book { load } => {
+        Command::Book { load, share: (part, parts) } => {
             let ids = showtimes(load.addr)?;
             let map = get_json(load.addr, &format!("/api/showtimes/{}/seats", ids[0]))?;
             let seats: Vec<String> = map["seat_map"]["rows"]
@@ -144,8 +148,14 @@ fn main() -> anyhow::Result<()> {
                 .map(|c| c["id"].as_str().unwrap_or_default().to_string())
                 .collect();
             // Seat-major order: consecutive bookings go to different showtimes, as real load would.
-            let work: Arc<Vec<(String, String)>> =
-                Arc::new(seats.iter().flat_map(|seat| ids.iter().map(move |id| (id.clone(), seat.clone()))).collect());
+            let work: Arc<Vec<(String, String)>> = Arc::new(
+                seats
+                    .iter()
+                    .flat_map(|seat| ids.iter().map(move |id| (id.clone(), seat.clone())))
+                    .skip(part - 1)
+                    .step_by(parts)
+                    .collect(),
+            );
             let total = work.len();
             let make = move |i: usize| {
                 let (id, seat) = &work[i];
@@ -158,6 +168,16 @@ fn main() -> anyhow::Result<()> {
             report(&load, run(&load, make, total)?)
         }
     }
+}
+
+fn parse_share(text: &str) -> Result<(usize, usize), String> {
+    let bad = || format!("{text:?}: expected K/N with 1 <= K <= N, such as 2/2");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n): (usize, usize) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if k == 0 || k > n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 /// One GET on a fresh connection, its body as JSON: the loader's setup requests.

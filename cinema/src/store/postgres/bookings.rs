@@ -81,18 +81,23 @@ pub(super) async fn place(pool: &Pool, notify: &Notify, booking: &NewBooking) ->
 fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<'a, Placing> {
     Box::pin(async move {
         let b = input.booking;
-        let earlier = match &b.idempotency {
-            Some(idem) => {
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock::idempotency_key(&idem.key_id)]).await?;
-                earlier_use(tx, &idem.key_id).await?
+        // The facts in one round trip: the queries are pipelined on the connection and run in
+        // order, so the key is read only once its lock is held.
+        let key_lock = async {
+            match &b.idempotency {
+                Some(idem) => {
+                    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock::idempotency_key(&idem.key_id)]).await?;
+                    earlier_use(tx, &idem.key_id).await
+                }
+                None => Ok(None),
             }
-            None => None,
         };
-        let showtime = showtime(tx, &b.showtime).await?;
-        let taken = match &showtime {
-            Some(_) if earlier.is_none() => held_among(tx, &b.showtime, &b.seats).await?,
-            _ => Vec::new(),
-        };
+        let (earlier, showtime, taken) =
+            tokio::try_join!(key_lock, async { showtime(tx, &b.showtime).await.map_err(Fault::from) }, async {
+                held_among(tx, &b.showtime, &b.seats).await.map_err(Fault::from)
+            },)?;
+        // A replay answers with the earlier booking whatever its seats' state now.
+        let taken = if earlier.is_some() { Vec::new() } else { taken };
         let decision = decide::place(PlaceFacts {
             fingerprint: b.idempotency.map(|i| i.fingerprint),
             earlier: earlier.as_ref().map(|e| EarlierUse { fingerprint: e.fingerprint }),
@@ -115,57 +120,54 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
 
         // Stored in whole seconds, as the SQLite store does; the record says what a read would.
         let created_at = whole_seconds(b.now);
-        let stmt = tx
-            .prepare_cached(
-                "INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
-                 VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-            )
-            .await?;
-        let inserted = tx
-            .query_one(
-                &stmt,
-                &[&b.reference.as_str(), &b.showtime.as_str(), &b.name, &b.email, &&b.token_hash.0[..], &created_at],
-            )
-            .await;
-        let booking_id: i64 = match inserted {
-            Ok(row) => row.try_get(0)?,
+        // The booking, its seats (in seat order, so two bookings that overlap lock the index's
+        // entries in the same order and wait for each other instead of deadlocking), its key
+        // and the notification, in one statement: one round trip, all or nothing.
+        let payload = input.notify.payload(&b.showtime);
+        let inserted = match &b.idempotency {
+            None => {
+                let stmt = tx.prepare_cached(INSERT_BOOKING).await?;
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
+                    &b.reference.as_str(),
+                    &b.showtime.as_str(),
+                    &b.name,
+                    &b.email,
+                    &&b.token_hash.0[..],
+                    &created_at,
+                    &b.seats,
+                    &super::listen::CHANNEL,
+                    &payload,
+                ];
+                tx.query_one(&stmt, &params).await
+            }
+            Some(idem) => {
+                let stmt = tx.prepare_cached(INSERT_KEYED_BOOKING).await?;
+                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
+                    &b.reference.as_str(),
+                    &b.showtime.as_str(),
+                    &b.name,
+                    &b.email,
+                    &&b.token_hash.0[..],
+                    &created_at,
+                    &b.seats,
+                    &super::listen::CHANNEL,
+                    &payload,
+                    &&idem.key_id[..],
+                    &&idem.fingerprint.0[..],
+                    &&idem.sealed_token.0[..],
+                ];
+                tx.query_one(&stmt, &params).await
+            }
+        };
+        match inserted {
+            Ok(_) => {}
             Err(e) if violates(&e, "bookings_reference_unique") => {
                 return Ok(Placing::Decided(PlaceOutcome::ReferenceTaken));
             }
-            Err(e) => return Err(e.into()),
-        };
-
-        // In seat order, so two bookings that overlap lock the index's entries in the same order
-        // and wait for each other instead of deadlocking.
-        let stmt = tx
-            .prepare_cached(
-                "INSERT INTO booking_seats (booking_id, position, showtime_id, seat)
-                 SELECT $1, position::integer, $2, seat FROM unnest($3::text[]) WITH ORDINALITY AS s (seat, position)
-                 ORDER BY seat",
-            )
-            .await?;
-        match tx.execute(&stmt, &[&booking_id, &b.showtime.as_str(), &b.seats]).await {
-            Ok(_) => {}
             Err(e) if violates(&e, "booking_seats_one_holder") => return Ok(Placing::SeatConflict),
+            Err(e) if violates(&e, "idempotency_keys_pkey") => return Ok(Placing::KeyConflict),
             Err(e) => return Err(e.into()),
         }
-
-        if let Some(idem) = &b.idempotency {
-            let stmt = tx
-                .prepare_cached(
-                    "INSERT INTO idempotency_keys (key_id, fingerprint, booking_id, sealed_token, created_at)
-                     VALUES ($1, $2, $3, $4, $5)",
-                )
-                .await?;
-            let params: [&(dyn tokio_postgres::types::ToSql + Sync); 5] =
-                [&&idem.key_id[..], &&idem.fingerprint.0[..], &booking_id, &&idem.sealed_token.0[..], &created_at];
-            match tx.execute(&stmt, &params).await {
-                Ok(_) => {}
-                Err(e) if violates(&e, "idempotency_keys_pkey") => return Ok(Placing::KeyConflict),
-                Err(e) => return Err(e.into()),
-            }
-        }
-        input.notify.send(tx, &b.showtime).await?;
         Ok(Placing::Decided(PlaceOutcome::Placed(BookingRecord {
             reference: b.reference.clone(),
             showtime,
@@ -178,6 +180,37 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         })))
     })
 }
+
+/// A booking with its seats and its notification (`$1`..`$9`), in one statement. Data-modifying
+/// `WITH` parts always run to completion; the notification is selected so that it runs too.
+const INSERT_BOOKING: &str = "
+    WITH b AS (
+        INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+    ), s AS (
+        INSERT INTO booking_seats (booking_id, position, showtime_id, seat)
+        SELECT b.id, o.position::integer, $2, o.seat
+        FROM b, unnest($7::text[]) WITH ORDINALITY AS o (seat, position) ORDER BY o.seat
+        RETURNING 1
+    ), n AS (SELECT pg_notify($8, $9) FROM b)
+    SELECT b.id, (SELECT count(*) FROM s), (SELECT count(*) FROM n) FROM b";
+
+/// [`INSERT_BOOKING`] with the idempotency key's record (`$10`..`$12`).
+const INSERT_KEYED_BOOKING: &str = "
+    WITH b AS (
+        INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
+        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+    ), s AS (
+        INSERT INTO booking_seats (booking_id, position, showtime_id, seat)
+        SELECT b.id, o.position::integer, $2, o.seat
+        FROM b, unnest($7::text[]) WITH ORDINALITY AS o (seat, position) ORDER BY o.seat
+        RETURNING 1
+    ), k AS (
+        INSERT INTO idempotency_keys (key_id, fingerprint, booking_id, sealed_token, created_at)
+        SELECT $10, $11, b.id, $12, $6 FROM b
+        RETURNING 1
+    ), n AS (SELECT pg_notify($8, $9) FROM b)
+    SELECT b.id, (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM n) FROM b";
 
 /// An earlier use of an idempotency key, as stored.
 struct Earlier {

@@ -50,8 +50,13 @@ impl Notify {
     /// Queues the notification; PostgreSQL sends it when the transaction commits.
     pub(super) async fn send(&self, tx: &Transaction<'_>, showtime: &ShowtimeId) -> Result<(), tokio_postgres::Error> {
         let stmt = tx.prepare_cached("SELECT pg_notify($1, $2)").await?;
-        tx.execute(&stmt, &[&CHANNEL, &format!("{} {}", showtime.as_str(), self.instance)]).await?;
+        tx.execute(&stmt, &[&CHANNEL, &self.payload(showtime)]).await?;
         Ok(())
+    }
+
+    /// The payload for a change to `showtime` (for a statement that notifies by itself).
+    pub(super) fn payload(&self, showtime: &ShowtimeId) -> String {
+        format!("{} {}", showtime.as_str(), self.instance)
     }
 }
 
