@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::record::{NewBooking, PlaceOutcome};
 use super::{Fingerprint, ManageToken, TokenHash};
 use crate::schedule::Showtime;
 
@@ -37,6 +38,25 @@ pub struct PlaceFacts<'a> {
     pub now: DateTime<Utc>,
 }
 
+impl<'a> PlaceFacts<'a> {
+    /// The facts about `booking`: its key's earlier use (that request's fingerprint), its
+    /// showtime, and its requested seats already held.
+    pub fn of(
+        booking: &NewBooking,
+        earlier: Option<Fingerprint>,
+        showtime: Option<&'a Showtime>,
+        taken: &'a [String],
+    ) -> Self {
+        PlaceFacts {
+            fingerprint: booking.idempotency.map(|i| i.fingerprint),
+            earlier: earlier.map(|fingerprint| EarlierUse { fingerprint }),
+            showtime,
+            taken,
+            now: booking.now,
+        }
+    }
+}
+
 /// What to do with a booking request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlaceDecision {
@@ -48,6 +68,20 @@ pub enum PlaceDecision {
     ShowtimeNotFound,
     ShowtimeClosed,
     SeatsTaken(Vec<String>),
+}
+
+impl PlaceDecision {
+    /// The answer to a refusal, which writes nothing; `None` for `Insert` and `Replay`, which
+    /// need the store's own work.
+    pub fn refusal(&self) -> Option<PlaceOutcome> {
+        match self {
+            PlaceDecision::Insert | PlaceDecision::Replay => None,
+            PlaceDecision::KeyReused => Some(PlaceOutcome::KeyReused),
+            PlaceDecision::ShowtimeNotFound => Some(PlaceOutcome::ShowtimeNotFound),
+            PlaceDecision::ShowtimeClosed => Some(PlaceOutcome::ShowtimeClosed),
+            PlaceDecision::SeatsTaken(seats) => Some(PlaceOutcome::SeatsTaken(seats.clone())),
+        }
+    }
 }
 
 /// Decides a booking request. The key comes first: a retry gets its booking back even after

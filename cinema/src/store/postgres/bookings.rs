@@ -26,7 +26,7 @@ use super::listen::Notify;
 use super::lock;
 use super::schedule::showtime;
 use super::transaction::{ATTEMPTS, Work, backoff, in_transaction};
-use crate::booking::decide::{self, CancelDecision, CancelFacts, EarlierUse, PlaceDecision, PlaceFacts};
+use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, Fingerprint, ManageToken, SealedToken};
 use crate::store::StoreError;
@@ -98,25 +98,16 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
             },)?;
         // A replay answers with the earlier booking whatever its seats' state now.
         let taken = if earlier.is_some() { Vec::new() } else { taken };
-        let decision = decide::place(PlaceFacts {
-            fingerprint: b.idempotency.map(|i| i.fingerprint),
-            earlier: earlier.as_ref().map(|e| EarlierUse { fingerprint: e.fingerprint }),
-            showtime: showtime.as_ref(),
-            taken: &taken,
-            now: b.now,
-        });
-        let showtime = match decision {
-            PlaceDecision::Insert => showtime.expect("Insert is decided for an existing showtime"),
-            PlaceDecision::Replay => {
-                let earlier = earlier.expect("Replay is decided for an earlier use");
-                let booking = super::bookings_read::booking_by_id(tx, earlier.booking_id).await?;
-                return Ok(Placing::Decided(PlaceOutcome::Replayed { booking, sealed_token: earlier.sealed_token }));
-            }
-            PlaceDecision::KeyReused => return Ok(Placing::Decided(PlaceOutcome::KeyReused)),
-            PlaceDecision::ShowtimeNotFound => return Ok(Placing::Decided(PlaceOutcome::ShowtimeNotFound)),
-            PlaceDecision::ShowtimeClosed => return Ok(Placing::Decided(PlaceOutcome::ShowtimeClosed)),
-            PlaceDecision::SeatsTaken(seats) => return Ok(Placing::Decided(PlaceOutcome::SeatsTaken(seats))),
-        };
+        let decision =
+            decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken));
+        if let Some(refused) = decision.refusal() {
+            return Ok(Placing::Decided(refused));
+        }
+        if let (PlaceDecision::Replay, Some(earlier)) = (&decision, earlier) {
+            let booking = super::bookings_read::booking_by_id(tx, earlier.booking_id).await?;
+            return Ok(Placing::Decided(PlaceOutcome::Replayed { booking, sealed_token: earlier.sealed_token }));
+        }
+        let showtime = showtime.expect("Insert is decided for an existing showtime");
 
         // Stored in whole seconds, as the SQLite store does; the record says what a read would.
         let created_at = whole_seconds(b.now);

@@ -30,7 +30,7 @@ use super::database_file::DatabaseFile;
 use super::pending::Reply;
 use super::seat_changes::{self, Origin};
 use crate::booking::Fingerprint;
-use crate::booking::decide::{self, CancelDecision, CancelFacts, EarlierUse, PlaceDecision, PlaceFacts};
+use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, ManageToken, SealedToken};
 use crate::schedule::ShowtimeId;
@@ -296,27 +296,17 @@ fn place(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOutcome> {
         Some(_) if earlier.is_none() => taken_among(conn, &b.showtime, &b.seats)?,
         _ => Vec::new(),
     };
-    let decision = decide::place(PlaceFacts {
-        fingerprint: b.idempotency.map(|i| i.fingerprint),
-        earlier: earlier.as_ref().map(|e| EarlierUse { fingerprint: e.fingerprint }),
-        showtime: showtime.as_ref(),
-        taken: &taken,
-        now: b.now,
-    });
-    let showtime = match decision {
-        PlaceDecision::Insert => showtime.expect("Insert is decided for an existing showtime"),
-        PlaceDecision::Replay => {
-            let earlier = earlier.expect("Replay is decided for an earlier use");
-            return Ok(PlaceOutcome::Replayed {
-                booking: booking_by_id(conn, earlier.booking_id)?,
-                sealed_token: earlier.sealed_token,
-            });
-        }
-        PlaceDecision::KeyReused => return Ok(PlaceOutcome::KeyReused),
-        PlaceDecision::ShowtimeNotFound => return Ok(PlaceOutcome::ShowtimeNotFound),
-        PlaceDecision::ShowtimeClosed => return Ok(PlaceOutcome::ShowtimeClosed),
-        PlaceDecision::SeatsTaken(seats) => return Ok(PlaceOutcome::SeatsTaken(seats)),
-    };
+    let decision = decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken));
+    if let Some(refused) = decision.refusal() {
+        return Ok(refused);
+    }
+    if let (PlaceDecision::Replay, Some(earlier)) = (&decision, earlier) {
+        return Ok(PlaceOutcome::Replayed {
+            booking: booking_by_id(conn, earlier.booking_id)?,
+            sealed_token: earlier.sealed_token,
+        });
+    }
+    let showtime = showtime.expect("Insert is decided for an existing showtime");
 
     let inserted = conn
         .prepare_cached(
