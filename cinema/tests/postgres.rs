@@ -622,3 +622,66 @@ fn the_generator_s_blocking_store_opens_rolls_and_closes_on_postgres() {
     let again = cinema::store::Blocking::open(&setup.url, OpenMode::Existing).unwrap();
     assert_eq!(again.run(|s| s.roll(plan(3), now())).unwrap(), RollReport::default());
 }
+
+/// Group commit: bookings submitted at once share transactions (rows inserted by one
+/// transaction share its `xmin`), and each gets the answer it would get alone: inside one batch
+/// a seat asked for twice is placed once and refused once, and a key sent twice makes one
+/// booking and one replay of it.
+#[test]
+fn bookings_submitted_at_once_are_committed_together_and_each_decided_right() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let store = setup.store().await;
+        store.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let mut requests: Vec<NewBooking> = (1..=120).map(|n| booking(&id, &[&format!("A{n}")])).collect();
+        // A seat asked for twice, and a key sent twice with the same request.
+        requests.push(booking(&id, &["A1"]));
+        let mut keyed = booking(&id, &["Z1"]);
+        keyed.idempotency = Some(IdempotencyRecord {
+            key_id: [9; 32],
+            fingerprint: Fingerprint([3; 32]),
+            sealed_token: SealedToken([5; ManageToken::BYTES]),
+        });
+        let mut retry = keyed.clone();
+        retry.reference = BookingReference::generate(&mut rand::rng());
+        requests.push(keyed);
+        requests.push(retry);
+        // Every place submitted at once from tasks of its own, so the writer finds them queued.
+        let tasks: Vec<_> = requests
+            .iter()
+            .map(|r| {
+                let (store, request) = (store.clone(), r.clone());
+                tokio::spawn(async move { store.place(request).await })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap().unwrap());
+        }
+        let placed = outcomes.iter().filter(|o| matches!(o, PlaceOutcome::Placed(_))).count();
+        assert_eq!(placed, 121, "120 distinct seats and Z1 once: {outcomes:?}");
+        let a1: Vec<_> = outcomes.iter().zip(&requests).filter(|(_, r)| r.seats == ["A1"]).map(|(o, _)| o).collect();
+        let a1_placed = a1.iter().filter(|o| matches!(o, PlaceOutcome::Placed(_))).count();
+        let a1_refused = a1.iter().filter(|o| matches!(o, PlaceOutcome::SeatsTaken(s) if s == &["A1"])).count();
+        assert_eq!((a1_placed, a1_refused), (1, 1), "A1 asked twice: {a1:?}");
+        match (&outcomes[121], &outcomes[122]) {
+            (PlaceOutcome::Placed(first), PlaceOutcome::Replayed { booking, sealed_token })
+            | (PlaceOutcome::Replayed { booking, sealed_token }, PlaceOutcome::Placed(first)) => {
+                assert_eq!(first, booking, "the replay is the booking the key made");
+                assert_eq!(sealed_token.0, [5; ManageToken::BYTES]);
+            }
+            other => panic!("a key sent twice: {other:?}"),
+        }
+        let admin = setup.admin().await;
+        let row = admin.query_one("SELECT count(*), count(DISTINCT xmin::text) FROM bookings", &[]).await.unwrap();
+        let (bookings, transactions): (i64, i64) = (row.get(0), row.get(1));
+        assert_eq!(bookings, 121);
+        assert!(transactions < bookings / 4, "{bookings} bookings in {transactions} transactions: not grouped");
+        let seats: i64 = admin.query_one("SELECT count(*) FROM booking_seats WHERE active", &[]).await.unwrap().get(0);
+        assert_eq!(seats, 121);
+        // Each booking reads back with its own seat, and the index has them all.
+        let cached = store.showtime_seats(id.clone()).await.unwrap().unwrap();
+        assert_eq!(cached.taken.len(), 121);
+    });
+}

@@ -18,7 +18,7 @@
 //! which PostgreSQL delivers to the other instances only if and when it commits.
 
 use chrono::{DateTime, Utc};
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::{GenericClient, Pool, Transaction};
 
 use super::bookings_read::{booking_of_owner, held_among};
 use super::errors::{Fault, fixed, violates};
@@ -48,7 +48,33 @@ struct PlaceInput<'a> {
     notify: &'a Notify,
 }
 
-/// See [`crate::store::Store::place`].
+/// The earlier uses of these keys (a batch's), by key id.
+pub(super) async fn earlier_uses(
+    tx: &impl GenericClient,
+    keys: &[[u8; 32]],
+) -> Result<std::collections::HashMap<[u8; 32], Earlier>, Fault> {
+    let ids: Vec<&[u8]> = keys.iter().map(|k| &k[..]).collect();
+    let stmt = tx
+        .prepare_cached(
+            "SELECT key_id, fingerprint, booking_id, sealed_token FROM idempotency_keys WHERE key_id = ANY($1)",
+        )
+        .await?;
+    let mut found = std::collections::HashMap::new();
+    for row in tx.query(&stmt, &[&ids]).await? {
+        let key: [u8; 32] = fixed(row.try_get(0)?, "idempotency key id")?;
+        found.insert(
+            key,
+            Earlier {
+                fingerprint: Fingerprint(fixed(row.try_get(1)?, "idempotency fingerprint")?),
+                booking_id: row.try_get(2)?,
+                sealed_token: SealedToken(fixed(row.try_get(3)?, "sealed token")?),
+            },
+        );
+    }
+    Ok(found)
+}
+
+/// See [`crate::store::Store::place`]: one booking in a transaction of its own.
 pub(super) async fn place(pool: &Pool, notify: &Notify, booking: &NewBooking) -> Result<PlaceOutcome, StoreError> {
     let input = PlaceInput { booking, notify };
     for attempt in 1..=ATTEMPTS {
@@ -204,10 +230,10 @@ const INSERT_KEYED_BOOKING: &str = "
     SELECT b.id, (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM n) FROM b";
 
 /// An earlier use of an idempotency key, as stored.
-struct Earlier {
-    fingerprint: Fingerprint,
-    booking_id: i64,
-    sealed_token: SealedToken,
+pub(super) struct Earlier {
+    pub(super) fingerprint: Fingerprint,
+    pub(super) booking_id: i64,
+    pub(super) sealed_token: SealedToken,
 }
 
 async fn earlier_use(tx: &Transaction<'_>, key_id: &[u8; 32]) -> Result<Option<Earlier>, Fault> {
@@ -274,6 +300,6 @@ fn cancel_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a CancelInput<'x>) -> Wor
     })
 }
 
-fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
+pub(super) fn whole_seconds(at: DateTime<Utc>) -> DateTime<Utc> {
     DateTime::from_timestamp(at.timestamp(), 0).unwrap_or(at)
 }

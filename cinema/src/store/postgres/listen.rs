@@ -38,6 +38,7 @@ const MIN_BACKOFF: Duration = Duration::from_millis(100);
 pub(super) const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Announces a committed seat change from inside the transaction that makes it.
+#[derive(Clone)]
 pub(super) struct Notify {
     instance: String,
 }

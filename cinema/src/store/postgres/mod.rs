@@ -40,6 +40,7 @@
 //! - **`synchronous_commit = off`** on the server: a warning at start, since a server crash
 //!   could then lose bookings already confirmed.
 
+mod batch;
 mod bookings;
 mod bookings_read;
 mod errors;
@@ -105,6 +106,8 @@ struct Shared {
     seats: Arc<SeatIndex>,
     feed: ChangeFeed,
     notify: Notify,
+    /// Group commit for bookings ([`batch`]).
+    batcher: batch::Batcher,
 }
 
 impl PostgresDatabase {
@@ -173,7 +176,13 @@ impl PostgresDatabase {
         let _ = tokio::time::timeout(CONNECT_TIMEOUT * 2, state.wait_for(|s| s.attempts > 0)).await;
         Ok(PostgresDatabase {
             url: url.clone(),
-            shared: Arc::new(Shared { pool, seats, feed, notify: Notify::new(instance) }),
+            shared: Arc::new(Shared {
+                batcher: batch::Batcher::spawn(pool.clone(), Notify::new(instance.clone())),
+                pool,
+                seats,
+                feed,
+                notify: Notify::new(instance),
+            }),
             listener,
             writes: Arc::new(Semaphore::new(WRITES as usize)),
             closing: AtomicBool::new(false),
@@ -294,7 +303,7 @@ impl Store for PostgresDatabase {
 
     fn place(&self, booking: NewBooking) -> StoreFuture<'_, PlaceOutcome> {
         self.write(move |db| async move {
-            let outcome = bookings::place(&db.pool, &db.notify, &booking).await?;
+            let outcome = db.batcher.place(booking).await?;
             if let PlaceOutcome::Placed(record) = &outcome {
                 db.committed(&record.showtime.id, &record.seats, true);
             }

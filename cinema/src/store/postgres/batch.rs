@@ -1,0 +1,354 @@
+//! Group commit: the bookings waiting at one moment are placed in one transaction.
+//!
+//! Each booking in a transaction of its own pays for its statements, its commit's flush and,
+//! above all, `NOTIFY`'s lock: PostgreSQL holds a global lock from a notifying transaction's
+//! pre-commit until its commit is flushed, so notifying transactions commit one at a time
+//! (see BENCHMARKS.md). As the SQLite writer does, this writer takes every booking queued when
+//! it is free (up to [`MAX_BATCH`]) and places them together: one fact query per kind for the
+//! whole batch, the decisions of [`decide::place`] in queue order (a seat taken by an earlier
+//! booking of the batch counts as taken for a later one, a key used earlier in the batch is
+//! replayed), one statement that writes every accepted booking, its seats, its key and one
+//! notification per showtime, and one COMMIT. Answers go out only after COMMIT returned.
+//!
+//! A batch the database refuses (another instance took a seat between the fact query and the
+//! insert, a deadlock, a connection lost before COMMIT) is rolled back whole and each of its
+//! bookings placed again in a transaction of its own ([`super::bookings::place`]), so one
+//! conflict never fails the others. A batch whose COMMIT fails answers each booking with the
+//! error, as a single booking would: whether it was kept is unknown, and a client's retry with
+//! its `Idempotency-Key` finds out.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use deadpool_postgres::{Pool, Transaction};
+use tokio::sync::{mpsc, oneshot};
+
+use super::bookings::{self, Earlier, earlier_uses, whole_seconds};
+use super::errors::Fault;
+use super::listen::{CHANNEL, Notify};
+use super::lock;
+use super::schedule::{COLUMNS, showtime_from_row};
+use crate::booking::SealedToken;
+use crate::booking::decide::{self, PlaceDecision, PlaceFacts};
+use crate::booking::record::{BookingRecord, NewBooking, PlaceOutcome};
+use crate::schedule::Showtime;
+use crate::store::StoreError;
+
+/// The most bookings placed in one transaction: bounds the latency a batch adds.
+pub(super) const MAX_BATCH: usize = 256;
+
+/// How many bookings may wait for the writer before new ones are refused as busy.
+const QUEUE: usize = 8192;
+
+type Answer = oneshot::Sender<Result<PlaceOutcome, StoreError>>;
+
+/// The handle the store places bookings through; the writer task runs until it is dropped.
+pub(super) struct Batcher {
+    jobs: mpsc::Sender<(NewBooking, Answer)>,
+}
+
+impl Batcher {
+    /// Starts the writer task on the current runtime.
+    pub(super) fn spawn(pool: Pool, notify: Notify) -> Self {
+        let (jobs, queue) = mpsc::channel(QUEUE);
+        tokio::spawn(run(pool, Arc::new(notify), queue));
+        Batcher { jobs }
+    }
+
+    /// Places a booking with whatever else is queued; answered after its batch's COMMIT.
+    pub(super) async fn place(&self, booking: NewBooking) -> Result<PlaceOutcome, StoreError> {
+        let (answer, answered) = oneshot::channel();
+        self.jobs.try_send((booking, answer)).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(_) => StoreError::Busy,
+            mpsc::error::TrySendError::Closed(_) => StoreError::Closed,
+        })?;
+        answered.await.map_err(|_| StoreError::Closed)?
+    }
+}
+
+async fn run(pool: Pool, notify: Arc<Notify>, mut queue: mpsc::Receiver<(NewBooking, Answer)>) {
+    let mut batch = Vec::new();
+    while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        let jobs = std::mem::take(&mut batch);
+        if jobs.len() == 1 {
+            let (booking, answer) = jobs.into_iter().next().expect("one job");
+            let _ = answer.send(bookings::place(&pool, &notify, &booking).await);
+            continue;
+        }
+        let (bookings, answers): (Vec<NewBooking>, Vec<Answer>) = jobs.into_iter().unzip();
+        match place_batch(&pool, &notify, &bookings).await {
+            Ok(outcomes) => {
+                for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                    let _ = answer.send(Ok(outcome));
+                }
+            }
+            Err(Refused::AtCommit(e)) => {
+                tracing::error!("a batch of {} bookings failed at COMMIT: {e}", bookings.len());
+                let message = e.to_string();
+                for answer in answers {
+                    let _ = answer.send(Err(StoreError::Backend(message.clone().into())));
+                }
+            }
+            Err(Refused::Before(reason)) => {
+                tracing::debug!("a batch of {} bookings was refused ({reason}); placing each alone", bookings.len());
+                // Each in a task of its own, at once: they overlap on the server as far as
+                // the pool allows, and this writer goes back to the queue.
+                for (booking, answer) in bookings.into_iter().zip(answers) {
+                    let (pool, notify) = (pool.clone(), notify.clone());
+                    tokio::spawn(async move {
+                        let _ = answer.send(bookings::place(&pool, &notify, &booking).await);
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// Where a replayed booking comes from.
+enum Replay {
+    /// An earlier booking of this batch (its index).
+    InBatch(usize),
+    /// A booking already in the database.
+    Stored { booking_id: i64, sealed_token: SealedToken },
+}
+
+/// Why a batch was not kept.
+enum Refused {
+    /// Rolled back before COMMIT: nothing was kept, so each booking may be placed again.
+    Before(String),
+    /// COMMIT itself failed: whether the batch was kept is unknown.
+    AtCommit(tokio_postgres::Error),
+}
+
+async fn place_batch(pool: &Pool, notify: &Notify, batch: &[NewBooking]) -> Result<Vec<PlaceOutcome>, Refused> {
+    let before = |e: &dyn std::fmt::Display| Refused::Before(e.to_string());
+    let mut client = pool.get().await.map_err(|e| before(&e))?;
+    let tx = client.transaction().await.map_err(|e| before(&e))?;
+    let decided = decide_batch(&tx, notify, batch).await.map_err(|e| match e {
+        Fault::Pg(e) => before(&e),
+        Fault::Malformed(what) => Refused::Before(format!("a stored {what} is malformed")),
+    })?;
+    tx.commit().await.map_err(Refused::AtCommit)?;
+    Ok(decided)
+}
+
+/// The facts for the whole batch, the decisions in queue order, and the writes of the accepted.
+async fn decide_batch(tx: &Transaction<'_>, notify: &Notify, batch: &[NewBooking]) -> Result<Vec<PlaceOutcome>, Fault> {
+    let showtime_ids: Vec<&str> = distinct(batch.iter().map(|b| b.showtime.as_str()));
+    let seats: Vec<&str> = distinct(batch.iter().flat_map(|b| b.seats.iter().map(String::as_str)));
+    let keys: Vec<[u8; 32]> = batch.iter().filter_map(|b| b.idempotency.map(|i| i.key_id)).collect();
+    let (earlier, showtimes, held) = tokio::try_join!(
+        lock_and_read_keys(tx, &keys),
+        read_showtimes(tx, &showtime_ids),
+        read_held(tx, &showtime_ids, &seats)
+    )?;
+
+    let mut taken: HashSet<(String, String)> = held;
+    // Keys used earlier in this batch: the fingerprint and the outcome index of their booking.
+    let mut used_here: HashMap<[u8; 32], (crate::booking::Fingerprint, usize)> = HashMap::new();
+    let mut outcomes: Vec<Option<PlaceOutcome>> = Vec::with_capacity(batch.len());
+    let mut replays: Vec<(usize, Replay)> = Vec::new();
+    let mut accepted: Vec<usize> = Vec::new();
+    for (i, b) in batch.iter().enumerate() {
+        let key = b.idempotency.map(|k| k.key_id);
+        let here = key.and_then(|k| used_here.get(&k).copied());
+        let stored = key.and_then(|k| earlier.get(&k));
+        let showtime = showtimes.get(b.showtime.as_str());
+        let requested_taken: Vec<String> =
+            b.seats.iter().filter(|s| taken.contains(&(b.showtime.0.clone(), (*s).clone()))).cloned().collect();
+        let earlier_fingerprint = here.map(|(f, _)| f).or(stored.map(|e| e.fingerprint));
+        let decision = decide::place(PlaceFacts::of(
+            b,
+            earlier_fingerprint,
+            showtime,
+            if earlier_fingerprint.is_some() { &[] } else { &requested_taken },
+        ));
+        if let Some(refused) = decision.refusal() {
+            outcomes.push(Some(refused));
+            continue;
+        }
+        if decision == PlaceDecision::Replay {
+            match (here, stored) {
+                // Filled in below, once the earlier booking of this batch has its record.
+                (Some((_, first)), _) => replays.push((i, Replay::InBatch(first))),
+                (None, Some(e)) => {
+                    replays.push((i, Replay::Stored { booking_id: e.booking_id, sealed_token: e.sealed_token }))
+                }
+                (None, None) => unreachable!("Replay is decided for an earlier use"),
+            }
+            outcomes.push(None);
+            continue;
+        }
+        let showtime = showtime.expect("Insert is decided for an existing showtime");
+        for seat in &b.seats {
+            taken.insert((b.showtime.0.clone(), seat.clone()));
+        }
+        if let (Some(k), Some(idem)) = (key, b.idempotency) {
+            used_here.insert(k, (idem.fingerprint, i));
+        }
+        accepted.push(i);
+        outcomes.push(Some(PlaceOutcome::Placed(BookingRecord {
+            reference: b.reference.clone(),
+            showtime: showtime.clone(),
+            seats: b.seats.clone(),
+            name: b.name.clone(),
+            email: b.email.clone(),
+            token_hash: b.token_hash,
+            created_at: whole_seconds(b.now),
+            cancelled_at: None,
+        })));
+    }
+
+    if !accepted.is_empty() {
+        insert_accepted(tx, notify, batch, &accepted).await?;
+    }
+    for (i, replay) in replays {
+        let replayed = match replay {
+            Replay::InBatch(first) => match &outcomes[first] {
+                Some(PlaceOutcome::Placed(record)) => PlaceOutcome::Replayed {
+                    booking: record.clone(),
+                    sealed_token: batch[first].idempotency.expect("a keyed booking").sealed_token,
+                },
+                _ => unreachable!("a key used in the batch belongs to a placed booking"),
+            },
+            Replay::Stored { booking_id, sealed_token } => PlaceOutcome::Replayed {
+                booking: super::bookings_read::booking_by_id(tx, booking_id).await?,
+                sealed_token,
+            },
+        };
+        outcomes[i] = Some(replayed);
+    }
+    Ok(outcomes.into_iter().map(|o| o.expect("every booking of the batch is decided")).collect())
+}
+
+fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut seen = HashSet::new();
+    items.filter(|i| seen.insert(*i)).collect()
+}
+
+/// Locks every key of the batch (in one order, so two instances' batches wait for each other
+/// instead of deadlocking), then reads their earlier uses.
+async fn lock_and_read_keys(tx: &Transaction<'_>, keys: &[[u8; 32]]) -> Result<HashMap<[u8; 32], Earlier>, Fault> {
+    if keys.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let mut locks: Vec<i64> = keys.iter().map(lock::idempotency_key).collect();
+    locks.sort_unstable();
+    locks.dedup();
+    let stmt = tx
+        .prepare_cached(
+            "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY k) AS o",
+        )
+        .await?;
+    tx.query_one(&stmt, &[&locks]).await?;
+    earlier_uses(tx, keys).await
+}
+
+async fn read_showtimes(tx: &Transaction<'_>, ids: &[&str]) -> Result<HashMap<String, Showtime>, Fault> {
+    let stmt = tx.prepare_cached(&format!("SELECT {COLUMNS} FROM showtimes WHERE id = ANY($1)")).await?;
+    let rows = tx.query(&stmt, &[&ids]).await?;
+    rows.iter()
+        .map(|r| showtime_from_row(r, 0).map(|s| (s.id.0.clone(), s)))
+        .collect::<Result<_, _>>()
+        .map_err(Fault::from)
+}
+
+/// The active seats among these showtimes and seat names (a superset of the requested pairs).
+async fn read_held(
+    tx: &Transaction<'_>,
+    showtimes: &[&str],
+    seats: &[&str],
+) -> Result<HashSet<(String, String)>, Fault> {
+    let stmt = tx
+        .prepare_cached(
+            "SELECT showtime_id, seat FROM booking_seats WHERE active AND showtime_id = ANY($1) AND seat = ANY($2)",
+        )
+        .await?;
+    let rows = tx.query(&stmt, &[&showtimes, &seats]).await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_, tokio_postgres::Error>>()
+        .map_err(Fault::from)
+}
+
+/// Every accepted booking, its seats (in showtime and seat order, so overlapping batches lock
+/// the index's entries in one order), its key, and one notification per showtime: one statement.
+const INSERT_BATCH: &str = "
+    WITH b AS (
+        INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[])
+        RETURNING id, reference
+    ), s AS (
+        INSERT INTO booking_seats (booking_id, position, showtime_id, seat)
+        SELECT b.id, x.position, x.showtime_id, x.seat
+        FROM unnest($7::text[], $8::integer[], $9::text[], $10::text[]) AS x (reference, position, showtime_id, seat)
+        JOIN b USING (reference)
+        ORDER BY x.showtime_id, x.seat
+        RETURNING 1
+    ), k AS (
+        INSERT INTO idempotency_keys (key_id, fingerprint, booking_id, sealed_token, created_at)
+        SELECT y.key_id, y.fingerprint, b.id, y.sealed_token, y.created_at
+        FROM unnest($11::text[], $12::bytea[], $13::bytea[], $14::bytea[], $15::timestamptz[])
+            AS y (reference, key_id, fingerprint, sealed_token, created_at)
+        JOIN b USING (reference)
+        RETURNING 1
+    ), n AS (SELECT pg_notify($16, p) FROM unnest($17::text[]) AS p)
+    SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM n)";
+
+async fn insert_accepted(
+    tx: &Transaction<'_>,
+    notify: &Notify,
+    batch: &[NewBooking],
+    accepted: &[usize],
+) -> Result<(), Fault> {
+    let chosen: Vec<&NewBooking> = accepted.iter().map(|&i| &batch[i]).collect();
+    let references: Vec<&str> = chosen.iter().map(|b| b.reference.as_str()).collect();
+    let showtimes: Vec<&str> = chosen.iter().map(|b| b.showtime.as_str()).collect();
+    let names: Vec<&str> = chosen.iter().map(|b| b.name.as_str()).collect();
+    let emails: Vec<Option<&str>> = chosen.iter().map(|b| b.email.as_deref()).collect();
+    let hashes: Vec<&[u8]> = chosen.iter().map(|b| &b.token_hash.0[..]).collect();
+    let created: Vec<_> = chosen.iter().map(|b| whole_seconds(b.now)).collect();
+    let (mut seat_refs, mut positions, mut seat_showtimes, mut seats) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for b in &chosen {
+        for (position, seat) in b.seats.iter().enumerate() {
+            seat_refs.push(b.reference.as_str());
+            positions.push(position as i32 + 1);
+            seat_showtimes.push(b.showtime.as_str());
+            seats.push(seat.as_str());
+        }
+    }
+    let keyed: Vec<&&NewBooking> = chosen.iter().filter(|b| b.idempotency.is_some()).collect();
+    let key_refs: Vec<&str> = keyed.iter().map(|b| b.reference.as_str()).collect();
+    let key_ids: Vec<&[u8]> = keyed.iter().map(|b| &b.idempotency.as_ref().expect("keyed").key_id[..]).collect();
+    let fingerprints: Vec<&[u8]> =
+        keyed.iter().map(|b| &b.idempotency.as_ref().expect("keyed").fingerprint.0[..]).collect();
+    let sealed: Vec<&[u8]> = keyed.iter().map(|b| &b.idempotency.as_ref().expect("keyed").sealed_token.0[..]).collect();
+    let key_created: Vec<_> = keyed.iter().map(|b| whole_seconds(b.now)).collect();
+    let payloads: Vec<String> = distinct(showtimes.iter().copied())
+        .into_iter()
+        .map(|s| notify.payload(&crate::schedule::ShowtimeId(s.to_string())))
+        .collect();
+    let stmt = tx.prepare_cached(INSERT_BATCH).await?;
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 17] = [
+        &references,
+        &showtimes,
+        &names,
+        &emails,
+        &hashes,
+        &created,
+        &seat_refs,
+        &positions,
+        &seat_showtimes,
+        &seats,
+        &key_refs,
+        &key_ids,
+        &fingerprints,
+        &sealed,
+        &key_created,
+        &CHANNEL,
+        &payloads,
+    ];
+    tx.query_one(&stmt, &params).await?;
+    Ok(())
+}
