@@ -9,8 +9,9 @@
 //! in place of `NoTls` in [`PostgresDatabase::open`] and in the listener.
 //!
 //! The pieces: [`migrations`] (the schema, versioned in `tiketa_schema`, migrated once under an
-//! advisory lock), [`schedule`] (roll, serialised by an advisory lock), [`bookings`] (place and
-//! cancel, one transaction each, decided by [`crate::booking::decide`]), [`bookings_read`],
+//! advisory lock), [`schedule`] (roll, serialised by an advisory lock), [`batch`] (group
+//! commit: the bookings queued at one moment placed in one transaction), [`bookings`] (place and
+//! cancel one at a time, decided by [`crate::booking::decide`]), [`bookings_read`],
 //! [`listen`] (the change feed from other instances), [`errors`] (what failures mean) and
 //! [`transaction`] (retries of transactions the server aborted on a conflict). A booking is
 //! acknowledged only after COMMIT returned, with `synchronous_commit` left on (the server's
