@@ -135,13 +135,9 @@ async fn place_batch(pool: &Pool, notify: &Notify, batch: &[NewBooking]) -> Resu
 /// The facts for the whole batch, the decisions in queue order, and the writes of the accepted.
 async fn decide_batch(tx: &Transaction<'_>, notify: &Notify, batch: &[NewBooking]) -> Result<Vec<PlaceOutcome>, Fault> {
     let showtime_ids: Vec<&str> = distinct(batch.iter().map(|b| b.showtime.as_str()));
-    let seats: Vec<&str> = distinct(batch.iter().flat_map(|b| b.seats.iter().map(String::as_str)));
     let keys: Vec<[u8; 32]> = batch.iter().filter_map(|b| b.idempotency.map(|i| i.key_id)).collect();
-    let (earlier, showtimes, held) = tokio::try_join!(
-        lock_and_read_keys(tx, &keys),
-        read_showtimes(tx, &showtime_ids),
-        read_held(tx, &showtime_ids, &seats)
-    )?;
+    let (earlier, showtimes, held) =
+        tokio::try_join!(lock_and_read_keys(tx, &keys), read_showtimes(tx, &showtime_ids), read_held(tx, batch))?;
 
     let mut taken: HashSet<(String, String)> = held;
     // Keys used earlier in this batch: the fingerprint and the outcome index of their booking.
@@ -253,15 +249,20 @@ async fn read_showtimes(tx: &Transaction<'_>, ids: &[&str]) -> Result<HashMap<St
         .map_err(Fault::from)
 }
 
-/// The active seats among these showtimes and seat names (a superset of the requested pairs).
-async fn read_held(
-    tx: &Transaction<'_>,
-    showtimes: &[&str],
-    seats: &[&str],
-) -> Result<HashSet<(String, String)>, Fault> {
+/// Which of the requested (showtime, seat) pairs are held by active bookings: one index probe
+/// per pair.
+async fn read_held(tx: &Transaction<'_>, batch: &[NewBooking]) -> Result<HashSet<(String, String)>, Fault> {
+    let (mut showtimes, mut seats) = (Vec::new(), Vec::new());
+    for b in batch {
+        for seat in &b.seats {
+            showtimes.push(b.showtime.as_str());
+            seats.push(seat.as_str());
+        }
+    }
     let stmt = tx
         .prepare_cached(
-            "SELECT showtime_id, seat FROM booking_seats WHERE active AND showtime_id = ANY($1) AND seat = ANY($2)",
+            "SELECT h.showtime_id, h.seat FROM unnest($1::text[], $2::text[]) AS r (showtime_id, seat)
+             JOIN booking_seats AS h ON h.active AND h.showtime_id = r.showtime_id AND h.seat = r.seat",
         )
         .await?;
     let rows = tx.query(&stmt, &[&showtimes, &seats]).await?;
