@@ -22,6 +22,23 @@ pub struct NewBooking {
     pub now: DateTime<Utc>,
 }
 
+impl NewBooking {
+    /// The record this booking becomes once placed in `showtime`, as a later read gives it:
+    /// stores keep times in whole seconds.
+    pub fn placed(&self, showtime: Showtime) -> BookingRecord {
+        BookingRecord {
+            reference: self.reference.clone(),
+            showtime,
+            seats: self.seats.clone(),
+            name: self.name.clone(),
+            email: self.email.clone(),
+            token_hash: self.token_hash,
+            created_at: DateTime::from_timestamp(self.now.timestamp(), 0).unwrap_or(self.now),
+            cancelled_at: None,
+        }
+    }
+}
+
 /// What the store keeps about an idempotency key (never the key itself).
 #[derive(Debug, Clone, Copy)]
 pub struct IdempotencyRecord {

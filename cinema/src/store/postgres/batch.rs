@@ -30,7 +30,7 @@ use super::lock;
 use super::schedule::{COLUMNS, showtime_from_row};
 use crate::booking::SealedToken;
 use crate::booking::decide::{self, PlaceDecision, PlaceFacts};
-use crate::booking::record::{BookingRecord, NewBooking, PlaceOutcome};
+use crate::booking::record::{NewBooking, PlaceOutcome};
 use crate::schedule::Showtime;
 use crate::store::StoreError;
 
@@ -183,16 +183,7 @@ async fn decide_batch(tx: &Transaction<'_>, notify: &Notify, batch: &[NewBooking
             used_here.insert(k, (idem.fingerprint, i));
         }
         accepted.push(i);
-        outcomes.push(Some(PlaceOutcome::Placed(BookingRecord {
-            reference: b.reference.clone(),
-            showtime: showtime.clone(),
-            seats: b.seats.clone(),
-            name: b.name.clone(),
-            email: b.email.clone(),
-            token_hash: b.token_hash,
-            created_at: whole_seconds(b.now),
-            cancelled_at: None,
-        })));
+        outcomes.push(Some(PlaceOutcome::Placed(b.placed(showtime.clone()))));
     }
 
     if !accepted.is_empty() {

@@ -27,7 +27,7 @@ use super::lock;
 use super::schedule::showtime;
 use super::transaction::{ATTEMPTS, Work, backoff, in_transaction};
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
-use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome};
+use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, Fingerprint, ManageToken, SealedToken};
 use crate::store::StoreError;
 
@@ -141,41 +141,28 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         // entries in the same order and wait for each other instead of deadlocking), its key
         // and the notification, in one statement: one round trip, all or nothing.
         let payload = input.notify.payload(&b.showtime);
-        let inserted = match &b.idempotency {
-            None => {
-                let stmt = tx.prepare_cached(INSERT_BOOKING).await?;
-                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 9] = [
-                    &b.reference.as_str(),
-                    &b.showtime.as_str(),
-                    &b.name,
-                    &b.email,
-                    &&b.token_hash.0[..],
-                    &created_at,
-                    &b.seats,
-                    &super::listen::CHANNEL,
-                    &payload,
-                ];
-                tx.query_one(&stmt, &params).await
-            }
-            Some(idem) => {
-                let stmt = tx.prepare_cached(INSERT_KEYED_BOOKING).await?;
-                let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
-                    &b.reference.as_str(),
-                    &b.showtime.as_str(),
-                    &b.name,
-                    &b.email,
-                    &&b.token_hash.0[..],
-                    &created_at,
-                    &b.seats,
-                    &super::listen::CHANNEL,
-                    &payload,
-                    &&idem.key_id[..],
-                    &&idem.fingerprint.0[..],
-                    &&idem.sealed_token.0[..],
-                ];
-                tx.query_one(&stmt, &params).await
+        let (reference, showtime_id, token_hash) = (b.reference.as_str(), b.showtime.as_str(), &b.token_hash.0[..]);
+        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
+            &reference,
+            &showtime_id,
+            &b.name,
+            &b.email,
+            &token_hash,
+            &created_at,
+            &b.seats,
+            &super::listen::CHANNEL,
+            &payload,
+        ];
+        let key = b.idempotency.as_ref().map(|k| (&k.key_id[..], &k.fingerprint.0[..], &k.sealed_token.0[..]));
+        let sql = match &key {
+            None => INSERT_BOOKING,
+            Some((key_id, fingerprint, sealed_token)) => {
+                params.extend([key_id as &(dyn tokio_postgres::types::ToSql + Sync), fingerprint, sealed_token]);
+                INSERT_KEYED_BOOKING
             }
         };
+        let stmt = tx.prepare_cached(sql).await?;
+        let inserted = tx.query_one(&stmt, &params).await;
         match inserted {
             Ok(_) => {}
             Err(e) if violates(&e, "bookings_reference_unique") => {
@@ -185,16 +172,7 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
             Err(e) if violates(&e, "idempotency_keys_pkey") => return Ok(Placing::KeyConflict),
             Err(e) => return Err(e.into()),
         }
-        Ok(Placing::Decided(PlaceOutcome::Placed(BookingRecord {
-            reference: b.reference.clone(),
-            showtime,
-            seats: b.seats.clone(),
-            name: b.name.clone(),
-            email: b.email.clone(),
-            token_hash: b.token_hash,
-            created_at,
-            cancelled_at: None,
-        })))
+        Ok(Placing::Decided(PlaceOutcome::Placed(b.placed(showtime))))
     })
 }
 

@@ -24,14 +24,14 @@ use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_ite
 
 use super::backend;
 use super::bookings_health::WriteStatus;
-use super::bookings_read::{booking_by_id, booking_of_owner, timestamp};
+use super::bookings_read::{booking_by_id, booking_of_owner};
 use super::bookings_wal::Wal;
 use super::database_file::DatabaseFile;
 use super::pending::Reply;
 use super::seat_changes::{self, Origin};
 use crate::booking::Fingerprint;
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
-use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome};
+use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, ManageToken, SealedToken};
 use crate::schedule::ShowtimeId;
 use crate::store::ChangeFeed;
@@ -357,17 +357,7 @@ fn place(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOutcome> {
         ])?;
     }
     // Everything the record holds was just written or read; no need to read it back.
-    Ok(PlaceOutcome::Placed(BookingRecord {
-        reference: b.reference.clone(),
-        showtime,
-        seats: b.seats.clone(),
-        name: b.name.clone(),
-        email: b.email.clone(),
-        token_hash: b.token_hash,
-        // Stored in whole seconds; the record says what a later read would.
-        created_at: timestamp(b.now.timestamp())?,
-        cancelled_at: None,
-    }))
+    Ok(PlaceOutcome::Placed(b.placed(showtime)))
 }
 
 /// An earlier use of an idempotency key, as stored.
