@@ -8,6 +8,7 @@
 //! queued, commit it, and close its connection before `close` returns.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{SyncSender, TrySendError, sync_channel};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
@@ -42,6 +43,9 @@ pub struct SqliteBookingStore {
     checkpointer: Mutex<Option<JoinHandle<()>>>,
     stop_watching: Mutex<Option<SyncSender<()>>>,
     watcher: Mutex<Option<JoinHandle<()>>>,
+    /// False once the watcher thread has ended, however it ended: other processes' commits
+    /// then go unseen, so seat maps are read from the database instead of the cache.
+    watching: Arc<AtomicBool>,
     reads: ReadPool,
     seats: Arc<SeatIndex>,
     file: Arc<DatabaseFile>,
@@ -79,9 +83,14 @@ impl SqliteBookingStore {
         let origin = Origin::random();
         let watcher = Watcher::open(path, origin, seats.clone(), feed.clone(), read_gate.clone())?;
         let (stop_watching, stop) = sync_channel(1);
+        let watching = Arc::new(AtomicBool::new(true));
+        let alive = Watching(watching.clone());
         let watcher = std::thread::Builder::new()
             .name("tiketa-seat-watcher".into())
-            .spawn(move || watcher.run(stop))
+            .spawn(move || {
+                let _alive = alive;
+                watcher.run(stop)
+            })
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let status = Arc::new(WriteStatus::default());
         let writer = Writer {
@@ -107,6 +116,7 @@ impl SqliteBookingStore {
             checkpointer: Mutex::new(Some(checkpointer)),
             stop_watching: Mutex::new(Some(stop_watching)),
             watcher: Mutex::new(Some(watcher)),
+            watching,
             reads: ReadPool::new(path, read_gate),
             seats,
             file,
@@ -152,6 +162,15 @@ impl SqliteBookingStore {
     }
 }
 
+/// Held by the watcher thread: dropped when it ends, by return or by panic.
+struct Watching(Arc<AtomicBool>);
+
+impl Drop for Watching {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Relaxed);
+    }
+}
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -188,18 +207,24 @@ impl SqliteBookingStore {
     }
 
     pub fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError> {
-        if let Some(seats) = self.seats.get(id.as_str()) {
+        if let Some(seats) = self.showtime_seats_in_memory(id) {
             return Ok(Some(seats));
         }
         let generation = self.seats.generation();
         let seats = self.reads.with(|c| bookings_read::showtime_seats(c, id))?;
-        if let Some(seats) = &seats {
+        if let Some(seats) = &seats
+            && self.watching.load(Ordering::Relaxed)
+        {
             self.seats.fill(generation, seats);
         }
         Ok(seats)
     }
 
+    /// From the cache, while the watcher keeps it right.
     pub fn showtime_seats_in_memory(&self, id: &ShowtimeId) -> Option<ShowtimeSeats> {
+        if !self.watching.load(Ordering::Relaxed) {
+            return None;
+        }
         self.seats.get(id.as_str())
     }
 
@@ -221,5 +246,26 @@ impl SqliteBookingStore {
             tracing::error!(db = %self.path.display(), "health: the database does not answer: {e}");
             Unavailable::Unreadable
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use super::Watching;
+
+    #[test]
+    fn a_watcher_thread_that_panics_stops_the_cache_being_trusted() {
+        let watching = Arc::new(AtomicBool::new(true));
+        let alive = Watching(watching.clone());
+        let ended = std::thread::spawn(move || {
+            let _alive = alive;
+            panic!("the watcher failed");
+        })
+        .join();
+        assert!(ended.is_err());
+        assert!(!watching.load(Ordering::Relaxed), "the flag falls with the thread");
     }
 }
