@@ -84,9 +84,18 @@ async fn run(pool: Pool, notify: Arc<Notify>, mut queue: mpsc::Receiver<(NewBook
             }
             Err(Refused::AtCommit(e)) => {
                 tracing::error!("a batch of {} bookings failed at COMMIT: {e}", bookings.len());
-                let message = e.to_string();
+                // What a single booking would answer (an unreachable server says so), for each.
+                let error = super::errors::store_error(e);
+                let unavailable = match &error {
+                    StoreError::Unavailable(reason) => Some(reason.clone()),
+                    _ => None,
+                };
+                let message = error.to_string();
                 for answer in answers {
-                    let _ = answer.send(Err(StoreError::Backend(message.clone().into())));
+                    let _ = answer.send(Err(match &unavailable {
+                        Some(reason) => StoreError::Unavailable(reason.clone()),
+                        None => StoreError::Backend(message.clone().into()),
+                    }));
                 }
             }
             Err(Refused::Before(reason)) => {
