@@ -74,7 +74,6 @@ impl SeatIndex {
     }
 
     /// Forgets these showtimes (another writer changed their seats); the next read reloads them.
-    #[allow(dead_code)] // until a store listens to other writers
     pub(crate) fn evict<'a>(&self, showtimes: impl IntoIterator<Item = &'a str>) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.generation += 1;
@@ -84,7 +83,6 @@ impl SeatIndex {
     }
 
     /// Forgets everything (changes were missed).
-    #[allow(dead_code)] // until a store listens to other writers
     pub(crate) fn clear(&self) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.generation += 1;

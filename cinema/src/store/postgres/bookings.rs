@@ -142,7 +142,11 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         // and the notification, in one statement: one round trip, all or nothing.
         let payload = input.notify.payload(&b.showtime);
         let (reference, showtime_id, token_hash) = (b.reference.as_str(), b.showtime.as_str(), &b.token_hash.0[..]);
-        let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
+        // An unkeyed booking binds NULLs for the key's record, which then writes no row.
+        let key_id = b.idempotency.as_ref().map(|k| &k.key_id[..]);
+        let fingerprint = b.idempotency.as_ref().map(|k| &k.fingerprint.0[..]);
+        let sealed_token = b.idempotency.as_ref().map(|k| &k.sealed_token.0[..]);
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
             &reference,
             &showtime_id,
             &b.name,
@@ -152,16 +156,11 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
             &b.seats,
             &super::listen::CHANNEL,
             &payload,
+            &key_id,
+            &fingerprint,
+            &sealed_token,
         ];
-        let key = b.idempotency.as_ref().map(|k| (&k.key_id[..], &k.fingerprint.0[..], &k.sealed_token.0[..]));
-        let sql = match &key {
-            None => INSERT_BOOKING,
-            Some((key_id, fingerprint, sealed_token)) => {
-                params.extend([key_id as &(dyn tokio_postgres::types::ToSql + Sync), fingerprint, sealed_token]);
-                INSERT_KEYED_BOOKING
-            }
-        };
-        let stmt = tx.prepare_cached(sql).await?;
+        let stmt = tx.prepare_cached(INSERT_BOOKING).await?;
         let inserted = tx.query_one(&stmt, &params).await;
         match inserted {
             Ok(_) => {}
@@ -176,22 +175,11 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
     })
 }
 
-/// A booking with its seats and its notification (`$1`..`$9`), in one statement. Data-modifying
-/// `WITH` parts always run to completion; the notification is selected so that it runs too.
+/// A booking with its seats, its idempotency key's record (`$10`..`$12`, NULL for a booking
+/// without a key, which then writes none) and its notification, in one statement.
+/// Data-modifying `WITH` parts always run to completion; the notification is selected so that
+/// it runs too.
 const INSERT_BOOKING: &str = "
-    WITH b AS (
-        INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
-    ), s AS (
-        INSERT INTO booking_seats (booking_id, position, showtime_id, seat)
-        SELECT b.id, o.position::integer, $2, o.seat
-        FROM b, unnest($7::text[]) WITH ORDINALITY AS o (seat, position) ORDER BY o.seat
-        RETURNING 1
-    ), n AS (SELECT pg_notify($8, $9) FROM b)
-    SELECT b.id, (SELECT count(*) FROM s), (SELECT count(*) FROM n) FROM b";
-
-/// [`INSERT_BOOKING`] with the idempotency key's record (`$10`..`$12`).
-const INSERT_KEYED_BOOKING: &str = "
     WITH b AS (
         INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
@@ -202,7 +190,7 @@ const INSERT_KEYED_BOOKING: &str = "
         RETURNING 1
     ), k AS (
         INSERT INTO idempotency_keys (key_id, fingerprint, booking_id, sealed_token, created_at)
-        SELECT $10, $11, b.id, $12, $6 FROM b
+        SELECT $10::bytea, $11::bytea, b.id, $12::bytea, $6 FROM b WHERE $10::bytea IS NOT NULL
         RETURNING 1
     ), n AS (SELECT pg_notify($8, $9) FROM b)
     SELECT b.id, (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM n) FROM b";
