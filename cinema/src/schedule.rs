@@ -126,6 +126,23 @@ pub fn check_fits(slots: &[NaiveTime], runtime_min: u32, cleaning_min: u32) -> R
 }
 
 #[cfg(test)]
+impl Showtime {
+    /// A two-hour showtime of film `f` in studio 1, starting at `starts` (UTC), for tests.
+    pub(crate) fn for_test(id: &str, starts: DateTime<Utc>) -> Showtime {
+        Showtime {
+            id: ShowtimeId(id.into()),
+            film_slug: "f".into(),
+            studio: 1,
+            local_date: starts.date_naive(),
+            slot: starts.time(),
+            starts_at: starts,
+            ends_at: starts + chrono::Duration::hours(2),
+            archived: false,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::catalog::tests::catalog_of;

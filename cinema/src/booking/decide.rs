@@ -138,23 +138,13 @@ pub fn cancel(facts: Option<CancelFacts<'_>>) -> CancelDecision {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{NaiveDate, NaiveTime, TimeZone};
+    use chrono::TimeZone;
 
     use super::*;
-    use crate::schedule::ShowtimeId;
 
     fn show(starts_hour: u32, archived: bool) -> Showtime {
         let starts = Utc.with_ymd_and_hms(2026, 11, 24, starts_hour, 0, 0).unwrap();
-        Showtime {
-            id: ShowtimeId("s".into()),
-            film_slug: "f".into(),
-            studio: 1,
-            local_date: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
-            slot: NaiveTime::from_hms_opt(starts_hour, 0, 0).unwrap(),
-            starts_at: starts,
-            ends_at: starts + chrono::Duration::hours(2),
-            archived,
-        }
+        Showtime { archived, ..Showtime::for_test("s", starts) }
     }
 
     fn at(hour: u32, minute: u32) -> DateTime<Utc> {

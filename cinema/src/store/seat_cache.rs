@@ -110,24 +110,14 @@ impl SeatIndex {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+    use chrono::{TimeZone, Utc};
 
     use super::*;
-    use crate::schedule::ShowtimeId;
 
     fn seats(taken: &[&str]) -> ShowtimeSeats {
         let starts = Utc.with_ymd_and_hms(2999, 1, 1, 10, 0, 0).unwrap();
         ShowtimeSeats {
-            showtime: Showtime {
-                id: ShowtimeId("s".into()),
-                film_slug: "f".into(),
-                studio: 1,
-                local_date: NaiveDate::from_ymd_opt(2999, 1, 1).unwrap(),
-                slot: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
-                starts_at: starts,
-                ends_at: starts,
-                archived: false,
-            },
+            showtime: Showtime::for_test("s", starts),
             taken: taken.iter().map(|s| s.to_string()).collect(),
         }
     }

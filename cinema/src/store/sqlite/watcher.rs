@@ -147,7 +147,7 @@ fn data_version(conn: &Connection) -> rusqlite::Result<i64> {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{NaiveDate, NaiveTime, TimeZone, Utc};
+    use chrono::{TimeZone, Utc};
 
     use super::*;
     use crate::booking::record::ShowtimeSeats;
@@ -156,19 +156,7 @@ mod tests {
 
     fn seats(id: &str) -> ShowtimeSeats {
         let starts = Utc.with_ymd_and_hms(2999, 1, 1, 3, 0, 0).unwrap();
-        ShowtimeSeats {
-            showtime: Showtime {
-                id: ShowtimeId(id.into()),
-                film_slug: "f".into(),
-                studio: 1,
-                local_date: NaiveDate::from_ymd_opt(2999, 1, 1).unwrap(),
-                slot: NaiveTime::from_hms_opt(10, 0, 0).unwrap(),
-                starts_at: starts,
-                ends_at: starts,
-                archived: false,
-            },
-            taken: vec!["A1".into()],
-        }
+        ShowtimeSeats { showtime: Showtime::for_test(id, starts), taken: vec!["A1".into()] }
     }
 
     fn log(conn: &Connection, showtime: &str, origin: Origin) {
