@@ -39,7 +39,7 @@ impl App {
         let seat_map = Arc::new(catalog.seat_map.clone());
         let seat_map_json = serde_json::to_string(&catalog.seat_map).expect("a seat map serialises");
         Arc::new(App {
-            desk: Desk::new(store, seat_map),
+            desk: Desk::new(store, seat_map).with_hold_duration(catalog.settings.hold_duration()),
             catalog,
             seat_map_json,
             clock,

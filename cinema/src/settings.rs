@@ -34,6 +34,9 @@ pub struct SiteSettings {
     pub horizon_days: u32,
     /// Minutes between the end of one screening and the next start in the same studio.
     pub cleaning_minutes: u32,
+    /// How long a seat chosen in the seat picker stays held for the visitor, in minutes
+    /// (fractions allowed: `0.05` is three seconds, for tests). From 0.05 to 60.
+    pub hold_minutes: f64,
     /// The daily slot rules by studio parity.
     pub slots: SlotRules,
 }
@@ -106,6 +109,7 @@ impl Default for SiteSettings {
             time_zone: chrono_tz::Asia::Jakarta,
             horizon_days: 3,
             cleaning_minutes: 15,
+            hold_minutes: 10.0,
             slots: SlotRules::default(),
         }
     }
@@ -119,6 +123,11 @@ impl SlotRules {
 }
 
 impl SiteSettings {
+    /// How long a seat hold lasts.
+    pub fn hold_duration(&self) -> chrono::Duration {
+        chrono::Duration::milliseconds((self.hold_minutes * 60_000.0).round() as i64)
+    }
+
     /// Reads and checks `site.toml`: a regular file of at most [`Limit::TEXT`].
     pub fn load(path: &Path) -> Result<Self, ContentError> {
         let text = read_text(path, Limit::TEXT).map_err(|e| ContentError::new(path, e.to_string()))?;
@@ -144,6 +153,13 @@ impl SiteSettings {
                 format!("is {}; expected a number of days from 1 to 31", self.horizon_days),
             )
             .field("horizon_days"));
+        }
+        if !(0.05..=60.0).contains(&self.hold_minutes) {
+            return Err(ContentError::new(
+                path,
+                format!("is {}; expected minutes from 0.05 to 60, such as 10", self.hold_minutes),
+            )
+            .field("hold_minutes"));
         }
         site_url::check(&self.base_url).map_err(|m| ContentError::new(path, m).field("base_url"))?;
         if !self.booking_api_url.is_empty() {

@@ -54,6 +54,7 @@ fn booking(showtime: &ShowtimeId, seats: &[&str]) -> NewBooking {
         reference: BookingReference::generate(&mut rng),
         token_hash: ManageToken::generate(&mut rng).hash(),
         idempotency: None,
+        hold: None,
         now: now(),
     }
 }

@@ -93,6 +93,7 @@ fn sustained_load(store: &SqliteBookingStore, db: &Path) -> u64 {
                             reference: BookingReference::generate(&mut rng),
                             token_hash: token.hash(),
                             idempotency: None,
+                            hold: None,
                             now: now(),
                         };
                         match store.place(booking).wait() {

@@ -9,6 +9,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::hold::{HoldOutcome, MAX_HELD_SEATS, NewHold};
 use super::record::{NewBooking, PlaceOutcome};
 use super::{Fingerprint, ManageToken, TokenHash};
 use crate::schedule::Showtime;
@@ -35,23 +36,28 @@ pub struct PlaceFacts<'a> {
     pub showtime: Option<&'a Showtime>,
     /// The requested seats already held by active bookings, in request order.
     pub taken: &'a [String],
+    /// The requested seats under an unexpired hold of another token (of any token, when the
+    /// booking carries none), in request order.
+    pub held: &'a [String],
     pub now: DateTime<Utc>,
 }
 
 impl<'a> PlaceFacts<'a> {
     /// The facts about `booking`: its key's earlier use (that request's fingerprint), its
-    /// showtime, and its requested seats already held.
+    /// showtime, its requested seats already booked, and those held by other tokens.
     pub fn of(
         booking: &NewBooking,
         earlier: Option<Fingerprint>,
         showtime: Option<&'a Showtime>,
         taken: &'a [String],
+        held: &'a [String],
     ) -> Self {
         PlaceFacts {
             fingerprint: booking.idempotency.map(|i| i.fingerprint),
             earlier: earlier.map(|fingerprint| EarlierUse { fingerprint }),
             showtime,
             taken,
+            held,
             now: booking.now,
         }
     }
@@ -60,7 +66,8 @@ impl<'a> PlaceFacts<'a> {
 /// What to do with a booking request.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlaceDecision {
-    /// Write the booking, its seats and its key.
+    /// Write the booking, its seats and its key, and end the booking's hold on this showtime
+    /// (all its seats: those booked are now taken, any others are free again).
     Insert,
     /// Answer with the booking the key made before; write nothing.
     Replay,
@@ -68,6 +75,7 @@ pub enum PlaceDecision {
     ShowtimeNotFound,
     ShowtimeClosed,
     SeatsTaken(Vec<String>),
+    SeatsHeld(Vec<String>),
 }
 
 impl PlaceDecision {
@@ -80,6 +88,7 @@ impl PlaceDecision {
             PlaceDecision::ShowtimeNotFound => Some(PlaceOutcome::ShowtimeNotFound),
             PlaceDecision::ShowtimeClosed => Some(PlaceOutcome::ShowtimeClosed),
             PlaceDecision::SeatsTaken(seats) => Some(PlaceOutcome::SeatsTaken(seats.clone())),
+            PlaceDecision::SeatsHeld(seats) => Some(PlaceOutcome::SeatsHeld(seats.clone())),
         }
     }
 }
@@ -94,8 +103,83 @@ pub fn place(facts: PlaceFacts<'_>) -> PlaceDecision {
         None => PlaceDecision::ShowtimeNotFound,
         Some(s) if is_closed(s, facts.now) => PlaceDecision::ShowtimeClosed,
         Some(_) if !facts.taken.is_empty() => PlaceDecision::SeatsTaken(facts.taken.to_vec()),
+        Some(_) if !facts.held.is_empty() => PlaceDecision::SeatsHeld(facts.held.to_vec()),
         Some(_) => PlaceDecision::Insert,
     }
+}
+
+/// Whether a hold that ends at `expires_at` still holds at `now`: a hold is over from its
+/// expiry on, whether or not its row has been deleted.
+pub fn hold_is_live(expires_at: DateTime<Utc>, now: DateTime<Utc>) -> bool {
+    expires_at > now
+}
+
+/// What a store knows, inside its transaction, when asked to add seats to a hold. Every list
+/// counts only unexpired holds ([`hold_is_live`]).
+#[derive(Debug, Clone, Copy)]
+pub struct HoldFacts<'a> {
+    /// The showtime, if it exists (archived or not).
+    pub showtime: Option<&'a Showtime>,
+    /// The seats asked for, as [`NewHold::seats`].
+    pub requested: &'a [String],
+    /// The requested seats held by active bookings.
+    pub taken: &'a [String],
+    /// The requested seats held by other tokens.
+    pub held_by_others: &'a [String],
+    /// Every seat this token holds on this showtime now, and when that hold ends.
+    pub own: &'a [String],
+    pub own_expires_at: Option<DateTime<Utc>>,
+    pub now: DateTime<Utc>,
+}
+
+/// What to do with a hold request.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HoldDecision {
+    /// Write these seats (the requested ones the token does not hold yet, in request order)
+    /// with this expiry, the hold's own; an empty list writes nothing and answers the hold.
+    Insert {
+        seats: Vec<String>,
+        expires_at: DateTime<Utc>,
+    },
+    Refuse(HoldOutcome),
+}
+
+/// Decides a hold request: the showtime must be open, the seats neither booked nor held by
+/// another token, and the token may hold at most [`MAX_HELD_SEATS`] in all. A hold that
+/// already has seats keeps its expiry; a new one ends at `new.expires_at`.
+pub fn hold(facts: HoldFacts<'_>, new: &NewHold) -> HoldDecision {
+    match facts.showtime {
+        None => return HoldDecision::Refuse(HoldOutcome::ShowtimeNotFound),
+        Some(s) if is_closed(s, facts.now) => return HoldDecision::Refuse(HoldOutcome::ShowtimeClosed),
+        Some(_) => {}
+    }
+    if !facts.taken.is_empty() {
+        return HoldDecision::Refuse(HoldOutcome::SeatsTaken(facts.taken.to_vec()));
+    }
+    if !facts.held_by_others.is_empty() {
+        return HoldDecision::Refuse(HoldOutcome::SeatsHeld(facts.held_by_others.to_vec()));
+    }
+    let mut seats: Vec<String> = Vec::new();
+    for seat in facts.requested {
+        if !facts.own.contains(seat) && !seats.contains(seat) {
+            seats.push(seat.clone());
+        }
+    }
+    if facts.own.len() + seats.len() > MAX_HELD_SEATS {
+        return HoldDecision::Refuse(HoldOutcome::TooManySeats { held: facts.own.len(), max: MAX_HELD_SEATS });
+    }
+    let expires_at = match (facts.own.is_empty(), facts.own_expires_at) {
+        (false, Some(at)) => at,
+        _ => new.expires_at,
+    };
+    HoldDecision::Insert { seats, expires_at }
+}
+
+/// Whether a release may go ahead: the showtime must exist. Releasing on a closed showtime is
+/// allowed (it frees nothing anyone could book) and releasing seats not held is not an error,
+/// so a retried release answers the same.
+pub fn release(showtime: Option<&Showtime>) -> Result<(), HoldOutcome> {
+    showtime.map(|_| ()).ok_or(HoldOutcome::ShowtimeNotFound)
 }
 
 /// Whether `token` proves ownership of a booking whose stored hash is `stored` (`None`: no
@@ -195,10 +279,94 @@ mod tests {
                 earlier: *earlier,
                 showtime: *showtime,
                 taken,
+                held: none,
                 now: *now,
             });
             assert_eq!(&got, want, "{what}");
         }
+    }
+
+    #[test]
+    fn a_seat_held_by_another_token_is_refused_after_a_booked_one() {
+        let open = show(10, false);
+        let a1 = ["A1".to_string()];
+        let b2 = ["B2".to_string()];
+        let facts = |taken, held| PlaceFacts {
+            fingerprint: None,
+            earlier: None,
+            showtime: Some(&open),
+            taken,
+            held,
+            now: at(9, 0),
+        };
+        assert_eq!(place(facts(&[], &b2)), PlaceDecision::SeatsHeld(b2.to_vec()));
+        assert_eq!(place(facts(&a1, &b2)), PlaceDecision::SeatsTaken(a1.to_vec()), "booked wins over held");
+        assert_eq!(place(facts(&[], &[])), PlaceDecision::Insert);
+    }
+
+    fn seats(ids: &[&str]) -> Vec<String> {
+        ids.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn hold_decisions() {
+        let open = show(10, false);
+        let archived = show(10, true);
+        let new_expiry = at(9, 10);
+        let kept_expiry = at(9, 4);
+        let new = |requested: &[&str]| NewHold {
+            showtime: open.id.clone(),
+            token_hash: crate::booking::TokenHash([7; 32]),
+            seats: seats(requested),
+            now: at(9, 0),
+            expires_at: new_expiry,
+        };
+        let decide = |showtime, requested: &[&str], taken: &[&str], others: &[&str], own: &[&str], now| {
+            let request = new(requested);
+            let (taken, others, own) = (seats(taken), seats(others), seats(own));
+            hold(
+                HoldFacts {
+                    showtime,
+                    requested: &request.seats,
+                    taken: &taken,
+                    held_by_others: &others,
+                    own: &own,
+                    own_expires_at: (!own.is_empty()).then_some(kept_expiry),
+                    now,
+                },
+                &request,
+            )
+        };
+        let insert = |ids: &[&str], expires_at| HoldDecision::Insert { seats: seats(ids), expires_at };
+        let refuse = HoldDecision::Refuse;
+        let eight = ["A1", "A2", "A3", "A4", "A5", "A6", "A7", "A8"];
+        assert_eq!(decide(Some(&open), &["A1"], &[], &[], &[], at(9, 0)), insert(&["A1"], new_expiry), "a new hold");
+        assert_eq!(
+            decide(Some(&open), &["A1", "A2"], &[], &[], &["A1"], at(9, 0)),
+            insert(&["A2"], kept_expiry),
+            "adding to a hold keeps its expiry and skips seats it holds"
+        );
+        assert_eq!(decide(Some(&open), &[], &[], &[], &["A1"], at(9, 0)), insert(&[], kept_expiry), "a look");
+        assert_eq!(decide(None, &["A1"], &[], &[], &[], at(9, 0)), refuse(HoldOutcome::ShowtimeNotFound));
+        assert_eq!(decide(Some(&archived), &["A1"], &[], &[], &[], at(9, 0)), refuse(HoldOutcome::ShowtimeClosed));
+        assert_eq!(decide(Some(&open), &["A1"], &[], &[], &[], at(10, 0)), refuse(HoldOutcome::ShowtimeClosed));
+        assert_eq!(
+            decide(Some(&open), &["A1", "A2"], &["A2"], &["A1"], &[], at(9, 0)),
+            refuse(HoldOutcome::SeatsTaken(seats(&["A2"]))),
+            "booked wins over held"
+        );
+        assert_eq!(
+            decide(Some(&open), &["A1"], &[], &["A1"], &[], at(9, 0)),
+            refuse(HoldOutcome::SeatsHeld(seats(&["A1"])))
+        );
+        assert_eq!(
+            decide(Some(&open), &["B1"], &[], &[], &eight, at(9, 0)),
+            refuse(HoldOutcome::TooManySeats { held: 8, max: MAX_HELD_SEATS })
+        );
+        assert_eq!(decide(Some(&open), &["A8"], &[], &[], &eight, at(9, 0)), insert(&[], kept_expiry), "held already");
+        assert!(hold_is_live(at(9, 1), at(9, 0)) && !hold_is_live(at(9, 0), at(9, 0)), "over at its expiry");
+        assert_eq!(release(None), Err(HoldOutcome::ShowtimeNotFound));
+        assert_eq!(release(Some(&archived)), Ok(()));
     }
 
     #[test]

@@ -11,10 +11,11 @@ use chrono::{DateTime, Utc};
 
 use super::decide::is_closed;
 use super::error::BookingError;
+use super::hold::{Hold, HoldOutcome, HoldToken, NewHold, ReleaseHold};
 use super::idempotency::{Fingerprint, IdempotencyKey};
 use super::record::{BookingRecord, CancelOutcome, IdempotencyRecord, NewBooking, PlaceOutcome, ShowtimeSeats};
 use super::reference::BookingReference;
-use super::request::BookingRequest;
+use super::request::{BookingRequest, check_hold_seats};
 use super::token::ManageToken;
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::seat_map::SeatMap;
@@ -37,11 +38,23 @@ pub struct Confirmation {
 pub struct Desk {
     store: Arc<dyn Store>,
     seat_map: Arc<SeatMap>,
+    /// How long a new hold lasts (`hold_minutes` in `site.toml`).
+    hold_for: chrono::Duration,
 }
 
 impl Desk {
+    /// A desk whose holds last ten minutes, the default of `hold_minutes`.
     pub fn new(store: Arc<dyn Store>, seat_map: Arc<SeatMap>) -> Self {
-        Desk { store, seat_map }
+        Desk { store, seat_map, hold_for: chrono::Duration::minutes(10) }
+    }
+
+    /// The same desk with holds that last `hold_for`.
+    pub fn with_hold_duration(self, hold_for: chrono::Duration) -> Self {
+        Desk { hold_for, ..self }
+    }
+
+    pub fn hold_duration(&self) -> chrono::Duration {
+        self.hold_for
     }
 
     pub fn store(&self) -> &Arc<dyn Store> {
@@ -63,6 +76,7 @@ impl Desk {
         let showtime = showtime_id(showtime)?;
         let key = idempotency_key.map(IdempotencyKey::parse).transpose()?;
         let valid = request.validate(&self.seat_map)?;
+        let hold = request.hold_token.as_deref().map(hold_token).transpose()?.map(|t| t.hash());
         let fingerprint = Fingerprint::of(&showtime, &valid);
         for _ in 0..REFERENCE_ATTEMPTS {
             let (reference, token) = {
@@ -82,6 +96,7 @@ impl Desk {
                     fingerprint,
                     sealed_token: k.seal(&token),
                 }),
+                hold,
                 now,
             };
             match self.store.place(booking).await? {
@@ -94,6 +109,7 @@ impl Desk {
                 }
                 PlaceOutcome::KeyReused => return Err(BookingError::IdempotencyKeyReused),
                 PlaceOutcome::SeatsTaken(seats) => return Err(BookingError::SeatsTaken(seats)),
+                PlaceOutcome::SeatsHeld(seats) => return Err(BookingError::SeatsHeld(seats)),
                 PlaceOutcome::ShowtimeNotFound => {
                     return Err(BookingError::ShowtimeNotFound(showtime.0));
                 }
@@ -104,6 +120,49 @@ impl Desk {
             }
         }
         Err(BookingError::Store(StoreError::Backend("could not draw an unused booking reference".into())))
+    }
+
+    /// Holds seats of a showtime for the holder of `token` (a new token when `None`), all or
+    /// none; with no seats, answers the hold as it is. The token comes back with the hold: a
+    /// new one is shown to its holder only here.
+    pub async fn hold(
+        &self,
+        showtime: &str,
+        token: Option<&str>,
+        seats: &[String],
+        now: DateTime<Utc>,
+    ) -> Result<(HoldToken, Hold), BookingError> {
+        let showtime = showtime_id(showtime)?;
+        let token = match token {
+            Some(text) => hold_token(text)?,
+            None => HoldToken::generate(&mut rand::rng()),
+        };
+        let seats = check_hold_seats(seats, &self.seat_map)?;
+        let new = NewHold {
+            showtime: showtime.clone(),
+            token_hash: token.hash(),
+            seats,
+            now,
+            expires_at: now + self.hold_for,
+        };
+        let hold = held(self.store.hold(new).await?, &showtime)?;
+        Ok((token, hold))
+    }
+
+    /// Gives back seats held with `token` (all of them when `seats` is `None`); answers what
+    /// the token still holds. Seats it does not hold are ignored, so a retry answers the same.
+    pub async fn release(
+        &self,
+        showtime: &str,
+        token: &str,
+        seats: Option<&[String]>,
+        now: DateTime<Utc>,
+    ) -> Result<Hold, BookingError> {
+        let showtime = showtime_id(showtime)?;
+        let token = hold_token(token)?;
+        let seats = seats.map(|s| check_hold_seats(s, &self.seat_map)).transpose()?;
+        let release = ReleaseHold { showtime: showtime.clone(), token_hash: token.hash(), seats, now };
+        held(self.store.release(release).await?, &showtime)
     }
 
     /// Cancels a booking whose token matches; its seats are free once this returns.
@@ -143,7 +202,7 @@ impl Desk {
         if is_closed(&seats.showtime, now) {
             return Err(BookingError::ShowtimeClosed(id.0));
         }
-        Ok(seats)
+        Ok(seats.at(now))
     }
 
     /// The live showtimes with their free seats.
@@ -164,6 +223,22 @@ fn showtime_id(text: &str) -> Result<ShowtimeId, BookingError> {
         Ok(ShowtimeId(text.to_string()))
     } else {
         Err(BookingError::ShowtimeNotFound(text.chars().take(160).collect()))
+    }
+}
+
+fn hold_token(text: &str) -> Result<HoldToken, BookingError> {
+    HoldToken::parse(text).ok_or(BookingError::InvalidHoldToken)
+}
+
+/// A store's answer to a hold or a release, as the desk's.
+fn held(outcome: HoldOutcome, showtime: &ShowtimeId) -> Result<Hold, BookingError> {
+    match outcome {
+        HoldOutcome::Held(hold) => Ok(hold),
+        HoldOutcome::ShowtimeNotFound => Err(BookingError::ShowtimeNotFound(showtime.0.clone())),
+        HoldOutcome::ShowtimeClosed => Err(BookingError::ShowtimeClosed(showtime.0.clone())),
+        HoldOutcome::SeatsTaken(seats) => Err(BookingError::SeatsTaken(seats)),
+        HoldOutcome::SeatsHeld(seats) => Err(BookingError::SeatsHeld(seats)),
+        HoldOutcome::TooManySeats { held, max } => Err(BookingError::TooManySeatsHeld { held, max }),
     }
 }
 

@@ -41,7 +41,7 @@ fn fixture() -> Fixture {
 }
 
 fn req(name: &str, seats: &[&str]) -> BookingRequest {
-    BookingRequest { name: name.into(), email: None, seats: seats.iter().map(|s| s.to_string()).collect() }
+    BookingRequest { name: name.into(), email: None, seats: seats.iter().map(|s| s.to_string()).collect(), hold_token: None }
 }
 
 fn block<T>(f: impl std::future::Future<Output = T>) -> T {
@@ -71,6 +71,7 @@ fn a_booking_holds_its_seats_and_opens_only_with_its_token() {
             name: " Ana Lima ".into(),
             email: Some("ana@example.com".into()),
             seats: vec!["A2".into(), "A1".into()],
+            hold_token: None,
         },
         None,
         now(),
@@ -291,6 +292,7 @@ fn closing_commits_every_queued_booking_first() {
                 reference: BookingReference::generate(&mut rand::rng()),
                 token_hash: token.hash(),
                 idempotency: None,
+                hold: None,
                 now: now(),
             })
         })

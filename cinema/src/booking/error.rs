@@ -12,6 +12,12 @@ pub enum BookingError {
     ShowtimeClosed(String),
     #[error("seats already taken: {}", .0.join(", "))]
     SeatsTaken(Vec<String>),
+    #[error("seats held by another visitor for a few minutes: {}; choose other seats", .0.join(", "))]
+    SeatsHeld(Vec<String>),
+    #[error("this hold has {held} seats already; one hold keeps at most {max}, as one booking does")]
+    TooManySeatsHeld { held: usize, max: usize },
+    #[error("a hold token is 32 lowercase hex digits, as given by POST /api/showtimes/{{id}}/holds")]
+    InvalidHoldToken,
     #[error("not seats of this auditorium: {}", .0.join(", "))]
     UnknownSeats(Vec<String>),
     #[error("seats named more than once: {}", .0.join(", "))]
@@ -44,6 +50,9 @@ impl BookingError {
             BookingError::ShowtimeNotFound(_) => ErrorCode::ShowtimeNotFound,
             BookingError::ShowtimeClosed(_) => ErrorCode::ShowtimeClosed,
             BookingError::SeatsTaken(_) => ErrorCode::SeatsTaken,
+            BookingError::SeatsHeld(_) => ErrorCode::SeatsHeld,
+            BookingError::TooManySeatsHeld { .. } => ErrorCode::TooManySeats,
+            BookingError::InvalidHoldToken => ErrorCode::InvalidHoldToken,
             BookingError::UnknownSeats(_) => ErrorCode::UnknownSeats,
             BookingError::DuplicateSeats(_) => ErrorCode::DuplicateSeats,
             BookingError::NoSeats { .. } => ErrorCode::NoSeats,
@@ -60,7 +69,10 @@ impl BookingError {
     /// The seats the error is about, for clients that highlight them.
     pub fn seats(&self) -> Option<&[String]> {
         match self {
-            BookingError::SeatsTaken(s) | BookingError::UnknownSeats(s) | BookingError::DuplicateSeats(s) => Some(s),
+            BookingError::SeatsTaken(s)
+            | BookingError::SeatsHeld(s)
+            | BookingError::UnknownSeats(s)
+            | BookingError::DuplicateSeats(s) => Some(s),
             _ => None,
         }
     }

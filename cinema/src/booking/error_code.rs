@@ -49,6 +49,8 @@ error_codes! {
     ShowtimeClosed = "showtime_closed", 410;
     /// Some requested seats are held by another booking (named in `seats`).
     SeatsTaken = "seats_taken", 409;
+    SeatsHeld = "seats_held", 409;
+    InvalidHoldToken = "invalid_hold_token", 400;
     /// Some requested seats are not in the auditorium (named in `seats`).
     UnknownSeats = "unknown_seats", 422;
     /// A seat is named more than once (named in `seats`).

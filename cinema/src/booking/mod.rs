@@ -11,6 +11,7 @@ pub mod decide;
 pub(crate) mod desk;
 mod error;
 mod error_code;
+pub mod hold;
 mod idempotency;
 pub mod record;
 mod reference;
@@ -21,11 +22,12 @@ pub mod visible_text;
 pub use desk::{Confirmation, Desk};
 pub use error::BookingError;
 pub use error_code::ErrorCode;
+pub use hold::{HeldSeat, Hold, HoldOutcome, HoldToken, MAX_HELD_SEATS, NewHold, ReleaseHold};
 pub use idempotency::{Fingerprint, IdempotencyKey, SealedToken};
 pub use record::{BookingRecord, CancelOutcome, IdempotencyRecord, NewBooking, PlaceOutcome, ShowtimeSeats};
 pub use reference::BookingReference;
 pub use request::{
     BookingRequest, MAX_EMAIL_CHARS, MAX_EMAIL_LOCAL_CHARS, MAX_NAME_CHARS, MAX_NAME_CODE_POINTS, MAX_SEATS,
-    ValidRequest,
+    ValidRequest, check_hold_seats,
 };
 pub use token::{ManageToken, TokenHash};

@@ -5,6 +5,7 @@
 
 use chrono::{DateTime, Utc};
 
+use super::hold::HeldSeat;
 use super::{BookingReference, Fingerprint, SealedToken, TokenHash};
 use crate::schedule::{Showtime, ShowtimeId};
 
@@ -18,6 +19,9 @@ pub struct NewBooking {
     pub reference: BookingReference,
     pub token_hash: TokenHash,
     pub idempotency: Option<IdempotencyRecord>,
+    /// The hash of the hold token the booker's seats are held with, if any: its holds do not
+    /// block this booking, and the booking ends them.
+    pub hold: Option<TokenHash>,
     /// The showtime must not have started by this moment.
     pub now: DateTime<Utc>,
 }
@@ -74,6 +78,8 @@ pub enum PlaceOutcome {
     KeyReused,
     /// These requested seats are held by active bookings.
     SeatsTaken(Vec<String>),
+    /// These requested seats are held (not expired) by another hold token.
+    SeatsHeld(Vec<String>),
     ShowtimeNotFound,
     /// Started by `now`, or archived.
     ShowtimeClosed,
@@ -91,9 +97,29 @@ pub enum CancelOutcome {
     ShowtimeClosed,
 }
 
-/// A showtime with the seats its active bookings hold.
+/// A showtime with the seats its active bookings hold, and the seats under hold.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShowtimeSeats {
     pub showtime: Showtime,
     pub taken: Vec<String>,
+    /// Seats under a hold that had not expired when read, by seat id; never a taken seat.
+    /// A reader filters them again by its own clock ([`ShowtimeSeats::at`]): a copy kept in a
+    /// cache goes on expiring.
+    pub held: Vec<HeldSeat>,
+}
+
+impl ShowtimeSeats {
+    /// These seats as they stand at `now`: holds that ended by then are dropped, and a seat
+    /// both taken and held (a hold written as a booking committed) counts as taken.
+    pub fn at(mut self, now: DateTime<Utc>) -> Self {
+        let taken = &self.taken;
+        self.held.retain(|h| super::decide::hold_is_live(h.expires_at, now) && !taken.contains(&h.seat));
+        self
+    }
+
+    /// When the next hold ends, if any: when a live seat map must be looked at again even if
+    /// nothing is written.
+    pub fn next_expiry(&self) -> Option<DateTime<Utc>> {
+        self.held.iter().map(|h| h.expires_at).min()
+    }
 }

@@ -32,6 +32,10 @@ pub struct BookingRequest {
     #[serde(default)]
     pub email: Option<String>,
     pub seats: Vec<String>,
+    /// The hold token the seats are held with in the seat picker, if any: booking with it
+    /// turns its held seats into the booking and ends the hold.
+    #[serde(default)]
+    pub hold_token: Option<String>,
 }
 
 /// A request that passed every check the store does not need to make.
@@ -56,6 +60,12 @@ impl BookingRequest {
         let seats = check_seats(&self.seats, seat_map)?;
         Ok(ValidRequest { name, email, seats })
     }
+}
+
+/// Checks seats asked for in a hold: known seats of the room, each once, at most
+/// [`MAX_SEATS`]; an empty list is allowed (it asks for the hold as it is).
+pub fn check_hold_seats(seats: &[String], seat_map: &SeatMap) -> Result<Vec<String>, BookingError> {
+    if seats.is_empty() { Ok(Vec::new()) } else { check_seats(seats, seat_map) }
 }
 
 /// A name is kept as sent, less surrounding white space: it is refused, never cut or cleaned,
@@ -161,6 +171,7 @@ mod tests {
             name: name.into(),
             email: email.map(Into::into),
             seats: seats.iter().map(|s| s.to_string()).collect(),
+            hold_token: None,
         }
     }
 

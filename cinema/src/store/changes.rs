@@ -1,4 +1,4 @@
-//! The change feed: which showtimes' seats changed, from every writer.
+//! The change feed: which showtimes' seats changed (booked, freed, held or released), from every writer.
 //!
 //! A store publishes here after each commit that took or freed seats, its own and (learned
 //! from the database: SQLite's `data_version`, PostgreSQL's `LISTEN`) every other writer's.

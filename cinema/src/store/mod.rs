@@ -23,6 +23,7 @@ use chrono::{DateTime, Utc};
 pub use self::changes::{ChangeFeed, ChangeStream, SeatsChanged};
 pub use self::database_url::DatabaseUrl;
 pub use self::health::Unavailable;
+use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
 use crate::schedule::{Showtime, ShowtimeId};
@@ -125,6 +126,17 @@ pub trait Store: Send + Sync {
     /// inside one transaction. Answered once the booking is durable.
     fn place(&self, booking: NewBooking) -> StoreFuture<'_, PlaceOutcome>;
 
+    /// Adds seats to a token's hold as [`crate::booking::decide::hold`] decides, inside one
+    /// transaction: all the requested seats or none. With no seats, changes nothing and answers
+    /// the hold as it is. Other readers see the seats as held from the moment this answers, and
+    /// the change feed tells of it like a booking.
+    fn hold(&self, hold: NewHold) -> StoreFuture<'_, HoldOutcome>;
+
+    /// Gives back seats of a token's hold (all of them when `release.seats` is `None`); seats
+    /// the token does not hold are ignored. Answers the hold as it is after the change
+    /// ([`HoldOutcome::Held`]) or [`HoldOutcome::ShowtimeNotFound`].
+    fn release(&self, release: ReleaseHold) -> StoreFuture<'_, HoldOutcome>;
+
     /// Cancels a booking as [`crate::booking::decide::cancel`] decides; its seats are free
     /// once this answers.
     fn cancel(
@@ -139,8 +151,8 @@ pub trait Store: Send + Sync {
     /// then read the rest only for the owner), so that references cannot be probed by timing.
     fn booking(&self, reference: BookingReference, token: ManageToken) -> StoreFuture<'_, Option<BookingRecord>>;
 
-    /// A showtime (archived or not) and its taken seats, from the store's cache when it holds
-    /// the showtime. A cache learns of every writer's commits through the change feed, so a
+    /// A showtime (archived or not), its taken seats and its unexpired holds (as of reading:
+    /// see [`ShowtimeSeats::at`]), from the store's cache when it holds the showtime. A cache learns of every writer's commits through the change feed, so a
     /// seat taken through any instance shows here within a second.
     fn showtime_seats(&self, id: ShowtimeId) -> StoreFuture<'_, Option<ShowtimeSeats>>;
 
@@ -158,7 +170,7 @@ pub trait Store: Send + Sync {
     /// booking would fail. Cheap enough for a health check every second: never flushes.
     fn check(&self) -> StoreFuture<'_, ()>;
 
-    /// Every change to seats from now on, by any writer (this process, another process on the
+    /// Every change to seats (taken, freed, held, released) from now on, by any writer (this process, another process on the
     /// same SQLite file, another instance on the same PostgreSQL).
     fn changes(&self) -> ChangeStream;
 

@@ -47,10 +47,11 @@ struct Entry {
 impl SeatIndex {
     pub(crate) fn get(&self, id: &str) -> Option<ShowtimeSeats> {
         let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        inner
-            .showtimes
-            .get(id)
-            .map(|e| ShowtimeSeats { showtime: e.showtime.clone(), taken: e.taken.iter().cloned().collect() })
+        inner.showtimes.get(id).map(|e| ShowtimeSeats {
+            showtime: e.showtime.clone(),
+            taken: e.taken.iter().cloned().collect(),
+            held: Vec::new(),
+        })
     }
 
     pub(crate) fn generation(&self) -> u64 {
@@ -119,6 +120,7 @@ mod tests {
         ShowtimeSeats {
             showtime: Showtime::for_test("s", starts),
             taken: taken.iter().map(|s| s.to_string()).collect(),
+            held: Vec::new(),
         }
     }
 

@@ -159,6 +159,7 @@ pub fn request(showtime: &ShowtimeId, seats: &[&str]) -> Request {
             reference: BookingReference::generate(&mut rng),
             token_hash: token.hash(),
             idempotency: None,
+            hold: None,
             now: now(),
         },
         token,

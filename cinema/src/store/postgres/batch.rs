@@ -167,6 +167,7 @@ async fn decide_batch(tx: &Transaction<'_>, notify: &Notify, batch: &[NewBooking
             earlier_fingerprint,
             showtime,
             if earlier_fingerprint.is_some() { &[] } else { &requested_taken },
+            &[],
         ));
         if let Some(refused) = decision.refusal() {
             outcomes.push(Some(refused));

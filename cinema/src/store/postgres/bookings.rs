@@ -125,7 +125,7 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         // A replay answers with the earlier booking whatever its seats' state now.
         let taken = if earlier.is_some() { Vec::new() } else { taken };
         let decision =
-            decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken));
+            decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken, &[]));
         if let Some(refused) = decision.refusal() {
             return Ok(Placing::Decided(refused));
         }

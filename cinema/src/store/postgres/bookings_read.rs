@@ -86,7 +86,7 @@ pub(super) async fn showtime_seats(
     let stmt =
         client.prepare_cached("SELECT seat FROM booking_seats WHERE showtime_id = $1 AND active ORDER BY seat").await?;
     let taken = client.query(&stmt, &[&id.as_str()]).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
-    Ok(Some(ShowtimeSeats { showtime, taken }))
+    Ok(Some(ShowtimeSeats { showtime, taken, held: Vec::new() }))
 }
 
 /// The live showtimes at `now`, each with its number of held seats.

@@ -51,6 +51,7 @@ mod migrations;
 mod schedule;
 mod transaction;
 
+use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use std::future::Future;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -284,6 +285,14 @@ async fn ensure_database(config: &tokio_postgres::Config, mode: OpenMode, databa
 }
 
 impl Store for PostgresDatabase {
+    fn hold(&self, _hold: NewHold) -> StoreFuture<'_, HoldOutcome> {
+        Box::pin(async { Err(StoreError::Backend("seat holds are not kept by this store yet".into())) })
+    }
+
+    fn release(&self, _release: ReleaseHold) -> StoreFuture<'_, HoldOutcome> {
+        Box::pin(async { Err(StoreError::Backend("seat holds are not kept by this store yet".into())) })
+    }
+
     fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport> {
         self.write(move |db| async move { schedule::roll(&db.pool, &plan, now).await })
     }

@@ -174,7 +174,7 @@ pub(crate) fn showtime_seats(conn: &Connection, id: &ShowtimeId) -> rusqlite::Re
         .prepare_cached("SELECT seat FROM booking_seats WHERE showtime_id = ?1 AND active = 1 ORDER BY seat")?
         .query_map([id.as_str()], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Some(ShowtimeSeats { showtime, taken }))
+    Ok(Some(ShowtimeSeats { showtime, taken, held: Vec::new() }))
 }
 
 pub(crate) fn live_showtimes_taken(
@@ -241,6 +241,7 @@ mod tests {
                 reference: reference.clone(),
                 token_hash: token.hash(),
                 idempotency: None,
+                hold: None,
                 now,
             })
             .wait()

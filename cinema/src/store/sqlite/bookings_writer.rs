@@ -296,7 +296,8 @@ fn place(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOutcome> {
         Some(_) if earlier.is_none() => taken_among(conn, &b.showtime, &b.seats)?,
         _ => Vec::new(),
     };
-    let decision = decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken));
+    let decision =
+        decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken, &[]));
     if let Some(refused) = decision.refusal() {
         return Ok(refused);
     }

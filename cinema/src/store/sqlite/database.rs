@@ -6,6 +6,7 @@
 //! handler simply awaits them. Opened to create (what `roll` does), the booking side starts on
 //! first use, so the generator never runs a booking writer it does not need.
 
+use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -100,6 +101,14 @@ impl Inner {
 }
 
 impl Store for SqliteDatabase {
+    fn hold(&self, _hold: NewHold) -> StoreFuture<'_, HoldOutcome> {
+        Box::pin(async { Err(StoreError::Backend("seat holds are not kept by this store yet".into())) })
+    }
+
+    fn release(&self, _release: ReleaseHold) -> StoreFuture<'_, HoldOutcome> {
+        Box::pin(async { Err(StoreError::Backend("seat holds are not kept by this store yet".into())) })
+    }
+
     fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport> {
         self.blocking(move |db| db.schedule.roll(&plan, now))
     }

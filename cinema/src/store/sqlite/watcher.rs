@@ -156,7 +156,7 @@ mod tests {
 
     fn seats(id: &str) -> ShowtimeSeats {
         let starts = Utc.with_ymd_and_hms(2999, 1, 1, 3, 0, 0).unwrap();
-        ShowtimeSeats { showtime: Showtime::for_test(id, starts), taken: vec!["A1".into()] }
+        ShowtimeSeats { showtime: Showtime::for_test(id, starts), taken: vec!["A1".into()], held: Vec::new() }
     }
 
     fn log(conn: &Connection, showtime: &str, origin: Origin) {
