@@ -24,8 +24,8 @@ use super::bookings_read::{booking_of_owner, held_among};
 use super::errors::{Fault, fixed, violates};
 use super::listen::Notify;
 use super::lock;
-use super::{holds, showtime_lock};
 use super::transaction::{ATTEMPTS, Work, backoff, in_transaction};
+use super::{holds, showtime_lock};
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
 use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, Fingerprint, ManageToken, SealedToken};
@@ -137,13 +137,8 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         // A replay answers with the earlier booking whatever its seats' state now.
         let (taken, held) =
             if earlier.is_some() { (Vec::new(), Vec::new()) } else { (taken, holds::blocking(&holds, b)) };
-        let decision = decide::place(PlaceFacts::of(
-            b,
-            earlier.as_ref().map(|e| e.fingerprint),
-            showtime.as_ref(),
-            &taken,
-            &held,
-        ));
+        let decision =
+            decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken, &held));
         if let Some(refused) = decision.refusal() {
             return Ok(Placing::Decided(refused));
         }

@@ -139,10 +139,7 @@ fn hold_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a HoldInput<'x>) -> Work<'a
             let payload = input.notify.payload(&new.showtime);
             let stmt = tx.prepare_cached(WRITE_HOLD).await?;
             let row = tx
-                .query_one(
-                    &stmt,
-                    &[&new.showtime.as_str(), &token, &seats, &expires_at, &new.now, &CHANNEL, &payload],
-                )
+                .query_one(&stmt, &[&new.showtime.as_str(), &token, &seats, &expires_at, &new.now, &CHANNEL, &payload])
                 .await?;
             if usize::try_from(row.try_get::<_, i64>(0)?).ok() != Some(seats.len()) {
                 return Ok(Holding::Conflict);
@@ -289,4 +286,3 @@ pub(super) fn ended_by(rows: &mut Vec<HoldRow>, booking: &NewBooking) {
         rows.retain(|r| !(r.showtime == booking.showtime.as_str() && r.token_hash[..] == hold.0[..]));
     }
 }
-
