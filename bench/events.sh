@@ -22,14 +22,15 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 
-# Starts a server in the background; sets `addr` (from its "listening on" line) and `pid`.
+# Starts a server in the background; sets `addr` (from its "listening on" line) and `pid` (the
+# server's own: `serve` execs it, so the background job is the server, not a shell).
 start() {
   local name=$1; shift
   "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
   pid=$!
   pids+=($pid)
   for _ in $(seq 1 200); do
-    if grep -q "listening on http://" "$WORK/$name.out"; then
+    if grep -qs "listening on http://" "$WORK/$name.out"; then
       addr=$(sed -n 's|.*listening on http://||p' "$WORK/$name.out" | head -1)
       return
     fi
@@ -38,7 +39,7 @@ start() {
   echo "$name did not start:" >&2; cat "$WORK/$name.err" >&2; exit 1
 }
 
-serve() { target/release/tiketa-booking --content content --listen 127.0.0.1:0 --now "$NOW" \
+serve() { exec target/release/tiketa-booking --content content --listen 127.0.0.1:0 --now "$NOW" \
   --post-limit 0 --hold-limit 0 --max-connections-per-client 0 "$@"; }
 
 echo "live seat stream benchmark: $(nproc) cores"

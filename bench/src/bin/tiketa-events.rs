@@ -158,6 +158,7 @@ fn free_seats(client: &Client, showtime: &str) -> anyhow::Result<Vec<String>> {
         .iter()
         .flat_map(|row| row["cells"].as_array().into_iter().flatten())
         .filter_map(|cell| cell["id"].as_str())
+        .filter(|id| !id.is_empty())
         .filter(|id| !unavailable.contains(id))
         .map(String::from)
         .collect())
