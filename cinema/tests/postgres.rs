@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use cinema::booking::{
-    BookingReference, CancelOutcome, Fingerprint, IdempotencyRecord, ManageToken, NewBooking, PlaceOutcome, SealedToken,
+    BookingReference, CancelOutcome, Fingerprint, Hold, HoldOutcome, HoldToken, IdempotencyRecord, ManageToken,
+    NewBooking, NewHold, PlaceOutcome, SealedToken,
 };
 use cinema::schedule::{Showtime, ShowtimeId};
 use cinema::store::changes::Received;
@@ -684,5 +685,140 @@ fn bookings_submitted_at_once_are_committed_together_and_each_decided_right() {
         // Each booking reads back with its own seat, and the index has them all.
         let cached = store.showtime_seats(id.clone()).await.unwrap().unwrap();
         assert_eq!(cached.taken.len(), 121);
+    });
+}
+
+fn new_hold(showtime: &ShowtimeId, token: &HoldToken, seats: &[&str], at: DateTime<Utc>) -> NewHold {
+    NewHold {
+        showtime: showtime.clone(),
+        token_hash: token.hash(),
+        seats: seats.iter().map(|s| s.to_string()).collect(),
+        now: at,
+        expires_at: at + chrono::Duration::minutes(10),
+    }
+}
+
+/// What a contender for a seat asked, and how it ended.
+enum Contender {
+    Hold(HoldToken, Result<HoldOutcome, StoreError>),
+    Book(Result<PlaceOutcome, StoreError>),
+}
+
+/// Write skew: a booking reads the seat's holds and writes `booking_seats`, a hold reads the
+/// seat's bookings and writes `seat_holds`; at READ COMMITTED, two such transactions on two
+/// instances could each read before the other wrote and both commit. Holds (each its own
+/// token) and bookings without a token race for one seat per round from both instances:
+/// exactly one of them wins each round, and the database never has a seat booked and held
+/// live at once. The winning hold's token then books the seat, which ends its hold.
+#[test]
+fn holds_and_bookings_of_one_seat_from_two_instances_never_both_win() {
+    const ROUNDS: usize = 30;
+    const EACH: usize = 6;
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let admin = setup.admin().await;
+        for round in 0..ROUNDS {
+            let seat = format!("X{round}");
+            let tasks: Vec<_> = (0..2 * EACH)
+                .map(|i| {
+                    let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                    let (id, seat) = (id.clone(), seat.clone());
+                    tokio::spawn(async move {
+                        if i / 2 % 2 == 0 {
+                            let token = HoldToken::generate(&mut rand::rng());
+                            let outcome = store.hold(new_hold(&id, &token, &[&seat], now())).await;
+                            Contender::Hold(token, outcome)
+                        } else {
+                            Contender::Book(store.place(booking(&id, &[&seat])).await)
+                        }
+                    })
+                })
+                .collect();
+            let mut winners = Vec::new();
+            for task in tasks {
+                match task.await.unwrap() {
+                    Contender::Hold(token, Ok(HoldOutcome::Held(hold))) => {
+                        assert_eq!(hold.seats, [seat.clone()]);
+                        winners.push(Some(token));
+                    }
+                    Contender::Book(Ok(PlaceOutcome::Placed(_))) => winners.push(None),
+                    Contender::Hold(_, Ok(HoldOutcome::SeatsHeld(s) | HoldOutcome::SeatsTaken(s)))
+                    | Contender::Book(Ok(PlaceOutcome::SeatsHeld(s) | PlaceOutcome::SeatsTaken(s))) => {
+                        assert_eq!(s, [seat.clone()])
+                    }
+                    Contender::Hold(_, other) => panic!("a hold is held or refused, not {other:?}"),
+                    Contender::Book(other) => panic!("a booking is placed or refused, not {other:?}"),
+                }
+            }
+            let both: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM seat_holds h JOIN booking_seats b
+                     ON b.active AND b.showtime_id = h.showtime_id AND b.seat = h.seat WHERE h.expires_at > $1",
+                    &[&now()],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(both, 0, "round {round}: {seat} is booked and held at once");
+            assert_eq!(winners.len(), 1, "round {round}: {} contenders won {seat}", winners.len());
+            if let Some(Some(token)) = winners.pop() {
+                let mut mine = booking(&id, &[&seat]);
+                mine.hold = Some(token.hash());
+                let store = if round % 2 == 0 { &b } else { &a };
+                assert!(matches!(store.place(mine).await, Ok(PlaceOutcome::Placed(_))), "the holder books its seat");
+            }
+        }
+        let rows: i64 = admin.query_one("SELECT count(*) FROM seat_holds", &[]).await.unwrap().get(0);
+        assert_eq!(rows, 0, "every winning hold was ended by its booking");
+        let seats = b.showtime_seats(id.clone()).await.unwrap().unwrap().at(now());
+        assert_eq!((seats.taken.len(), seats.held.len()), (ROUNDS, 0));
+    });
+}
+
+/// Two holds of one seat by two tokens: every round one token holds the seat and its hold
+/// ends; then many tokens race from both instances to take the seat over at once. The
+/// ended row is overwritten by exactly one of them: the others find the winner's live row
+/// (`ON CONFLICT ... DO UPDATE ... WHERE` the row has ended, after waiting for the winner's
+/// COMMIT) and are refused.
+#[test]
+fn many_tokens_racing_to_take_over_an_ended_hold_from_two_instances_one_wins() {
+    const ROUNDS: i64 = 20;
+    const AT_ONCE: usize = 10;
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        for round in 0..ROUNDS {
+            // Each round after the last one's hold has ended.
+            let at = now() + chrono::Duration::minutes(11 * round);
+            let tasks: Vec<_> = (0..AT_ONCE)
+                .map(|i| {
+                    let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                    let id = id.clone();
+                    tokio::spawn(async move {
+                        let token = HoldToken::generate(&mut rand::rng());
+                        store.hold(new_hold(&id, &token, &["Y1"], at)).await
+                    })
+                })
+                .collect();
+            let mut won = 0;
+            for task in tasks {
+                match task.await.unwrap() {
+                    Ok(HoldOutcome::Held(hold)) => {
+                        assert_eq!(hold, Hold { seats: vec!["Y1".into()], expires_at: Some(at + chrono::Duration::minutes(10)) });
+                        won += 1;
+                    }
+                    Ok(HoldOutcome::SeatsHeld(seats)) => assert_eq!(seats, ["Y1"]),
+                    other => panic!("a hold is held or refused as held, not {other:?}"),
+                }
+            }
+            assert_eq!(won, 1, "round {round}: {won} tokens hold Y1");
+            let held = a.showtime_seats(id.clone()).await.unwrap().unwrap().at(at).held;
+            assert_eq!(held.len(), 1, "round {round}: {held:?}");
+        }
     });
 }
