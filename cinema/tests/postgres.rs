@@ -822,3 +822,74 @@ fn many_tokens_racing_to_take_over_an_ended_hold_from_two_instances_one_wins() {
         }
     });
 }
+
+/// Group commit with holds: bookings submitted at once share transactions and each is decided
+/// as alone. A booking with its hold token books its held seat and ends its whole hold (the
+/// token's other seat too); a booking without a token is refused a seat held by a hold nobody
+/// books; a seat held by a token whose booking ends its hold in the same batch is free to a
+/// later booking of that batch and held for an earlier one, never booked and held at once.
+#[test]
+fn bookings_with_and_without_hold_tokens_submitted_at_once_are_each_decided_right() {
+    const HOLDERS: usize = 40;
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let store = setup.store().await;
+        store.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let mut requests = Vec::new();
+        for i in 0..HOLDERS {
+            let (holder, idle) = (HoldToken::generate(&mut rand::rng()), HoldToken::generate(&mut rand::rng()));
+            let (h, e, g) = (format!("H{i}"), format!("E{i}"), format!("G{i}"));
+            store.hold(new_hold(&id, &holder, &[&h, &e], now())).await.unwrap();
+            store.hold(new_hold(&id, &idle, &[&g], now())).await.unwrap();
+            let mut mine = booking(&id, &[&h]);
+            mine.hold = Some(holder.hash());
+            requests.push(mine);
+            requests.push(booking(&id, &[&e]));
+            requests.push(booking(&id, &[&g]));
+        }
+        let tasks: Vec<_> = requests
+            .iter()
+            .map(|r| {
+                let (store, request) = (store.clone(), r.clone());
+                tokio::spawn(async move { store.place(request).await })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap().unwrap());
+        }
+        for (request, outcome) in requests.iter().zip(&outcomes) {
+            let seat = &request.seats[0];
+            match (seat.as_bytes()[0], outcome) {
+                (b'H', PlaceOutcome::Placed(_)) => {}
+                (b'E', PlaceOutcome::Placed(_)) => {}
+                (b'E' | b'G', PlaceOutcome::SeatsHeld(seats)) if seats == std::slice::from_ref(seat) => {}
+                (_, other) => panic!("{seat}: {other:?}"),
+            }
+            if seat.starts_with('G') {
+                assert!(matches!(outcome, PlaceOutcome::SeatsHeld(_)), "{seat} is held by a token that never books");
+            }
+        }
+        let admin = setup.admin().await;
+        let row = admin.query_one("SELECT count(*), count(DISTINCT xmin::text) FROM bookings", &[]).await.unwrap();
+        let (bookings, transactions): (i64, i64) = (row.get(0), row.get(1));
+        assert!(transactions < bookings / 4, "{bookings} bookings in {transactions} transactions: not grouped");
+        let left: Vec<String> = admin
+            .query("SELECT seat FROM seat_holds WHERE expires_at > $1 ORDER BY seat", &[&now()])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut idle: Vec<String> = (0..HOLDERS).map(|i| format!("G{i}")).collect();
+        idle.sort();
+        assert_eq!(left, idle, "every booking with its token ended its whole hold, E included");
+        let e_placed = outcomes.iter().zip(&requests).filter(|(o, r)| r.seats[0].starts_with('E') && matches!(o, PlaceOutcome::Placed(_))).count();
+        eprintln!("{e_placed} of {HOLDERS} E seats were booked after their holder's booking ended the hold");
+        // As read, ended rows included: what the bookings deleted is gone from the index too.
+        let held: Vec<String> =
+            store.showtime_seats(id.clone()).await.unwrap().unwrap().held.into_iter().map(|h| h.seat).collect();
+        assert_eq!(held, idle, "the index was told of the holds the bookings ended");
+    });
+}
