@@ -741,13 +741,13 @@ fn holds_and_bookings_of_one_seat_from_two_instances_never_both_win() {
             for task in tasks {
                 match task.await.unwrap() {
                     Contender::Hold(token, Ok(HoldOutcome::Held(hold))) => {
-                        assert_eq!(hold.seats, [seat.clone()]);
+                        assert_eq!(hold.seats, std::slice::from_ref(&seat));
                         winners.push(Some(token));
                     }
                     Contender::Book(Ok(PlaceOutcome::Placed(_))) => winners.push(None),
                     Contender::Hold(_, Ok(HoldOutcome::SeatsHeld(s) | HoldOutcome::SeatsTaken(s)))
                     | Contender::Book(Ok(PlaceOutcome::SeatsHeld(s) | PlaceOutcome::SeatsTaken(s))) => {
-                        assert_eq!(s, [seat.clone()])
+                        assert_eq!(s, std::slice::from_ref(&seat))
                     }
                     Contender::Hold(_, other) => panic!("a hold is held or refused, not {other:?}"),
                     Contender::Book(other) => panic!("a booking is placed or refused, not {other:?}"),
@@ -809,7 +809,10 @@ fn many_tokens_racing_to_take_over_an_ended_hold_from_two_instances_one_wins() {
             for task in tasks {
                 match task.await.unwrap() {
                     Ok(HoldOutcome::Held(hold)) => {
-                        assert_eq!(hold, Hold { seats: vec!["Y1".into()], expires_at: Some(at + chrono::Duration::minutes(10)) });
+                        assert_eq!(
+                            hold,
+                            Hold { seats: vec!["Y1".into()], expires_at: Some(at + chrono::Duration::minutes(10)) }
+                        );
                         won += 1;
                     }
                     Ok(HoldOutcome::SeatsHeld(seats)) => assert_eq!(seats, ["Y1"]),
@@ -885,7 +888,11 @@ fn bookings_with_and_without_hold_tokens_submitted_at_once_are_each_decided_righ
         let mut idle: Vec<String> = (0..HOLDERS).map(|i| format!("G{i}")).collect();
         idle.sort();
         assert_eq!(left, idle, "every booking with its token ended its whole hold, E included");
-        let e_placed = outcomes.iter().zip(&requests).filter(|(o, r)| r.seats[0].starts_with('E') && matches!(o, PlaceOutcome::Placed(_))).count();
+        let e_placed = outcomes
+            .iter()
+            .zip(&requests)
+            .filter(|(o, r)| r.seats[0].starts_with('E') && matches!(o, PlaceOutcome::Placed(_)))
+            .count();
         eprintln!("{e_placed} of {HOLDERS} E seats were booked after their holder's booking ended the hold");
         // As read, ended rows included: what the bookings deleted is gone from the index too.
         let held: Vec<String> =

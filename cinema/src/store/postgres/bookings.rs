@@ -1,8 +1,10 @@
 //! Placing and cancelling bookings: one transaction each.
 //!
 //! `place` gathers the facts inside its transaction (an earlier use of the idempotency key, the
-//! showtime, the requested seats already held), asks [`decide::place`], and applies the
-//! answer. The decision is the rule; the database has the last word on the races a read
+//! showtime, locked against holds as [`super::showtime_lock`] says, the requested seats
+//! already booked, and the holds on them), asks [`decide::place`], and applies the answer: a
+//! booking with a hold token also deletes every row of that token's hold on the showtime, in
+//! the same statement that writes it. The decision is the rule; the database has the last word on the races a read
 //! cannot see: two bookings that both found a seat free both insert it, and the unique index
 //! over active seats (`booking_seats_one_holder`) makes the second wait for the first's
 //! COMMIT and then refuses it; the store then reads who holds what and answers
@@ -24,8 +26,8 @@ use super::bookings_read::{booking_of_owner, held_among};
 use super::errors::{Fault, fixed, violates};
 use super::listen::Notify;
 use super::lock;
-use super::{holds, showtime_lock};
 use super::transaction::{ATTEMPTS, Work, backoff, in_transaction};
+use super::{holds, showtime_lock};
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
 use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, Fingerprint, ManageToken, SealedToken};
@@ -137,13 +139,8 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         // A replay answers with the earlier booking whatever its seats' state now.
         let (taken, held) =
             if earlier.is_some() { (Vec::new(), Vec::new()) } else { (taken, holds::blocking(&holds, b)) };
-        let decision = decide::place(PlaceFacts::of(
-            b,
-            earlier.as_ref().map(|e| e.fingerprint),
-            showtime.as_ref(),
-            &taken,
-            &held,
-        ));
+        let decision =
+            decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken, &held));
         if let Some(refused) = decision.refusal() {
             return Ok(Placing::Decided(refused));
         }

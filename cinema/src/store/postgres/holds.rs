@@ -139,10 +139,7 @@ fn hold_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a HoldInput<'x>) -> Work<'a
             let payload = input.notify.payload(&new.showtime);
             let stmt = tx.prepare_cached(WRITE_HOLD).await?;
             let row = tx
-                .query_one(
-                    &stmt,
-                    &[&new.showtime.as_str(), &token, &seats, &expires_at, &new.now, &CHANNEL, &payload],
-                )
+                .query_one(&stmt, &[&new.showtime.as_str(), &token, &seats, &expires_at, &new.now, &CHANNEL, &payload])
                 .await?;
             if usize::try_from(row.try_get::<_, i64>(0)?).ok() != Some(seats.len()) {
                 return Ok(Holding::Conflict);
@@ -158,6 +155,9 @@ fn hold_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a HoldInput<'x>) -> Work<'a
         Ok(Holding::Decided { outcome: HoldOutcome::Held(hold), changed })
     })
 }
+
+/// A statement's parameter.
+type Param<'p> = dyn tokio_postgres::types::ToSql + Sync + 'p;
 
 struct ReleaseInput<'a> {
     release: &'a ReleaseHold,
@@ -200,11 +200,9 @@ fn release_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a ReleaseInput<'x>) -> W
             tx.prepare_cached(OWN_HOLD),
         )?;
         let (id, token, payload) = (r.showtime.as_str(), &r.token_hash.0[..], input.notify.payload(&r.showtime));
-        let (by_id, deleting, owned): (
-            [&(dyn tokio_postgres::types::ToSql + Sync); 1],
-            [&(dyn tokio_postgres::types::ToSql + Sync); 6],
-            [&(dyn tokio_postgres::types::ToSql + Sync); 3],
-        ) = ([&id], [&id, &token, &r.seats, &r.now, &CHANNEL, &payload], [&id, &token, &r.now]);
+        let by_id: [&Param<'_>; 1] = [&id];
+        let deleting: [&Param<'_>; 6] = [&id, &token, &r.seats, &r.now, &CHANNEL, &payload];
+        let owned: [&Param<'_>; 3] = [&id, &token, &r.now];
         // Biased: the delete is sent before the read of what remains.
         let (showtime, deleted, rows) = tokio::try_join!(
             biased;
@@ -289,7 +287,6 @@ pub(super) fn ended_by(rows: &mut Vec<HoldRow>, booking: &NewBooking) {
         rows.retain(|r| !(r.showtime == booking.showtime.as_str() && r.token_hash[..] == hold.0[..]));
     }
 }
-
 
 #[cfg(test)]
 mod tests {
