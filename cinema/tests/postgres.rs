@@ -900,3 +900,33 @@ fn bookings_with_and_without_hold_tokens_submitted_at_once_are_each_decided_righ
         assert_eq!(held, idle, "the index was told of the holds the bookings ended");
     });
 }
+
+/// A database made before holds (schema version 1, with bookings) is upgraded in place when
+/// an instance opens it, even one that may not create a database: its bookings stay, and
+/// seats can be held at once.
+#[test]
+fn a_version_1_database_gains_seat_holds_in_place_and_keeps_its_bookings() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let id = showtime(0).id;
+        {
+            let store = setup.store().await;
+            store.roll(plan(1), now()).await.unwrap();
+            assert!(matches!(store.place(booking(&id, &["A1"])).await, Ok(PlaceOutcome::Placed(_))));
+            store.close().await.unwrap();
+        }
+        // What version 1 was: the same tables but seat_holds.
+        let admin = setup.admin().await;
+        admin.batch_execute("DROP TABLE seat_holds; UPDATE tiketa_schema SET version = 1").await.unwrap();
+        assert_eq!(SCHEMA_VERSION, 2);
+        let store = Arc::new(PostgresDatabase::open(&setup.url, OpenMode::Existing).await.expect("upgraded"));
+        let version: i64 = admin.query_one("SELECT version FROM tiketa_schema", &[]).await.unwrap().get(0);
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(store.showtime_seats(id.clone()).await.unwrap().unwrap().taken, ["A1"], "bookings kept");
+        let token = HoldToken::generate(&mut rand::rng());
+        let held = store.hold(new_hold(&id, &token, &["A2"], now())).await.unwrap();
+        assert!(matches!(held, HoldOutcome::Held(ref h) if h.seats == ["A2"]), "{held:?}");
+        let refused = store.hold(new_hold(&id, &token, &["A1"], now())).await.unwrap();
+        assert_eq!(refused, HoldOutcome::SeatsTaken(vec!["A1".into()]));
+    });
+}
