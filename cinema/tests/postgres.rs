@@ -936,3 +936,24 @@ fn a_version_1_database_gains_seat_holds_in_place_and_keeps_its_bookings() {
         assert_eq!(refused, HoldOutcome::SeatsTaken(vec!["A1".into()]));
     });
 }
+
+/// A roll deletes every ended hold row (a hold deletes only its own showtime's), and keeps
+/// the live ones.
+#[test]
+fn a_roll_deletes_ended_holds_and_keeps_live_ones() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let store = setup.store().await;
+        store.roll(plan(2), now()).await.unwrap();
+        let (first, second) = (showtime(0).id, showtime(1).id);
+        let ended_at = now() + chrono::Duration::minutes(10);
+        let token = HoldToken::generate(&mut rand::rng());
+        store.hold(new_hold(&first, &token, &["A1"], now())).await.unwrap();
+        store.hold(new_hold(&second, &token, &["A1"], now() + chrono::Duration::minutes(1))).await.unwrap();
+        store.roll(plan(2), ended_at).await.unwrap();
+        let admin = setup.admin().await;
+        let left: Vec<String> =
+            admin.query("SELECT showtime_id FROM seat_holds", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+        assert_eq!(left, [second.as_str()], "the hold that ended at the roll's moment is gone, the live one stays");
+    });
+}
