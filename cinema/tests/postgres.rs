@@ -174,50 +174,76 @@ fn a_deadlock_the_server_breaks_is_retried_inside_the_store() {
         let a = setup.store().await;
         a.roll(plan(1), now()).await.unwrap();
         let id = showtime(0).id;
-        // Another writer holds P2 uncommitted; the store's booking of P1 and P2 takes P1 and
-        // waits for P2; the other writer then asks for P1: a deadlock, which the server breaks
-        // (after deadlock_timeout) by aborting the store's transaction, the first to wait.
-        let mut other = setup.admin().await;
-        let tx = other.transaction().await.unwrap();
-        let booking_id: i64 = tx
-            .query_one(
-                "INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at)
-                 VALUES ('TK-0THR-0001', $1, 'other', decode(repeat('00', 32), 'hex'), now()) RETURNING id",
-                &[&id.as_str()],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        let hold = "INSERT INTO booking_seats (booking_id, position, showtime_id, seat) VALUES ($1, $2, $3, $4)";
-        tx.execute(hold, &[&booking_id, &1i32, &id.as_str(), &"P2"]).await.unwrap();
-        let placing = {
-            let (a, request) = (a.clone(), booking(&id, &["P1", "P2"]));
-            tokio::spawn(async move { a.place(request).await })
-        };
-        // Until the store's transaction waits on the other writer's seat.
-        let watcher = setup.admin().await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-                 AND application_name = 'tiketa' AND wait_event_type = 'Lock'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get::<_, i64>(0)
-            == 0
-        {
-            assert!(Instant::now() < deadline, "the store's booking never waited on the held seat");
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        // Which side of a deadlock the server aborts depends on timing: the first waiter's check
+        // runs `deadlock_timeout` (1 s) after it began to wait, and finds the deadlock only if the
+        // other side waits by then. On a loaded machine the test's side may start waiting later
+        // and be the one aborted; that round proves nothing, so it is played again on other seats.
+        for round in 0..5 {
+            let seats = [format!("P{}", 2 * round + 1), format!("P{}", 2 * round + 2)];
+            if store_side_was_aborted_and_retried(&setup, &a, &id, &seats).await {
+                return;
+            }
         }
-        tx.execute(hold, &[&booking_id, &2i32, &id.as_str(), &"P1"]).await.expect("the server aborts the store's side");
-        tx.rollback().await.unwrap();
-        match placing.await.unwrap() {
-            Ok(PlaceOutcome::Placed(record)) => assert_eq!(record.seats, ["P1", "P2"]),
-            other => panic!("the store retries the aborted booking, which then succeeds: {other:?}"),
-        }
+        panic!("in 5 rounds the server never aborted the store's side of the deadlock");
     });
+}
+
+/// Another writer holds `seats[1]` uncommitted; the store's booking of both seats takes
+/// `seats[0]` and waits for `seats[1]`; the other writer then asks for `seats[0]`: a deadlock,
+/// which the server breaks by aborting one side. `true` when it aborted the store's side and
+/// the store retried its booking to success; `false` when it aborted the other writer (then the
+/// store's booking simply goes through).
+async fn store_side_was_aborted_and_retried(
+    setup: &Setup,
+    a: &Arc<PostgresDatabase>,
+    id: &ShowtimeId,
+    seats: &[String; 2],
+) -> bool {
+    let mut other = setup.admin().await;
+    let tx = other.transaction().await.unwrap();
+    let booking_id: i64 = tx
+        .query_one(
+            "INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at)
+             VALUES ($2, $1, 'other', decode(repeat('00', 32), 'hex'), now()) RETURNING id",
+            &[&id.as_str(), &format!("TK-0THR-{:0>4}", &seats[0][1..])],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let hold = "INSERT INTO booking_seats (booking_id, position, showtime_id, seat) VALUES ($1, $2, $3, $4)";
+    tx.execute(hold, &[&booking_id, &1i32, &id.as_str(), &seats[1]]).await.unwrap();
+    let placing = {
+        let (a, request) = (a.clone(), booking(id, &[&seats[0], &seats[1]]));
+        tokio::spawn(async move { a.place(request).await })
+    };
+    // Until the store's transaction waits on the other writer's seat.
+    let watcher = setup.admin().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while watcher
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+             AND application_name = 'tiketa' AND wait_event_type = 'Lock'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the store's booking never waited on the held seat");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let store_aborted = match tx.execute(hold, &[&booking_id, &2i32, &id.as_str(), &seats[0]]).await {
+        Ok(_) => true,
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED) => false,
+        Err(e) => panic!("the other writer failed otherwise: {e}"),
+    };
+    tx.rollback().await.unwrap();
+    match placing.await.unwrap() {
+        Ok(PlaceOutcome::Placed(record)) => assert_eq!(record.seats, seats.as_slice()),
+        other => panic!("the store's booking succeeds, retried if it was the side aborted: {other:?}"),
+    }
+    store_aborted
 }
 
 #[test]
