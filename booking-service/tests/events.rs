@@ -254,12 +254,18 @@ fn two_thousand_open_streams_stay_within_the_memory_budget_and_all_get_a_change(
 }
 
 #[test]
-fn a_quiet_stream_outlives_the_idle_timeout() {
+fn a_quiet_stream_outlives_the_idle_timeout_and_gets_heartbeats() {
     let fixture = Fixture::new();
     let server = Server::start(&fixture, &["--idle-timeout", "0.3"]);
     let (mut stream, _) = open(&server, None);
-    // Several idle timeouts with nothing to send: the stream stays open.
-    assert_eq!(stream.next_within(Duration::from_millis(1500)), Next::TimedOut);
+    // Dozens of idle timeouts with nothing to send: the stream stays open, and a heartbeat
+    // comment comes every 15 s.
+    let opened = Instant::now();
+    while stream.comments == 0 {
+        assert_eq!(stream.next_within(Duration::from_millis(500)), Next::TimedOut, "nothing but heartbeats");
+        assert!(opened.elapsed() < Duration::from_secs(20), "no heartbeat in {:?}", opened.elapsed());
+    }
+    eprintln!("figure: first heartbeat after {:?}", opened.elapsed());
     book(&Client::new(server.addr), &["F1"]);
     assert_change(&stream.next(PATIENCE), &["F1"], &[], &[]);
 }
