@@ -169,6 +169,7 @@
 
     function show(body) {
       if (!body || !Array.isArray(body.showtimes)) throw new Error("not a showtimes list");
+      schedule.setAttribute("data-live", "on");
       var live = Object.create(null);
       body.showtimes.forEach(function (s) {
         // The service may list every film's showtimes (a version without the ?film filter).
@@ -183,8 +184,11 @@
       });
     }
 
+    // `data-live` says which the schedule shows (for styles and tests): "on", the service's
+    // numbers; "off", the static schedule because the service did not answer.
     function forget() {
       links.forEach(function (link) { setState(link, "", ""); });
+      schedule.setAttribute("data-live", "off");
     }
 
     function ask() {
