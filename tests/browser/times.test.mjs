@@ -178,7 +178,7 @@ describe('Honest times and states in Chromium', { skip: missing ? 'no Chromium: 
     const panel = page.locator('#passed-showtime');
     await panel.waitFor();
     assert.equal(await page.locator('h1:visible').innerText(), 'That screening has passed');
-    assert.match(await panel.locator('.passed-showtime__lede').innerText(), /on Tuesday 7 January at 18:00, Jakarta time has started or is over/);
+    assert.match(await panel.locator('.passed-showtime__lede').innerText(), /The 18:00 screening of .+ on Tuesday 7 January \(Jakarta time\) has started or is over/);
     assert.equal(await page.locator('.not-found__inner').isVisible(), false, 'the generic text is gone');
     // The film's next showtimes, in order: those that have not started by the browser's clock.
     const upcoming = film.showtimes.filter((s) => Date.parse(s.starts_at) > Date.now()).slice(0, 4);
@@ -190,6 +190,13 @@ describe('Honest times and states in Chromium', { skip: missing ? 'no Chromium: 
     await first.click();
     await page.waitForURL(`**${upcoming[0].url}`);
     assert.equal(await page.locator('#seat-picker').getAttribute('data-showtime-id'), upcoming[0].id);
+
+    // A time after the film's next showtimes that was never scheduled has not "passed".
+    await page.goto(`/book/${film.slug}-20991231-0700/`);
+    await panel.waitFor();
+    assert.equal(await page.locator('h1:visible').innerText(), 'That screening is not on the schedule');
+    assert.match(await panel.locator('.passed-showtime__lede').innerText(), /has no 07:00 screening on Thursday 31 December \(Jakarta time\)/);
+    assert.equal(await panel.locator('.passed-showtime__list a').count(), upcoming.length);
 
     // A film that is not showing keeps the generic 404.
     await page.goto('/book/no-such-film-20200107-1800/');
@@ -232,8 +239,9 @@ describe('Honest times and states in Chromium', { skip: missing ? 'no Chromium: 
       const page = await context.newPage();
       await page.goto(film.url);
       await page.locator('.showtime[data-seats="sold-out"]').waitFor();
-      await page.locator('#schedule').scrollIntoViewIfNeeded();
       await page.screenshot({ path: join(dir, `film-times-${width}.png`), fullPage: true });
+      // The schedule alone, at full size, to read the tiles.
+      await page.locator('#schedule').screenshot({ path: join(dir, `film-times-schedule-${width}.png`) });
       await page.goto(`/book/${film.slug}-20200107-1800/`);
       await page.locator('#passed-showtime').waitFor();
       await page.screenshot({ path: join(dir, `passed-showtime-${width}.png`), fullPage: true });

@@ -290,25 +290,26 @@
     return id.slice(-13);
   }
 
-  // "Tuesday 24 November at 18:00, Jakarta time" from the id's own date and time (the
-  // cinema's local wall clock, so no zone arithmetic is needed).
+  // { time: "18:00", date: "Tuesday 24 November", zone: "Jakarta time" } from the id's own
+  // date and time (the cinema's local wall clock, so no zone arithmetic is needed).
   function describeId(match, zoneLabel) {
     var day = new Date(Date.UTC(+match[2], +match[3] - 1, +match[4]));
     var date = new Intl.DateTimeFormat("en-GB", {
       weekday: "long", day: "numeric", month: "long", timeZone: "UTC"
     }).format(day);
-    return date + " at " + match[5] + ":" + match[6] + (zoneLabel ? ", " + zoneLabel : "");
+    return { time: match[5] + ":" + match[6], date: date, zone: zoneLabel ? " (" + zoneLabel + ")" : "" };
   }
 
   function showPassed(panel, info) {
     var generic = document.querySelector(".not-found__inner");
     var lede = panel.querySelector(".passed-showtime__lede");
     var title = panel.querySelector(".passed-showtime__title");
+    var when = info.when;
     if (!info.passed) {
       title.textContent = "That screening is not on the schedule";
-      lede.textContent = info.title + " has no screening on " + info.when + ".";
+      lede.textContent = info.title + " has no " + when.time + " screening on " + when.date + when.zone + ".";
     } else {
-      lede.textContent = "The screening of " + info.title + " on " + info.when +
+      lede.textContent = "The " + when.time + " screening of " + info.title + " on " + when.date + when.zone +
         " has started or is over, so it can no longer be booked.";
     }
     var list = panel.querySelector(".passed-showtime__list");
