@@ -250,4 +250,25 @@ describe('Honest times and states in Chromium', { skip: missing ? 'no Chromium: 
     }
     console.log(`# screenshots in ${ARTIFACTS}`);
   });
+
+  test('8. an open film page asks again once a minute, not more, and shows the new number', STEP, async () => {
+    const page = await visitor.newPage();
+    // The page's timers on a clock the test moves: a minute passes in no time.
+    await page.clock.install();
+    let asked = 0;
+    page.on('request', (r) => { if (r.url().includes('/api/showtimes')) asked += 1; });
+    await page.goto(film.url);
+    await seatsLeft(page, open.id).getByText(`${seatsTotal - 3} seats left`).waitFor();
+    assert.equal(asked, 1);
+
+    const booked = await bookThroughApi(service.origin, open.id, ['G1', 'G2']);
+    assert.equal(booked.status, 201, JSON.stringify(booked.json));
+    await page.clock.runFor(30_000);
+    assert.equal(asked, 1, 'nothing asked within the minute');
+    await page.clock.runFor(30_000);
+    await assert.doesNotReject(seatsLeft(page, open.id).getByText(`${seatsTotal - 5} seats left`).waitFor());
+    assert.equal(asked, 2, 'asked once more after a minute');
+    await page.close();
+    assertNoScriptErrors(visitor);
+  });
 });
