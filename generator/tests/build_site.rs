@@ -225,5 +225,7 @@ fn every_shown_time_names_the_zone_and_an_end_after_midnight_is_marked() {
     assert_eq!(json_ld(&book)["endDate"], "2026-11-25T00:49:00+07:00");
 
     let not_found = ws.read("404.html");
-    assert!(not_found.contains("id=\"passed-showtime\"") && not_found.contains("data-time-zone-label=\"Jakarta time\""));
+    assert!(
+        not_found.contains("id=\"passed-showtime\"") && not_found.contains("data-time-zone-label=\"Jakarta time\"")
+    );
 }
