@@ -54,7 +54,8 @@ fn city(tz: Tz) -> Option<String> {
 }
 
 /// Letters only, like "WIB" or "CEST": the database writes zones without an abbreviation of
-/// their own as a signed offset ("+07", "-0330"), which is no name.
+/// their own as a signed offset ("+07", "-0330"), which is no name. (chrono-tz 0.10 already
+/// answers `None` for those; this keeps an offset off the page should a version pass it on.)
 fn is_real_abbreviation(abbr: &str) -> bool {
     !abbr.is_empty() && abbr.chars().all(|c| c.is_ascii_alphabetic())
 }
@@ -159,6 +160,16 @@ mod tests {
         assert_eq!(r.long, "18:00 to 20:00, Dubai time");
         let tz: Tz = "America/Argentina/Buenos_Aires".parse().unwrap(); // "-03"
         assert_eq!(zone_short(tz, at(tz, 2026, 1, 1, 12, 0)), "Buenos Aires time");
+    }
+
+    #[test]
+    fn an_offset_is_no_abbreviation() {
+        for name in ["WIB", "EST", "CEST", "UTC"] {
+            assert!(is_real_abbreviation(name), "{name}");
+        }
+        for offset in ["+07", "-03", "+0530", "", "W1B"] {
+            assert!(!is_real_abbreviation(offset), "{offset}");
+        }
     }
 
     #[test]
