@@ -213,6 +213,7 @@ describe('Honest times and states in Chromium', { skip: missing ? 'no Chromium: 
     assert.equal(await page.locator('#passed-showtime').isVisible(), false);
     assert.equal(await page.locator('.not-found__title').isVisible(), true);
     await page.close();
+    assertNoScriptErrors(visitor);
   });
 
   test('6. axe on the film page with its states, and on the passed-showtime page', STEP, async () => {
