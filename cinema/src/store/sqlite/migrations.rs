@@ -67,6 +67,19 @@ const MIGRATIONS: &[&str] = &[
         origin      INTEGER NOT NULL,
         at          INTEGER NOT NULL
     ) STRICT;",
+    // 5: seat holds (see `holds.rs`): a seat is held by at most one token at a time. Times in
+    // milliseconds since the epoch, since a hold may last seconds (tests) and its expiry is told
+    // to the millisecond; `held_at` orders a token's seats. A row whose `expires_at` has passed
+    // holds nothing, whether or not it was deleted yet.
+    "CREATE TABLE seat_holds (
+        showtime_id TEXT NOT NULL,
+        seat        TEXT NOT NULL,
+        token_hash  BLOB NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        held_at     INTEGER NOT NULL,
+        PRIMARY KEY (showtime_id, seat)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX seat_holds_of_token ON seat_holds (showtime_id, token_hash);",
 ];
 
 /// The schema version this build writes.
@@ -96,5 +109,57 @@ pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
             let _ = conn.execute_batch("ROLLBACK");
             Err(backend(e))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::OpenMode;
+    use crate::store::sqlite::open_connection;
+
+    /// A database as the build before holds left it: schema version 4, with a booking.
+    fn version_4(path: &Path) {
+        let conn = Connection::open(path).unwrap();
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 4;
+             INSERT INTO showtimes VALUES ('s', 'film', 1, '2030-03-01', '10:00', 1, 2, 0, 0);
+             INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at)
+                 VALUES ('TK-2222-2222', 's', 'Ana', x'00', 0);
+             INSERT INTO booking_seats (booking_id, showtime_id, seat) VALUES (1, 's', 'A1');",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_version_4_database_gains_seat_holds_and_keeps_its_bookings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        version_4(&path);
+        let conn = open_connection(&path, OpenMode::Existing).unwrap();
+        assert_eq!(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 5);
+        let seat: String = conn.query_row("SELECT seat FROM booking_seats", [], |r| r.get(0)).unwrap();
+        assert_eq!(seat, "A1", "the booking survived the upgrade");
+        let hold = "INSERT INTO seat_holds VALUES ('s', 'A2', x'01', 1700000000123, 1700000000000)";
+        conn.execute(hold, []).unwrap();
+        assert!(conn.execute(hold, []).is_err(), "one row per seat");
+        drop(conn);
+        assert!(open_connection(&path, OpenMode::Existing).is_ok(), "opening again changes nothing");
+    }
+
+    #[test]
+    fn a_database_one_version_ahead_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        version_4(&path);
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+            .unwrap();
+        let err = open_connection(&path, OpenMode::Existing).err().unwrap();
+        assert!(matches!(err, StoreError::TooNew { found: 6, known: 5, .. }), "{err}");
     }
 }
