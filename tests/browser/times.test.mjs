@@ -248,7 +248,7 @@ describe('Honest times and states in Chromium', { skip: missing ? 'no Chromium: 
       });
       const page = await context.newPage();
       await page.goto(film.url);
-      await page.locator('.showtime[data-seats="sold-out"]').waitFor();
+      await page.locator('.schedule[data-live="on"]').waitFor();
       await page.screenshot({ path: join(dir, `film-times-${width}.png`), fullPage: true });
       // The schedule alone, at full size, to read the tiles.
       await page.locator('#schedule').screenshot({ path: join(dir, `film-times-schedule-${width}.png`) });
