@@ -336,7 +336,7 @@
     var href = source.getAttribute("href") || "";
     var li = document.createElement("li");
     var a = document.createElement("a");
-    a.className = "showtime showtime--dated";
+    a.className = "showtime";
     a.href = /^\/book\/[a-z0-9-]+\/$/.test(href) ? href : "/";
     if (spoken) {
       var sr = document.createElement("span");
