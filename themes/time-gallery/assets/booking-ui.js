@@ -17,7 +17,10 @@
     return ids.slice(0, -1).join(", ") + " and " + ids[ids.length - 1];
   }
 
-  /** "Thursday 26 November, 22:00–00:08" in the cinema's time zone (with the year if asked). */
+  /** "Thursday 26 November, 22:00–00:08 (+1), Jakarta time" in the cinema's time zone (with
+   * the year if asked): an end on a later day is marked, and the zone is named in words (the
+   * page's `<html data-time-zone-label>`, from the generator; Intl's own short names are
+   * "GMT+7" where the zone has no abbreviation). */
   function formatWhen(startsAt, endsAt, timeZone, withYear) {
     try {
       const dayParts = { timeZone: timeZone, weekday: "long", day: "numeric", month: "long" };
@@ -25,7 +28,17 @@
       const day = new Intl.DateTimeFormat("en-GB", dayParts);
       const time = new Intl.DateTimeFormat("en-GB", { timeZone: timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
       const start = new Date(startsAt);
-      return day.format(start) + ", " + time.format(start) + (endsAt ? "–" + time.format(new Date(endsAt)) : "");
+      let text = day.format(start) + ", " + time.format(start);
+      if (endsAt) {
+        const end = new Date(endsAt);
+        text += "–" + time.format(end);
+        // Local dates as YYYY-MM-DD, read back as UTC midnights: their difference in days.
+        const date = new Intl.DateTimeFormat("en-CA", { timeZone: timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+        const days = Math.round((Date.parse(date.format(end)) - Date.parse(date.format(start))) / 86400000);
+        if (days > 0) text += " (+" + days + ")";
+      }
+      const zone = document.documentElement.getAttribute("data-time-zone-label");
+      return text + (zone ? ", " + zone : "");
     } catch (e) {
       return String(startsAt);
     }
