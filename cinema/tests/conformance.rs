@@ -7,6 +7,7 @@
 
 mod conformance {
     pub mod booking;
+    pub mod holds;
     pub mod lifecycle;
     pub mod support;
 }
@@ -53,6 +54,16 @@ conformance!(
     booking::the_same_key_at_once_books_once,
     booking::a_reference_in_use_is_refused,
     booking::live_showtimes_taken_counts_active_seats,
+    holds::the_first_to_hold_a_seat_wins,
+    holds::a_held_seat_is_booked_only_with_its_token,
+    holds::the_holders_booking_takes_its_seats_and_ends_its_whole_hold,
+    holds::a_hold_ends_at_its_expiry,
+    holds::releasing_some_seats_keeps_the_rest_and_releasing_all_ends_the_hold,
+    holds::a_token_holds_at_most_eight_seats_per_showtime,
+    holds::a_closed_or_unknown_showtime_refuses_holds,
+    holds::holds_and_releases_reach_the_other_store_and_both_feeds,
+    holds::a_look_at_a_hold_answers_it_and_writes_nothing,
+    holds::many_racing_to_hold_one_seat_one_wins,
     lifecycle::a_roll_creates_the_horizon_once,
     lifecycle::a_roll_archives_started_showtimes_and_never_resurrects_them,
     lifecycle::two_rolls_at_once_from_two_stores_create_each_showtime_once,

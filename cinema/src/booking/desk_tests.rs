@@ -41,7 +41,12 @@ fn fixture() -> Fixture {
 }
 
 fn req(name: &str, seats: &[&str]) -> BookingRequest {
-    BookingRequest { name: name.into(), email: None, seats: seats.iter().map(|s| s.to_string()).collect(), hold_token: None }
+    BookingRequest {
+        name: name.into(),
+        email: None,
+        seats: seats.iter().map(|s| s.to_string()).collect(),
+        hold_token: None,
+    }
 }
 
 fn block<T>(f: impl std::future::Future<Output = T>) -> T {

@@ -1,4 +1,4 @@
-//! The taken seats of recently asked-for showtimes, kept in memory by a store.
+//! The taken and held seats of recently asked-for showtimes, kept in memory by a store.
 //!
 //! Seat maps are the busiest read by far, and each one read from the database costs a thread
 //! hand-off or a round trip that dwarfs the query. A store keeps this index right two ways:
@@ -11,14 +11,21 @@
 //! loads the showtime from the database and may add it only if nothing was applied or evicted
 //! since it started reading (the generation check), so a fill never overwrites a newer commit.
 //!
+//! Holds are kept as their rows are, ended or not, each seat with its expiry: a hold ends by the
+//! clock, not by a write, so readers drop ended ones at their own `now` ([`ShowtimeSeats::at`])
+//! and nothing here needs a timer.
+//!
 //! A `roll` archiving a showtime is not seen here; that is harmless: a roll archives only
 //! showtimes that have started, and the booking rules refuse a started showtime by its start
 //! time whatever the flag says; bookings themselves are always decided in the database.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use std::sync::RwLock;
 
+use chrono::{DateTime, Utc};
+
+use crate::booking::HeldSeat;
 use crate::booking::record::ShowtimeSeats;
 use crate::schedule::Showtime;
 
@@ -26,6 +33,38 @@ use crate::schedule::Showtime;
 /// A batch's changes are applied in commit order, so a seat freed and retaken in one batch
 /// ends up taken.
 pub(crate) type SeatChange = (String, String, bool);
+
+/// What one committed command did to one seat's hold on a showtime: held until this moment
+/// (`Some`), or its row deleted (`None`). A held seat has one row, so a later change replaces
+/// an earlier one.
+pub(crate) type HoldChange = (String, String, Option<DateTime<Utc>>);
+
+/// Everything one commit did to seats, in commit order within each kind (bookings and holds
+/// are kept apart, so their relative order does not matter).
+#[derive(Debug, Default)]
+pub(crate) struct SeatChanges {
+    pub(crate) seats: Vec<SeatChange>,
+    pub(crate) holds: Vec<HoldChange>,
+}
+
+impl SeatChanges {
+    pub(crate) fn is_empty(&self) -> bool {
+        self.seats.is_empty() && self.holds.is_empty()
+    }
+
+    pub(crate) fn append(&mut self, other: &mut SeatChanges) {
+        self.seats.append(&mut other.seats);
+        self.holds.append(&mut other.holds);
+    }
+
+    /// The showtimes changed, each once, sorted.
+    pub(crate) fn showtimes(&self) -> Vec<&str> {
+        let seats = self.seats.iter().map(|(showtime, _, _)| showtime.as_str());
+        let holds = self.holds.iter().map(|(showtime, _, _)| showtime.as_str());
+        let all: BTreeSet<&str> = seats.chain(holds).collect();
+        all.into_iter().collect()
+    }
+}
 
 #[derive(Default)]
 pub(crate) struct SeatIndex {
@@ -42,6 +81,8 @@ struct Inner {
 struct Entry {
     showtime: Showtime,
     taken: BTreeSet<String>,
+    /// Every hold row, ended or not: seat id to expiry.
+    held: BTreeMap<String, DateTime<Utc>>,
 }
 
 impl SeatIndex {
@@ -50,7 +91,7 @@ impl SeatIndex {
         inner.showtimes.get(id).map(|e| ShowtimeSeats {
             showtime: e.showtime.clone(),
             taken: e.taken.iter().cloned().collect(),
-            held: Vec::new(),
+            held: e.held.iter().map(|(seat, &expires_at)| HeldSeat { seat: seat.clone(), expires_at }).collect(),
         })
     }
 
@@ -70,6 +111,7 @@ impl SeatIndex {
             inner.showtimes.entry(seats.showtime.id.0.clone()).or_insert_with(|| Entry {
                 showtime: seats.showtime.clone(),
                 taken: seats.taken.iter().cloned().collect(),
+                held: seats.held.iter().map(|h| (h.seat.clone(), h.expires_at)).collect(),
             });
         }
     }
@@ -90,20 +132,35 @@ impl SeatIndex {
         inner.showtimes.clear();
     }
 
-    /// Applies a committed batch. Called by the writer after COMMIT, before it answers.
+    /// Applies a committed batch's bookings and cancels. Called by the writer after COMMIT,
+    /// before it answers.
     pub(crate) fn apply(&self, changes: Vec<SeatChange>) {
+        self.apply_all(SeatChanges { seats: changes, holds: Vec::new() });
+    }
+
+    /// Applies a committed batch: bookings, cancels and holds. Called by the writer after
+    /// COMMIT, before it answers.
+    pub(crate) fn apply_all(&self, changes: SeatChanges) {
         if changes.is_empty() {
             return;
         }
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         inner.generation += 1;
-        for (showtime, seat, taken) in changes {
+        for (showtime, seat, taken) in changes.seats {
             if let Some(entry) = inner.showtimes.get_mut(&showtime) {
                 if taken {
                     entry.taken.insert(seat);
                 } else {
                     entry.taken.remove(&seat);
                 }
+            }
+        }
+        for (showtime, seat, until) in changes.holds {
+            if let Some(entry) = inner.showtimes.get_mut(&showtime) {
+                match until {
+                    Some(expires_at) => entry.held.insert(seat, expires_at),
+                    None => entry.held.remove(&seat),
+                };
             }
         }
     }

@@ -25,6 +25,7 @@ use super::open_connection;
 use super::pending::{Pending, Reply};
 use super::seat_changes::Origin;
 use super::watcher::Watcher;
+use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
 use crate::schedule::{Showtime, ShowtimeId};
@@ -187,6 +188,16 @@ impl SqliteBookingStore {
     /// Submits a booking to the writer thread.
     pub fn place(&self, booking: NewBooking) -> Pending<PlaceOutcome> {
         self.submit(|reply| Command::Place(Box::new(booking), reply))
+    }
+
+    /// Submits seats to hold to the writer thread.
+    pub fn hold(&self, hold: NewHold) -> Pending<HoldOutcome> {
+        self.submit(|reply| Command::Hold(Box::new(hold), reply))
+    }
+
+    /// Submits seats to give back to the writer thread.
+    pub fn release(&self, release: ReleaseHold) -> Pending<HoldOutcome> {
+        self.submit(|reply| Command::Release(Box::new(release), reply))
     }
 
     pub fn cancel(

@@ -174,7 +174,8 @@ pub(crate) fn showtime_seats(conn: &Connection, id: &ShowtimeId) -> rusqlite::Re
         .prepare_cached("SELECT seat FROM booking_seats WHERE showtime_id = ?1 AND active = 1 ORDER BY seat")?
         .query_map([id.as_str()], |r| r.get(0))?
         .collect::<rusqlite::Result<_>>()?;
-    Ok(Some(ShowtimeSeats { showtime, taken, held: Vec::new() }))
+    let held = super::holds::held_seats(conn, id)?;
+    Ok(Some(ShowtimeSeats { showtime, taken, held }))
 }
 
 pub(crate) fn live_showtimes_taken(

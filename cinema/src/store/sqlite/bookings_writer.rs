@@ -1,6 +1,7 @@
 //! The booking writer: one thread, one connection, group commit.
 //!
-//! Every booking write goes through a channel to this thread. It takes whatever commands are
+//! Every booking write (and every hold and release of seats, see [`super::holds`], which must
+//! serialise with bookings) goes through a channel to this thread. It takes whatever commands are
 //! waiting (up to [`MAX_BATCH`]), opens one `BEGIN IMMEDIATE` transaction, applies each command
 //! inside its own `SAVEPOINT` (so each booking stays all-or-nothing and a refused one undoes
 //! only itself), commits once, and only then answers every waiter. With `synchronous=FULL` the
@@ -27,16 +28,18 @@ use super::bookings_health::WriteStatus;
 use super::bookings_read::{booking_by_id, booking_of_owner};
 use super::bookings_wal::Wal;
 use super::database_file::DatabaseFile;
+use super::holds;
 use super::pending::Reply;
 use super::seat_changes::{self, Origin};
 use crate::booking::Fingerprint;
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
+use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, ManageToken, SealedToken};
 use crate::schedule::ShowtimeId;
 use crate::store::ChangeFeed;
 use crate::store::StoreError;
-use crate::store::seat_cache::{SeatChange, SeatIndex};
+use crate::store::seat_cache::{SeatChanges, SeatIndex};
 
 /// The most commands committed in one transaction: bounds the latency one batch adds.
 pub(crate) const MAX_BATCH: usize = 512;
@@ -45,39 +48,46 @@ pub(crate) const MAX_BATCH: usize = 512;
 pub(crate) enum Command {
     Place(Box<NewBooking>, Reply<PlaceOutcome>),
     Cancel { reference: BookingReference, token: ManageToken, now: DateTime<Utc>, reply: Reply<CancelOutcome> },
+    Hold(Box<NewHold>, Reply<HoldOutcome>),
+    Release(Box<ReleaseHold>, Reply<HoldOutcome>),
 }
+
+/// A command's outcome and what it changed, for the seat index and the change log once the
+/// batch commits.
+type Applied<T> = Result<(T, SeatChanges), StoreError>;
 
 /// An applied command's answer, held until the commit.
 // Answers live for one batch in one Vec; boxing the larger variant would buy nothing.
 #[allow(clippy::large_enum_variant)]
 enum Answer {
-    Place(Reply<PlaceOutcome>, Result<PlaceOutcome, StoreError>),
-    /// `bool`: whether this cancel freed seats (false when it was cancelled before).
-    Cancel(Reply<CancelOutcome>, Result<(CancelOutcome, bool), StoreError>),
+    Place(Reply<PlaceOutcome>, Applied<PlaceOutcome>),
+    Cancel(Reply<CancelOutcome>, Applied<CancelOutcome>),
+    Hold(Reply<HoldOutcome>, Applied<HoldOutcome>),
 }
 
 impl Answer {
     fn send(self) {
         match self {
-            Answer::Place(r, v) => r.send(v),
+            Answer::Place(r, v) => r.send(v.map(|(outcome, _)| outcome)),
             Answer::Cancel(r, v) => r.send(v.map(|(outcome, _)| outcome)),
+            Answer::Hold(r, v) => r.send(v.map(|(outcome, _)| outcome)),
         }
     }
 
-    /// The seats this answer took or freed, for the in-memory seat index.
-    fn seat_changes(&self, out: &mut Vec<SeatChange>) {
-        let (record, taken) = match self {
-            Answer::Place(_, Ok(PlaceOutcome::Placed(record))) => (record, true),
-            Answer::Cancel(_, Ok((CancelOutcome::Cancelled(record), true))) => (&**record, false),
-            _ => return,
-        };
-        out.extend(record.seats.iter().map(|seat| (record.showtime.id.0.clone(), seat.clone(), taken)));
+    /// What this answer did to seats and holds, for the in-memory seat index.
+    fn seat_changes(&mut self, out: &mut SeatChanges) {
+        match self {
+            Answer::Place(_, Ok((_, changes)))
+            | Answer::Cancel(_, Ok((_, changes)))
+            | Answer::Hold(_, Ok((_, changes))) => out.append(changes),
+            _ => {}
+        }
     }
 
     /// SQLite's words if this command failed because the disk did not take a write.
     fn disk_error(&self) -> Option<String> {
         let err = match self {
-            Answer::Place(_, Err(e)) | Answer::Cancel(_, Err(e)) => e,
+            Answer::Place(_, Err(e)) | Answer::Cancel(_, Err(e)) | Answer::Hold(_, Err(e)) => e,
             _ => return None,
         };
         match err {
@@ -93,6 +103,7 @@ impl Answer {
         match self {
             Answer::Place(r, _) => r.send(Err(err())),
             Answer::Cancel(r, _) => r.send(Err(err())),
+            Answer::Hold(r, _) => r.send(Err(err())),
         }
     }
 }
@@ -164,19 +175,16 @@ impl Writer {
             batch.into_iter().for_each(|c| command_reply_fail(c, || StoreError::Backend(message.clone().into())));
             return;
         }
-        let answers: Vec<Answer> = batch.into_iter().map(|c| apply(&self.conn, c)).collect();
-        let mut changes = Vec::new();
-        answers.iter().for_each(|a| a.seat_changes(&mut changes));
-        let mut changed: Vec<&str> = changes.iter().map(|(showtime, _, _)| showtime.as_str()).collect();
-        changed.sort_unstable();
-        changed.dedup();
-        let changed: Vec<ShowtimeId> = changed.into_iter().map(|s| ShowtimeId(s.to_string())).collect();
+        let mut answers: Vec<Answer> = batch.into_iter().map(|c| apply(&self.conn, c)).collect();
+        let mut changes = SeatChanges::default();
+        answers.iter_mut().for_each(|a| a.seat_changes(&mut changes));
+        let changed: Vec<ShowtimeId> = changes.showtimes().into_iter().map(|s| ShowtimeId(s.to_string())).collect();
         // Told to the other processes on this file in the same transaction (see
         // `seat_changes`): a batch whose log rows cannot be written is not kept.
         let logged = self.log_changes(&changed);
         match logged.and_then(|()| self.conn.execute_batch("COMMIT")) {
             Ok(()) => {
-                self.seats.apply(changes);
+                self.seats.apply_all(changes);
                 changed.into_iter().for_each(|showtime| self.feed.publish(showtime));
                 self.batches += 1;
                 // Replaced between the check above and the commit: the batch went into the old
@@ -242,6 +250,7 @@ fn command_reply_fail(command: Command, err: impl Fn() -> StoreError) {
     match command {
         Command::Place(_, reply) => reply.send(Err(err())),
         Command::Cancel { reply, .. } => reply.send(Err(err())),
+        Command::Hold(_, reply) | Command::Release(_, reply) => reply.send(Err(err())),
     }
 }
 
@@ -250,7 +259,7 @@ fn command_reply_fail(command: Command, err: impl Fn() -> StoreError) {
 fn apply(conn: &Connection, command: Command) -> Answer {
     match command {
         Command::Place(booking, reply) => {
-            let result = in_savepoint(conn, |c| place(c, &booking), |o| matches!(o, PlaceOutcome::Placed(_)));
+            let result = in_savepoint(conn, |c| place(c, &booking), |(o, _)| matches!(o, PlaceOutcome::Placed(_)));
             Answer::Place(reply, result)
         }
         Command::Cancel { reference, token, now, reply } => {
@@ -261,7 +270,25 @@ fn apply(conn: &Connection, command: Command) -> Answer {
             );
             Answer::Cancel(reply, result)
         }
+        Command::Hold(new, reply) => {
+            let result = in_savepoint(conn, |c| hold(c, &new), |(o, _)| matches!(o, HoldOutcome::Held(_)));
+            Answer::Hold(reply, result)
+        }
+        Command::Release(release, reply) => {
+            let result = in_savepoint(conn, |c| release_hold(c, &release), |(o, _)| matches!(o, HoldOutcome::Held(_)));
+            Answer::Hold(reply, result)
+        }
     }
+}
+
+fn hold(conn: &Connection, new: &NewHold) -> rusqlite::Result<(HoldOutcome, SeatChanges)> {
+    let (outcome, holds) = holds::hold(conn, new)?;
+    Ok((outcome, SeatChanges { seats: Vec::new(), holds }))
+}
+
+fn release_hold(conn: &Connection, release: &ReleaseHold) -> rusqlite::Result<(HoldOutcome, SeatChanges)> {
+    let (outcome, holds) = holds::release(conn, release)?;
+    Ok((outcome, SeatChanges { seats: Vec::new(), holds }))
 }
 
 fn in_savepoint<T>(
@@ -281,23 +308,41 @@ fn in_savepoint<T>(
     Ok(value)
 }
 
-fn is_unique_violation(e: &rusqlite::Error) -> bool {
+pub(crate) fn is_unique_violation(e: &rusqlite::Error) -> bool {
     matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.code == ErrorCode::ConstraintViolation)
 }
 
-fn place(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOutcome> {
+fn place(conn: &Connection, b: &NewBooking) -> rusqlite::Result<(PlaceOutcome, SeatChanges)> {
+    let outcome = place_booking(conn, b)?;
+    let mut changes = SeatChanges::default();
+    if let PlaceOutcome::Placed(record) = &outcome {
+        changes.seats = record.seats.iter().map(|seat| (b.showtime.0.clone(), seat.clone(), true)).collect();
+        // The booking ends its hold on this showtime: the seats it booked are taken now, any
+        // others it held are free again.
+        if let Some(token) = &b.hold {
+            let ended = holds::end_hold(conn, &b.showtime, token)?;
+            changes.holds = ended.into_iter().map(|seat| (b.showtime.0.clone(), seat, None)).collect();
+        }
+    }
+    Ok((outcome, changes))
+}
+
+fn place_booking(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOutcome> {
     // The facts, gathered inside the writer's transaction; the rules decide over them.
     let earlier = match &b.idempotency {
         Some(idem) => earlier_use(conn, &idem.key_id)?,
         None => None,
     };
     let showtime = super::schedule::showtime(conn, &b.showtime)?;
-    let taken = match &showtime {
-        Some(_) if earlier.is_none() => taken_among(conn, &b.showtime, &b.seats)?,
-        _ => Vec::new(),
+    let (taken, held) = match &showtime {
+        Some(_) if earlier.is_none() => (
+            taken_among(conn, &b.showtime, &b.seats)?,
+            holds::held_among(conn, &b.showtime, &b.seats, b.hold.as_ref(), b.now.timestamp_millis())?,
+        ),
+        _ => Default::default(),
     };
     let decision =
-        decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken, &[]));
+        decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken, &held));
     if let Some(refused) = decision.refusal() {
         return Ok(refused);
     }
@@ -391,7 +436,7 @@ fn earlier_use(conn: &Connection, key_id: &[u8; 32]) -> rusqlite::Result<Option<
 }
 
 /// The requested seats already held by active bookings, in request order.
-fn taken_among(conn: &Connection, showtime: &ShowtimeId, seats: &[String]) -> rusqlite::Result<Vec<String>> {
+pub(crate) fn taken_among(conn: &Connection, showtime: &ShowtimeId, seats: &[String]) -> rusqlite::Result<Vec<String>> {
     let marks = vec!["?"; seats.len()].join(", ");
     let sql = format!("SELECT seat FROM booking_seats WHERE showtime_id = ? AND active = 1 AND seat IN ({marks})");
     let held: std::collections::HashSet<String> = conn
@@ -408,7 +453,7 @@ fn cancel(
     reference: &BookingReference,
     token: &ManageToken,
     now: DateTime<Utc>,
-) -> rusqlite::Result<(CancelOutcome, bool)> {
+) -> rusqlite::Result<(CancelOutcome, SeatChanges)> {
     let owner = booking_of_owner(conn, reference, token)?;
     let facts = owner.as_ref().map(|(_, record)| CancelFacts {
         cancelled: record.cancelled_at.is_some(),
@@ -419,13 +464,15 @@ fn cancel(
         CancelDecision::Cancel => owner.expect("Cancel is decided for the owner").0,
         CancelDecision::AlreadyCancelled => {
             let (_, record) = owner.expect("AlreadyCancelled is decided for the owner");
-            return Ok((CancelOutcome::Cancelled(Box::new(record)), false));
+            return Ok((CancelOutcome::Cancelled(Box::new(record)), SeatChanges::default()));
         }
-        CancelDecision::NotFound => return Ok((CancelOutcome::NotFound, false)),
-        CancelDecision::ShowtimeClosed => return Ok((CancelOutcome::ShowtimeClosed, false)),
+        CancelDecision::NotFound => return Ok((CancelOutcome::NotFound, SeatChanges::default())),
+        CancelDecision::ShowtimeClosed => return Ok((CancelOutcome::ShowtimeClosed, SeatChanges::default())),
     };
     conn.prepare_cached("UPDATE bookings SET cancelled_at = ?2 WHERE id = ?1")?
         .execute(params![id, now.timestamp()])?;
     conn.prepare_cached("UPDATE booking_seats SET active = 0 WHERE booking_id = ?1")?.execute([id])?;
-    Ok((CancelOutcome::Cancelled(Box::new(booking_by_id(conn, id)?)), true))
+    let record = booking_by_id(conn, id)?;
+    let freed = record.seats.iter().map(|seat| (record.showtime.id.0.clone(), seat.clone(), false)).collect();
+    Ok((CancelOutcome::Cancelled(Box::new(record)), SeatChanges { seats: freed, holds: Vec::new() }))
 }

@@ -101,12 +101,14 @@ impl Inner {
 }
 
 impl Store for SqliteDatabase {
-    fn hold(&self, _hold: NewHold) -> StoreFuture<'_, HoldOutcome> {
-        Box::pin(async { Err(StoreError::Backend("seat holds are not kept by this store yet".into())) })
+    fn hold(&self, hold: NewHold) -> StoreFuture<'_, HoldOutcome> {
+        let pending = self.inner.bookings().map(|b| b.hold(hold));
+        Box::pin(async move { pending?.await })
     }
 
-    fn release(&self, _release: ReleaseHold) -> StoreFuture<'_, HoldOutcome> {
-        Box::pin(async { Err(StoreError::Backend("seat holds are not kept by this store yet".into())) })
+    fn release(&self, release: ReleaseHold) -> StoreFuture<'_, HoldOutcome> {
+        let pending = self.inner.bookings().map(|b| b.release(release));
+        Box::pin(async move { pending?.await })
     }
 
     fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport> {

@@ -67,6 +67,19 @@ const MIGRATIONS: &[&str] = &[
         origin      INTEGER NOT NULL,
         at          INTEGER NOT NULL
     ) STRICT;",
+    // 5: seat holds (see `holds.rs`): a seat is held by at most one token at a time. Times in
+    // milliseconds since the epoch, since a hold may last seconds (tests) and its expiry is told
+    // to the millisecond; `held_at` orders a token's seats. A row whose `expires_at` has passed
+    // holds nothing, whether or not it was deleted yet.
+    "CREATE TABLE seat_holds (
+        showtime_id TEXT NOT NULL,
+        seat        TEXT NOT NULL,
+        token_hash  BLOB NOT NULL,
+        expires_at  INTEGER NOT NULL,
+        held_at     INTEGER NOT NULL,
+        PRIMARY KEY (showtime_id, seat)
+    ) STRICT, WITHOUT ROWID;
+    CREATE INDEX seat_holds_of_token ON seat_holds (showtime_id, token_hash);",
 ];
 
 /// The schema version this build writes.

@@ -12,6 +12,7 @@ mod bookings_wal;
 mod bookings_writer;
 mod database;
 mod database_file;
+mod holds;
 mod migrations;
 mod pending;
 mod schedule;
