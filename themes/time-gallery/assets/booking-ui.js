@@ -17,7 +17,8 @@
     return ids.slice(0, -1).join(", ") + " and " + ids[ids.length - 1];
   }
 
-  /** "Thursday 26 November, 22:00–00:08" in the cinema's time zone (with the year if asked). */
+  /** "Thursday 26 November, 22:00–00:08 (+1) Jakarta Time" in the cinema's time zone (with the
+   * year if asked): the zone is named, and an end on the next day is marked. */
   function formatWhen(startsAt, endsAt, timeZone, withYear) {
     try {
       const dayParts = { timeZone: timeZone, weekday: "long", day: "numeric", month: "long" };
@@ -25,9 +26,31 @@
       const day = new Intl.DateTimeFormat("en-GB", dayParts);
       const time = new Intl.DateTimeFormat("en-GB", { timeZone: timeZone, hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
       const start = new Date(startsAt);
-      return day.format(start) + ", " + time.format(start) + (endsAt ? "–" + time.format(new Date(endsAt)) : "");
+      let text = day.format(start) + ", " + time.format(start);
+      if (endsAt) {
+        const end = new Date(endsAt);
+        text += "–" + time.format(end) + (dateKey(end, timeZone) !== dateKey(start, timeZone) ? " (+1)" : "");
+      }
+      const zone = zoneName(start, timeZone);
+      return zone ? text + " " + zone : text;
     } catch (e) {
       return String(startsAt);
+    }
+  }
+
+  /** The calendar day of `date` in `timeZone`, as "2026-11-26". */
+  function dateKey(date, timeZone) {
+    return new Intl.DateTimeFormat("en-CA", { timeZone: timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
+  }
+
+  /** The zone as people say it ("Jakarta Time"), or "" where the browser cannot name it. */
+  function zoneName(date, timeZone) {
+    try {
+      const parts = new Intl.DateTimeFormat("en-GB", { timeZone: timeZone, timeZoneName: "shortGeneric" }).formatToParts(date);
+      const part = parts.find(function (p) { return p.type === "timeZoneName"; });
+      return part ? part.value : "";
+    } catch (e) {
+      return "";
     }
   }
 

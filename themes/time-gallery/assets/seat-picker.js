@@ -145,19 +145,19 @@
 
   // The bar: last in the picker, so `position: sticky; bottom: 0` keeps it on screen while any
   // of the picker is, and it rests after the form once the visitor scrolls there.
-  const bar = el("section", { class: "booking-bar", "aria-label": "Your booking" });
+  const bar = el("section", { class: "booking-bar", "aria-label": "Chosen seats and Book" });
   const status = el("div", { class: "booking-status", role: "status" });
   const alertBox = el("div", { class: "booking-alert", role: "alert" });
   const barRow = el("div", { class: "booking-bar__row" });
   const summary = el("p", { class: "booking-bar__summary", id: "booking-summary", "aria-live": "polite" });
-  const timer = el("p", { class: "booking-bar__timer", hidden: "" });
+  const timer = el("p", { class: "booking-bar__timer", role: "timer", hidden: "" });
   const bookButton = el("button", { type: "submit", form: "booking-form", class: "btn btn--primary booking-form__submit" }, "Book");
   barRow.append(summary, timer, bookButton);
   bar.append(status, alertBox, barRow);
   picker.append(bar);
 
   // The showtime's state at the top of the page: started, archived or sold out.
-  const stateBanner = el("div", { class: "seat-picker__state", id: "showtime-state", hidden: "" });
+  const stateBanner = el("div", { class: "seat-picker__state", id: "showtime-state", role: "status", hidden: "" });
   picker.prepend(stateBanner);
 
   const keysHint = el("p", { class: "seat-keys-hint", id: "seat-keys-hint" }, "Click or tap a seat to choose it.");
@@ -309,7 +309,12 @@
 
   function renderSummary() {
     const ids = selected.slice();
-    if (ids.length === 0) {
+    const sold = soldOut();
+    if (closed) {
+      summary.textContent = "Booking is closed for this showtime.";
+    } else if (sold) {
+      summary.textContent = "Sold out: every seat is booked.";
+    } else if (ids.length === 0) {
       summary.textContent = "No seats chosen yet. Choose up to " + MAX_SEATS + ".";
       chosenNote.textContent = "Choose seats on the map; they are held for you while you book.";
     } else {
@@ -333,7 +338,6 @@
     );
     chosenList.hidden = ids.length === 0;
     bookButton.textContent = ids.length ? "Book " + ids.length + " " + plural(ids.length, "seat", "seats") : "Book";
-    const sold = soldOut();
     bookButton.hidden = closed || sold;
     bookButton.disabled = busy || closed || !loaded || sold;
     bar.classList.toggle("is-closed", closed || sold);
@@ -574,7 +578,6 @@
     const secs = Math.ceil(left / 1000);
     const text = Math.floor(secs / 60) + ":" + String(secs % 60).padStart(2, "0");
     timer.textContent = "Held for you: " + text;
-    timer.setAttribute("aria-label", "Your seats are held for " + spoken(secs));
     timer.hidden = false;
     const warnAt = Math.min(60000, (holdMs || 600000) / 5);
     const urgent = left <= warnAt;
