@@ -202,4 +202,33 @@ mod tests {
         index.fill(before, &seats(&["A1", "A2"]));
         assert!(index.get("s").is_none(), "a read from before the eviction may be stale");
     }
+
+    #[test]
+    fn holds_are_filled_and_applied_by_seat_and_kept_until_deleted() {
+        let index = SeatIndex::default();
+        let (early, late) =
+            (Utc.with_ymd_and_hms(2999, 1, 1, 9, 0, 0).unwrap(), Utc.with_ymd_and_hms(2999, 1, 1, 9, 10, 0).unwrap());
+        let mut filled = seats(&["A1"]);
+        filled.held = vec![HeldSeat { seat: "B2".into(), expires_at: early }];
+        index.fill(index.generation(), &filled);
+        assert_eq!(index.get("s").unwrap(), filled, "as read");
+        let hold = |seat: &str, until| ("s".to_string(), seat.to_string(), until);
+        let before = index.generation();
+        index.apply_all(SeatChanges {
+            seats: vec![("s".into(), "C3".into(), true)],
+            holds: vec![
+                hold("B1", Some(late)),
+                hold("B2", None),
+                hold("B3", Some(late)),
+                hold("B2", Some(late)),
+                hold("B3", None),
+            ],
+        });
+        assert!(index.generation() > before, "a hold is a commit a fill must not overwrite");
+        let got = index.get("s").unwrap();
+        assert_eq!(got.taken, ["A1", "C3"]);
+        let held: Vec<_> = got.held.iter().map(|h| (h.seat.as_str(), h.expires_at)).collect();
+        assert_eq!(held, [("B1", late), ("B2", late)], "by seat id, the last change of each seat wins");
+        assert_eq!(got.clone().at(late).held, [], "ended holds stay in the index; readers drop them");
+    }
 }

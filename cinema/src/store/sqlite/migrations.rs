@@ -111,3 +111,55 @@ pub(crate) fn migrate(conn: &Connection, path: &Path) -> Result<(), StoreError> 
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::OpenMode;
+    use crate::store::sqlite::open_connection;
+
+    /// A database as the build before holds left it: schema version 4, with a booking.
+    fn version_4(path: &Path) {
+        let conn = Connection::open(path).unwrap();
+        for sql in &MIGRATIONS[..4] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 4;
+             INSERT INTO showtimes VALUES ('s', 'film', 1, '2030-03-01', '10:00', 1, 2, 0, 0);
+             INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at)
+                 VALUES ('TK-2222-2222', 's', 'Ana', x'00', 0);
+             INSERT INTO booking_seats (booking_id, showtime_id, seat) VALUES (1, 's', 'A1');",
+        )
+        .unwrap();
+    }
+
+    #[test]
+    fn a_version_4_database_gains_seat_holds_and_keeps_its_bookings() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        version_4(&path);
+        let conn = open_connection(&path, OpenMode::Existing).unwrap();
+        assert_eq!(conn.query_row("PRAGMA user_version", [], |r| r.get::<_, i64>(0)).unwrap(), 5);
+        let seat: String = conn.query_row("SELECT seat FROM booking_seats", [], |r| r.get(0)).unwrap();
+        assert_eq!(seat, "A1", "the booking survived the upgrade");
+        let hold = "INSERT INTO seat_holds VALUES ('s', 'A2', x'01', 1700000000123, 1700000000000)";
+        conn.execute(hold, []).unwrap();
+        assert!(conn.execute(hold, []).is_err(), "one row per seat");
+        drop(conn);
+        assert!(open_connection(&path, OpenMode::Existing).is_ok(), "opening again changes nothing");
+    }
+
+    #[test]
+    fn a_database_one_version_ahead_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        version_4(&path);
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(&format!("PRAGMA user_version = {}", SCHEMA_VERSION + 1))
+            .unwrap();
+        let err = open_connection(&path, OpenMode::Existing).err().unwrap();
+        assert!(matches!(err, StoreError::TooNew { found: 6, known: 5, .. }), "{err}");
+    }
+}

@@ -2,7 +2,7 @@
 //!
 //! Several service processes may share one SQLite file, each with its own in-memory seat
 //! index ([`crate::store::seat_cache::SeatIndex`]). A commit through one process is invisible
-//! to the others' indexes, so every booking batch that takes or frees seats also writes, in
+//! to the others' indexes, so every batch that takes, frees, holds or releases seats also writes, in
 //! the same transaction, one row per showtime it changed into `seat_changes`, tagged with the
 //! writing store's [`Origin`]. Each store's watcher ([`super::watcher`]) reads the rows past
 //! its cursor and evicts the showtimes other origins changed. The row commits with the seats or

@@ -6,7 +6,9 @@
 //! cursor ([`super::seat_changes`]): showtimes changed by other origins are evicted from the
 //! [`SeatIndex`] (the next read loads them again) and then published on the store's
 //! [`ChangeFeed`], so a subscriber that reads after the message sees the new seats. The store's
-//! own commits are skipped: its writer applied and published them before answering.
+//! own commits are skipped: its writer applied and published them before answering. Holds and
+//! releases are logged like bookings, so other processes learn of them the same way; a hold
+//! that simply expires writes nothing and needs no telling (readers drop it by the clock).
 //!
 //! Its reads hold the store's [`ReadGate`] like the read pool's do, and each is one short
 //! statement, so the writer's log truncation is never kept waiting by it. It stops when
