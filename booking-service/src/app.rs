@@ -9,21 +9,24 @@ use cinema::booking::Desk;
 use cinema::store::Store;
 
 use crate::clock::Clock;
+use crate::events::Hub;
 use crate::net::client_address::TrustedProxies;
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::RateLimits;
 
 pub struct App {
-    pub desk: Desk,
+    pub desk: Arc<Desk>,
     pub catalog: Catalog,
     /// The auditorium as JSON, serialised once: every seat-map reply embeds it as is.
     pub seat_map_json: String,
     pub clock: Clock,
-    pub post_limiter: RateLimiter,
-    /// Whose `X-Forwarded-For` names the client the limiter counts.
+    pub limits: RateLimits,
+    /// Whose `X-Forwarded-For` names the client the limiters count.
     pub trusted_proxies: TrustedProxies,
     /// The built site to serve, if any.
     pub site: Option<PathBuf>,
     pub cors_origins: Vec<String>,
+    /// Live seats for the event streams.
+    pub events: Arc<Hub>,
 }
 
 impl App {
@@ -31,19 +34,21 @@ impl App {
         catalog: Catalog,
         store: Arc<dyn Store>,
         clock: Clock,
-        post_limiter: RateLimiter,
+        limits: RateLimits,
         trusted_proxies: TrustedProxies,
         site: Option<PathBuf>,
         cors_origins: Vec<String>,
     ) -> Arc<Self> {
         let seat_map = Arc::new(catalog.seat_map.clone());
         let seat_map_json = serde_json::to_string(&catalog.seat_map).expect("a seat map serialises");
+        let desk = Arc::new(Desk::new(store, seat_map).with_hold_duration(catalog.settings.hold_duration()));
         Arc::new(App {
-            desk: Desk::new(store, seat_map).with_hold_duration(catalog.settings.hold_duration()),
+            events: Hub::new(desk.clone(), clock),
+            desk,
             catalog,
             seat_map_json,
             clock,
-            post_limiter,
+            limits,
             trusted_proxies,
             site,
             cors_origins,

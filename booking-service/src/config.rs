@@ -55,6 +55,16 @@ pub struct Config {
     #[arg(long, env = "TIKETA_POST_BURST", default_value_t = 10)]
     pub post_burst: u32,
 
+    /// Hold changes (a seat chosen or given back in the picker) allowed per client IP per
+    /// minute; 0 turns the limit off.
+    #[arg(long, env = "TIKETA_HOLD_LIMIT", default_value_t = 240)]
+    pub hold_limit: u32,
+
+    /// How many hold changes a client may make at once before the per-minute rate applies:
+    /// enough for a visitor clicking through seats quickly.
+    #[arg(long, env = "TIKETA_HOLD_BURST", default_value_t = 40)]
+    pub hold_burst: u32,
+
     /// Reverse proxies or load balancers (IP addresses or CIDR networks; repeat or
     /// comma-separate) whose `X-Forwarded-For` names the client for the booking rate limit.
     /// The header is read from the right, skipping these proxies; from any other peer, or when
@@ -158,6 +168,7 @@ mod tests {
         assert_eq!(c.listen_addr().unwrap().to_string(), "127.0.0.1:9000");
         assert_eq!(c.cors_origins, ["https://a.example", "https://b.example"]);
         assert!(c.now.is_some());
+        assert_eq!((c.hold_limit, c.hold_burst), (240, 40));
         assert_eq!(c.header_timeout, Duration::from_secs(15));
         assert_eq!(c.connection_settings(1024).max_connections, 896);
         assert_eq!(c.trusted_proxies(), TrustedProxies::none());

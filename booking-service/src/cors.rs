@@ -14,7 +14,9 @@ use warp::http::Method;
 use warp::http::uri::Authority;
 
 /// The request headers a browser may send cross-origin.
-const ALLOWED_HEADERS: &[&str] = &["content-type", "idempotency-key", "x-manage-token"];
+/// `last-event-id`: an event stream's reconnect sends it, and outside the CORS safelist it needs
+/// a preflight that must pass.
+const ALLOWED_HEADERS: &[&str] = &["content-type", "idempotency-key", "x-manage-token", "last-event-id"];
 /// The response headers a page's script may read.
 const EXPOSED_HEADERS: &[&str] = &["retry-after", "idempotent-replayed", "location"];
 

@@ -4,7 +4,8 @@
 //! desk and turns answers into JSON replies. The files read like its table of contents:
 //! [`routes`] combines the filters of [`api`] (one file per route), [`site`] and the
 //! cross-cutting pieces ([`cors`], [`security`], [`rate_limit`], [`guard`], [`recover`],
-//! [`head`], [`compress`] with [`encoding`], [`vary`]); [`server`] binds, accepts, serves and
+//! [`head`], [`compress`] with [`encoding`], [`vary`]); [`events`] keeps the live seats that
+//! the event streams send; [`server`] binds, accepts, serves and
 //! shuts down, within the bounds of [`net`]; [`config`] is the command line.
 
 pub mod api;
@@ -15,6 +16,7 @@ pub mod compress;
 pub mod config;
 pub mod cors;
 pub mod encoding;
+pub mod events;
 pub mod guard;
 pub mod head;
 pub mod net;

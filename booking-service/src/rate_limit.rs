@@ -16,6 +16,20 @@ use std::time::{Duration, Instant};
 /// How many clients are remembered before idle ones are dropped.
 const PRUNE_AT: usize = 10_000;
 
+/// The service's limiters: bookings, and holds (a click on a seat is a hold, so holds get a
+/// burst of their own, far larger than bookings').
+pub struct RateLimits {
+    pub bookings: RateLimiter,
+    pub holds: RateLimiter,
+}
+
+impl RateLimits {
+    /// No limit at all (for tests).
+    pub fn unlimited() -> Self {
+        RateLimits { bookings: RateLimiter::unlimited(), holds: RateLimiter::unlimited() }
+    }
+}
+
 pub struct RateLimiter {
     /// Tokens added per second; 0 disables the limit.
     per_second: f64,

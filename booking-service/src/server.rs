@@ -33,7 +33,7 @@ use crate::net::activity::{Activity, Watched, stalled};
 use crate::net::limits::{Admission, ConnectionLimits, Refusal};
 use crate::net::service::{ConnectionService, Warp};
 use crate::net::{ConnectionSettings, file_limit};
-use crate::rate_limit::RateLimiter;
+use crate::rate_limit::{RateLimiter, RateLimits};
 use crate::routes::routes;
 use crate::{App, cors};
 
@@ -66,7 +66,10 @@ pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Ar
         catalog,
         store,
         config.now.map_or(Clock::System, Clock::Fixed),
-        RateLimiter::new(config.post_limit, config.post_burst),
+        RateLimits {
+            bookings: RateLimiter::new(config.post_limit, config.post_burst),
+            holds: RateLimiter::new(config.hold_limit, config.hold_burst),
+        },
         config.trusted_proxies(),
         config.site.clone(),
         origins,
@@ -107,7 +110,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             config.max_connections
         );
     }
-    serve(filter, listener, settings, shutdown_signal()).await;
+    let events = app.events.clone();
+    let shutdown = async move {
+        shutdown_signal().await;
+        // Open event streams end now: graceful shutdown must not wait for them, and their
+        // pages reconnect (to another instance, if this one was behind a load balancer).
+        tracing::info!(streams = events.streams(), "ending the open event streams");
+        events.stop();
+    };
+    serve(filter, listener, settings, shutdown).await;
     // The store commits what was queued and answers it before the database is released.
     if let Err(e) = app.desk.store().close().await {
         tracing::error!("closing the database: {e}");

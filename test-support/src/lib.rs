@@ -4,9 +4,11 @@
 //! binaries from real threads: every status is a reply (never an error), and each client keeps
 //! at most one keep-alive connection, so a test that sends a first request and then waits on a
 //! barrier has its connection open before the race starts. [`postgres::fresh_database`] gives a
-//! PostgreSQL test a database of its own.
+//! PostgreSQL test a database of its own. [`EventStream`] reads a Server-Sent Events stream.
 
 mod client;
+mod events;
 pub mod postgres;
 
 pub use client::{Client, Reply};
+pub use events::{Event, EventStream, Next};

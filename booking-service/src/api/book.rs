@@ -42,7 +42,7 @@ async fn handle(
     app: Arc<App>,
 ) -> Response {
     let client = remote.map(|peer| app.trusted_proxies.client(peer.ip(), &headers));
-    if let Err(wait) = app.post_limiter.check(client, Instant::now()) {
+    if let Err(wait) = app.limits.bookings.check(client, Instant::now()) {
         let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
         return ApiError {
             retry_after: Some(secs),

@@ -6,8 +6,10 @@
 
 mod body;
 pub mod book;
+pub mod events;
 pub mod fallback;
 pub mod health;
+pub mod holds;
 pub mod manage;
 pub mod openapi;
 pub mod seats;
@@ -24,6 +26,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/health"),
     ("GET", "/api/showtimes"),
     ("GET", "/api/showtimes/{id}/seats"),
+    ("GET", "/api/showtimes/{id}/events"),
+    ("POST", "/api/showtimes/{id}/holds"),
+    ("DELETE", "/api/showtimes/{id}/holds"),
     ("POST", "/api/showtimes/{id}/bookings"),
     ("GET", "/api/bookings/{reference}"),
     ("DELETE", "/api/bookings/{reference}"),

@@ -1,4 +1,5 @@
-//! `GET /api/showtimes/{id}/seats`: the showtime, the room and the taken seat ids.
+//! `GET /api/showtimes/{id}/seats`: the showtime, the room, the taken seat ids and the held ones
+//! (under a hold that has not ended; never whose).
 //!
 //! The busiest route: every visitor of a booking page asks for it. The room is the same for
 //! every showtime, so its JSON is made once at start and spliced in. The taken seats come from
@@ -36,9 +37,22 @@ async fn handle(id: String, app: Arc<App>) -> Response {
     let showtime = serde_json::to_string(&ShowtimeView::new(&seats.showtime, &app.catalog, Some(free)))
         .expect("a showtime serialises");
     let taken = serde_json::to_string(&seats.taken).expect("seat ids serialise");
+    // Held by anyone, the caller included: a picker knows its own seats from its hold.
+    let held: Vec<&str> = seats.held.iter().map(|h| h.seat.as_str()).collect();
+    let held = serde_json::to_string(&held).expect("seat ids serialise");
     // `concat` sizes the reply once: grown piece by piece by `format!`, the 9 KB reply was
     // reallocated, and copied, several times per request.
-    let body: String =
-        [r#"{"showtime":"#, &showtime, r#","seat_map":"#, &app.seat_map_json, r#","taken":"#, &taken, "}"].concat();
+    let body: String = [
+        r#"{"showtime":"#,
+        &showtime,
+        r#","seat_map":"#,
+        &app.seat_map_json,
+        r#","taken":"#,
+        &taken,
+        r#","held":"#,
+        &held,
+        "}",
+    ]
+    .concat();
     json_response(StatusCode::OK, body)
 }

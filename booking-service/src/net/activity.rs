@@ -31,6 +31,8 @@ pub struct Activity {
     handlers: AtomicUsize,
     /// Request bodies not yet received in full.
     bodies: AtomicUsize,
+    /// Event streams being sent (see [`Activity::stream`]).
+    streams: AtomicUsize,
     /// Told when the connection must close to make room for another.
     evicted: Notify,
 }
@@ -42,6 +44,7 @@ impl Activity {
             last_moved_ms: AtomicU64::new(0),
             handlers: AtomicUsize::new(0),
             bodies: AtomicUsize::new(0),
+            streams: AtomicUsize::new(0),
             evicted: Notify::new(),
         })
     }
@@ -78,6 +81,19 @@ impl Activity {
         Working { activity: self.clone(), count: Count::Body }
     }
 
+    /// An event stream starts; it is counted until the returned guard drops. A connection with
+    /// an open stream is still waiting on its client (a stream nobody reads must end), but it
+    /// is sent a heartbeat every 15 s, so it is closed only after [`STREAM_IDLE`] with nothing
+    /// moving, whatever the idle timeout.
+    pub fn stream(self: &Arc<Self>) -> Working {
+        self.streams.fetch_add(1, Ordering::Relaxed);
+        Working { activity: self.clone(), count: Count::Stream }
+    }
+
+    fn streaming(&self) -> bool {
+        self.streams.load(Ordering::Relaxed) > 0
+    }
+
     fn waiting_on_client(&self) -> bool {
         self.handlers.load(Ordering::Relaxed) == 0 || self.bodies.load(Ordering::Relaxed) > 0
     }
@@ -107,7 +123,13 @@ pub async fn stalled(activity: &Activity, idle: Duration, stopping: watch::Recei
 async fn idle_too_long(activity: &Activity, idle: Duration, mut stopping: watch::Receiver<bool>) {
     let mut shutting_down = *stopping.borrow();
     loop {
-        let idle = if shutting_down { SHUTDOWN_IDLE.min(idle) } else { idle };
+        let idle = if shutting_down {
+            SHUTDOWN_IDLE.min(idle)
+        } else if activity.streaming() {
+            STREAM_IDLE.max(idle)
+        } else {
+            idle
+        };
         let Some(left) = activity.time_left(idle, Instant::now()) else { return };
         if shutting_down {
             tokio::time::sleep(left).await;
@@ -122,6 +144,10 @@ async fn idle_too_long(activity: &Activity, idle: Duration, mut stopping: watch:
     }
 }
 
+/// How long nothing may move on a connection with an open event stream: a heartbeat goes every
+/// 15 s, so a stream this quiet is one its client stopped reading.
+pub const STREAM_IDLE: Duration = Duration::from_secs(45);
+
 /// How long nothing may move on a connection that waits on its client, once shutdown began.
 pub const SHUTDOWN_IDLE: Duration = Duration::from_millis(250);
 
@@ -129,6 +155,7 @@ pub const SHUTDOWN_IDLE: Duration = Duration::from_millis(250);
 enum Count {
     Handler,
     Body,
+    Stream,
 }
 
 /// A handler or a body in progress; see [`Activity::handler`] and [`Activity::body`].
@@ -145,6 +172,7 @@ impl Drop for Working {
         match self.count {
             Count::Handler => self.activity.handlers.fetch_sub(1, Ordering::Relaxed),
             Count::Body => self.activity.bodies.fetch_sub(1, Ordering::Relaxed),
+            Count::Stream => self.activity.streams.fetch_sub(1, Ordering::Relaxed),
         };
     }
 }

@@ -64,6 +64,8 @@ impl<W: Warp> hyper::service::Service<Request<Incoming>> for ConnectionService<W
         let working = self.activity.handler();
         let (mut parts, body) = request.into_parts();
         parts.extensions.insert(ClientAddr(self.client));
+        // An event stream notes itself in the connection's activity (see `Activity::stream`).
+        parts.extensions.insert(self.activity.clone());
         let body = CountedBody::new(body, &self.activity, self.body_timeout);
         let mut filter = self.filter.clone();
         Box::pin(async move {

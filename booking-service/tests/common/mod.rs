@@ -98,6 +98,19 @@ impl Fixture {
         self.dir.path().join("content")
     }
 
+    /// Sets `hold_minutes` in the fixture's `site.toml` (for servers started after this).
+    pub fn set_hold_minutes(&self, minutes: f64) {
+        let path = self.content().join("site.toml");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let text: String = text
+            .lines()
+            .map(|l| if l.starts_with("hold_minutes") { format!("hold_minutes = {minutes}") } else { l.to_string() })
+            .collect::<Vec<_>>()
+            .join("\n");
+        assert!(text.contains(&format!("hold_minutes = {minutes}")), "site.toml has a hold_minutes line");
+        std::fs::write(path, text).unwrap();
+    }
+
     /// The SQLite file; panics for a PostgreSQL fixture.
     pub fn db(&self) -> PathBuf {
         match &self.database {
@@ -155,13 +168,24 @@ impl Server {
         })
     }
 
+    /// [`Server::start`] on the real clock instead of [`NOW`]: for holds that must end (the
+    /// fixture's showtimes, in 2030, are all still to come).
+    pub fn start_live(fixture: &Fixture, extra: &[&str]) -> Server {
+        Self::launch(fixture, None, extra, |_| {})
+    }
+
     /// [`Server::start`], with a last word on the command (its environment, limits, output).
     pub fn start_with(fixture: &Fixture, extra: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
+        Self::launch(fixture, Some(NOW), extra, configure)
+    }
+
+    fn launch(fixture: &Fixture, now: Option<&str>, extra: &[&str], configure: impl FnOnce(&mut Command)) -> Server {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tiketa-booking"));
         command
             .args(["--db", &fixture.db_arg])
             .args(["--content", fixture.content().to_str().unwrap()])
-            .args(["--listen", "127.0.0.1:0", "--now", NOW, "--post-limit", "0"])
+            .args(["--listen", "127.0.0.1:0", "--post-limit", "0", "--hold-limit", "0"])
+            .args(now.map(|now| ["--now", now]).iter().flatten())
             .args(extra)
             .current_dir(fixture.dir.path())
             .env_remove("DATABASE_URL")

@@ -17,6 +17,12 @@ impl Pair {
         Pair { a: Server::start(fixture, &args), b: Server::start(fixture, &args) }
     }
 
+    /// Two instances on the real clock (see [`Server::start_live`]).
+    pub fn start_live(fixture: &Fixture, extra: &[&str]) -> Pair {
+        let args = [&["--max-connections-per-client", "0"][..], extra].concat();
+        Pair { a: Server::start_live(fixture, &args), b: Server::start_live(fixture, &args) }
+    }
+
     /// Instance `i % 2`: spreads clients over both, as a round-robin balancer would.
     pub fn nth(&self, i: usize) -> &Server {
         if i.is_multiple_of(2) { &self.a } else { &self.b }

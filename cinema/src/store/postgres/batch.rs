@@ -22,16 +22,16 @@ use std::sync::Arc;
 
 use deadpool_postgres::{Pool, Transaction};
 use tokio::sync::{mpsc, oneshot};
+use tokio_postgres::Statement;
 
 use super::bookings::{self, Earlier, earlier_uses, whole_seconds};
 use super::errors::Fault;
 use super::listen::{CHANNEL, Notify};
 use super::lock;
-use super::schedule::{COLUMNS, showtime_from_row};
+use super::{holds, showtime_lock};
 use crate::booking::SealedToken;
 use crate::booking::decide::{self, PlaceDecision, PlaceFacts};
 use crate::booking::record::{NewBooking, PlaceOutcome};
-use crate::schedule::Showtime;
 use crate::store::StoreError;
 
 /// The most bookings placed in one transaction: bounds the latency a batch adds.
@@ -145,8 +145,19 @@ async fn place_batch(pool: &Pool, notify: &Notify, batch: &[NewBooking]) -> Resu
 async fn decide_batch(tx: &Transaction<'_>, notify: &Notify, batch: &[NewBooking]) -> Result<Vec<PlaceOutcome>, Fault> {
     let showtime_ids: Vec<&str> = distinct(batch.iter().map(|b| b.showtime.as_str()));
     let keys: Vec<[u8; 32]> = batch.iter().filter_map(|b| b.idempotency.map(|i| i.key_id)).collect();
-    let (earlier, showtimes, held) =
-        tokio::try_join!(lock_and_read_keys(tx, &keys), read_showtimes(tx, &showtime_ids), read_held(tx, batch))?;
+    // The statements first (no round trip once cached), so that the biased join sends the
+    // keys' locks, then the showtimes' locks, then the reads, in that order: the reads see
+    // every commit made under those locks (see showtime_lock).
+    let (keys_stmt, lock_stmt, holds_stmt) =
+        tokio::try_join!(tx.prepare_cached(KEYS_LOCK), showtime_lock::statement(tx), holds::holds_statement(tx))?;
+    let (pair_showtimes, pair_seats) = pairs(batch);
+    let (earlier, showtimes, held, mut holds) = tokio::try_join!(
+        biased;
+        lock_and_read_keys(tx, &keys_stmt, &keys),
+        async { showtime_lock::locked(tx, &lock_stmt, &showtime_ids).await.map_err(Fault::from) },
+        read_held(tx, &pair_showtimes, &pair_seats),
+        async { holds::holds_among(tx, &holds_stmt, &pair_showtimes, &pair_seats).await.map_err(Fault::from) },
+    )?;
 
     let mut taken: HashSet<(String, String)> = held;
     // Keys used earlier in this batch: the fingerprint and the outcome index of their booking.
@@ -162,13 +173,13 @@ async fn decide_batch(tx: &Transaction<'_>, notify: &Notify, batch: &[NewBooking
         let requested_taken: Vec<String> =
             b.seats.iter().filter(|s| taken.contains(&(b.showtime.0.clone(), (*s).clone()))).cloned().collect();
         let earlier_fingerprint = here.map(|(f, _)| f).or(stored.map(|e| e.fingerprint));
-        let decision = decide::place(PlaceFacts::of(
-            b,
-            earlier_fingerprint,
-            showtime,
-            if earlier_fingerprint.is_some() { &[] } else { &requested_taken },
-            &[],
-        ));
+        // A replay answers with the earlier booking whatever its seats' state now.
+        let (requested_taken, requested_held) = match earlier_fingerprint {
+            Some(_) => (Vec::new(), Vec::new()),
+            None => (requested_taken, holds::blocking(&holds, b)),
+        };
+        let decision =
+            decide::place(PlaceFacts::of(b, earlier_fingerprint, showtime, &requested_taken, &requested_held));
         if let Some(refused) = decision.refusal() {
             outcomes.push(Some(refused));
             continue;
@@ -189,6 +200,7 @@ async fn decide_batch(tx: &Transaction<'_>, notify: &Notify, batch: &[NewBooking
         for seat in &b.seats {
             taken.insert((b.showtime.0.clone(), seat.clone()));
         }
+        holds::ended_by(&mut holds, b);
         if let (Some(k), Some(idem)) = (key, b.idempotency) {
             used_here.insert(k, (idem.fingerprint, i));
         }
@@ -223,36 +235,29 @@ fn distinct<'a>(items: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     items.filter(|i| seen.insert(*i)).collect()
 }
 
+/// Waits for the locks of a batch's keys, in the order given.
+const KEYS_LOCK: &str =
+    "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY k) AS o";
+
 /// Locks every key of the batch (in one order, so two instances' batches wait for each other
-/// instead of deadlocking), then reads their earlier uses.
-async fn lock_and_read_keys(tx: &Transaction<'_>, keys: &[[u8; 32]]) -> Result<HashMap<[u8; 32], Earlier>, Fault> {
+/// instead of deadlocking) with `lock` ([`KEYS_LOCK`]), then reads their earlier uses.
+async fn lock_and_read_keys(
+    tx: &Transaction<'_>,
+    lock: &Statement,
+    keys: &[[u8; 32]],
+) -> Result<HashMap<[u8; 32], Earlier>, Fault> {
     if keys.is_empty() {
         return Ok(HashMap::new());
     }
     let mut locks: Vec<i64> = keys.iter().map(lock::idempotency_key).collect();
     locks.sort_unstable();
     locks.dedup();
-    let stmt = tx
-        .prepare_cached(
-            "SELECT count(pg_advisory_xact_lock(k)) FROM (SELECT unnest($1::bigint[]) AS k ORDER BY k) AS o",
-        )
-        .await?;
-    tx.query_one(&stmt, &[&locks]).await?;
+    tx.query_one(lock, &[&locks]).await?;
     earlier_uses(tx, keys).await
 }
 
-async fn read_showtimes(tx: &Transaction<'_>, ids: &[&str]) -> Result<HashMap<String, Showtime>, Fault> {
-    let stmt = tx.prepare_cached(&format!("SELECT {COLUMNS} FROM showtimes WHERE id = ANY($1)")).await?;
-    let rows = tx.query(&stmt, &[&ids]).await?;
-    rows.iter()
-        .map(|r| showtime_from_row(r, 0).map(|s| (s.id.0.clone(), s)))
-        .collect::<Result<_, _>>()
-        .map_err(Fault::from)
-}
-
-/// Which of the requested (showtime, seat) pairs are held by active bookings: one index probe
-/// per pair.
-async fn read_held(tx: &Transaction<'_>, batch: &[NewBooking]) -> Result<HashSet<(String, String)>, Fault> {
+/// Every requested (showtime, seat) pair of the batch, as two parallel lists.
+fn pairs(batch: &[NewBooking]) -> (Vec<&str>, Vec<&str>) {
     let (mut showtimes, mut seats) = (Vec::new(), Vec::new());
     for b in batch {
         for seat in &b.seats {
@@ -260,6 +265,16 @@ async fn read_held(tx: &Transaction<'_>, batch: &[NewBooking]) -> Result<HashSet
             seats.push(seat.as_str());
         }
     }
+    (showtimes, seats)
+}
+
+/// Which of the requested (showtime, seat) pairs are held by active bookings: one index probe
+/// per pair.
+async fn read_held(
+    tx: &Transaction<'_>,
+    showtimes: &[&str],
+    seats: &[&str],
+) -> Result<HashSet<(String, String)>, Fault> {
     let stmt = tx
         .prepare_cached(
             "SELECT h.showtime_id, h.seat FROM unnest($1::text[], $2::text[]) AS r (showtime_id, seat)
@@ -274,7 +289,9 @@ async fn read_held(tx: &Transaction<'_>, batch: &[NewBooking]) -> Result<HashSet
 }
 
 /// Every accepted booking, its seats (in showtime and seat order, so overlapping batches lock
-/// the index's entries in one order), its key, and one notification per showtime: one statement.
+/// the index's entries in one order), its key, the end of the holds of those that had a hold
+/// token (all that token's rows on the booking's showtime), and one notification per
+/// showtime: one statement.
 const INSERT_BATCH: &str = "
     WITH b AS (
         INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
@@ -294,8 +311,13 @@ const INSERT_BATCH: &str = "
             AS y (reference, key_id, fingerprint, sealed_token, created_at)
         JOIN b USING (reference)
         RETURNING 1
+    ), h AS (
+        DELETE FROM seat_holds AS h USING unnest($18::text[], $19::bytea[]) AS t (showtime_id, token_hash)
+        WHERE h.showtime_id = t.showtime_id AND h.token_hash = t.token_hash
+        RETURNING 1
     ), n AS (SELECT pg_notify($16, p) FROM unnest($17::text[]) AS p)
-    SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM n)";
+    SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM h),
+        (SELECT count(*) FROM n)";
 
 async fn insert_accepted(
     tx: &Transaction<'_>,
@@ -331,8 +353,11 @@ async fn insert_accepted(
         .into_iter()
         .map(|s| notify.payload(&crate::schedule::ShowtimeId(s.to_string())))
         .collect();
+    let held: Vec<&&NewBooking> = chosen.iter().filter(|b| b.hold.is_some()).collect();
+    let hold_showtimes: Vec<&str> = held.iter().map(|b| b.showtime.as_str()).collect();
+    let hold_tokens: Vec<&[u8]> = held.iter().map(|b| &b.hold.as_ref().expect("a hold").0[..]).collect();
     let stmt = tx.prepare_cached(INSERT_BATCH).await?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 17] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 19] = [
         &references,
         &showtimes,
         &names,
@@ -350,6 +375,8 @@ async fn insert_accepted(
         &key_created,
         &CHANNEL,
         &payloads,
+        &hold_showtimes,
+        &hold_tokens,
     ];
     tx.query_one(&stmt, &params).await?;
     Ok(())

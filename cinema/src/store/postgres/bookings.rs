@@ -24,8 +24,8 @@ use super::bookings_read::{booking_of_owner, held_among};
 use super::errors::{Fault, fixed, violates};
 use super::listen::Notify;
 use super::lock;
-use super::schedule::showtime;
 use super::transaction::{ATTEMPTS, Work, backoff, in_transaction};
+use super::{holds, showtime_lock};
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
 use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, Fingerprint, ManageToken, SealedToken};
@@ -109,23 +109,36 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         let b = input.booking;
         // The facts in one round trip: the queries are pipelined on the connection and run in
         // order, so the key is read only once its lock is held.
+        // The statements first (no round trip once cached), so that the biased join below
+        // sends the key's lock, then the showtime's lock, then the reads, in that order:
+        // the same order as a batch's, and the reads see every commit made under the locks.
+        let (key_stmt, lock_stmt, holds_stmt) =
+            tokio::try_join!(tx.prepare_cached(KEY_LOCK), showtime_lock::statement(tx), holds::holds_statement(tx))?;
         let key_lock = async {
             match &b.idempotency {
                 Some(idem) => {
-                    tx.execute("SELECT pg_advisory_xact_lock($1)", &[&lock::idempotency_key(&idem.key_id)]).await?;
+                    tx.execute(&key_stmt, &[&lock::idempotency_key(&idem.key_id)]).await?;
                     earlier_use(tx, &idem.key_id).await
                 }
                 None => Ok(None),
             }
         };
-        let (earlier, showtime, taken) =
-            tokio::try_join!(key_lock, async { showtime(tx, &b.showtime).await.map_err(Fault::from) }, async {
-                held_among(tx, &b.showtime, &b.seats).await.map_err(Fault::from)
-            },)?;
+        let ids = [b.showtime.as_str()];
+        let pairs: Vec<&str> = vec![b.showtime.as_str(); b.seats.len()];
+        let seats: Vec<&str> = b.seats.iter().map(String::as_str).collect();
+        let (earlier, mut showtimes, taken, holds) = tokio::try_join!(
+            biased;
+            key_lock,
+            async { showtime_lock::locked(tx, &lock_stmt, &ids).await.map_err(Fault::from) },
+            async { held_among(tx, &b.showtime, &b.seats).await.map_err(Fault::from) },
+            async { holds::holds_among(tx, &holds_stmt, &pairs, &seats).await.map_err(Fault::from) },
+        )?;
+        let showtime = showtimes.remove(b.showtime.as_str());
         // A replay answers with the earlier booking whatever its seats' state now.
-        let taken = if earlier.is_some() { Vec::new() } else { taken };
+        let (taken, held) =
+            if earlier.is_some() { (Vec::new(), Vec::new()) } else { (taken, holds::blocking(&holds, b)) };
         let decision =
-            decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken, &[]));
+            decide::place(PlaceFacts::of(b, earlier.as_ref().map(|e| e.fingerprint), showtime.as_ref(), &taken, &held));
         if let Some(refused) = decision.refusal() {
             return Ok(Placing::Decided(refused));
         }
@@ -146,7 +159,8 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         let key_id = b.idempotency.as_ref().map(|k| &k.key_id[..]);
         let fingerprint = b.idempotency.as_ref().map(|k| &k.fingerprint.0[..]);
         let sealed_token = b.idempotency.as_ref().map(|k| &k.sealed_token.0[..]);
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 12] = [
+        let hold = b.hold.as_ref().map(|h| &h.0[..]);
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 13] = [
             &reference,
             &showtime_id,
             &b.name,
@@ -159,6 +173,7 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
             &key_id,
             &fingerprint,
             &sealed_token,
+            &hold,
         ];
         let stmt = tx.prepare_cached(INSERT_BOOKING).await?;
         let inserted = tx.query_one(&stmt, &params).await;
@@ -176,7 +191,9 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
 }
 
 /// A booking with its seats, its idempotency key's record (`$10`..`$12`, NULL for a booking
-/// without a key, which then writes none) and its notification, in one statement.
+/// without a key, which then writes none), the end of its hold (`$13`, the hold token's hash:
+/// all that token's rows on the showtime; NULL deletes none) and its notification, in one
+/// statement.
 /// Data-modifying `WITH` parts always run to completion; the notification is selected so that
 /// it runs too.
 const INSERT_BOOKING: &str = "
@@ -192,8 +209,15 @@ const INSERT_BOOKING: &str = "
         INSERT INTO idempotency_keys (key_id, fingerprint, booking_id, sealed_token, created_at)
         SELECT $10::bytea, $11::bytea, b.id, $12::bytea, $6 FROM b WHERE $10::bytea IS NOT NULL
         RETURNING 1
+    ), h AS (
+        DELETE FROM seat_holds WHERE showtime_id = $2 AND token_hash = $13::bytea
+        RETURNING 1
     ), n AS (SELECT pg_notify($8, $9) FROM b)
-    SELECT b.id, (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM n) FROM b";
+    SELECT b.id, (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM h), (SELECT count(*) FROM n)
+    FROM b";
+
+/// Waits for an idempotency key's lock ([`lock::idempotency_key`]).
+pub(super) const KEY_LOCK: &str = "SELECT pg_advisory_xact_lock($1)";
 
 /// An earlier use of an idempotency key, as stored.
 pub(super) struct Earlier {

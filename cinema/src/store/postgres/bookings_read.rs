@@ -9,7 +9,8 @@ use chrono::{DateTime, Utc};
 use deadpool_postgres::GenericClient;
 
 use super::errors::{Fault, fixed};
-use super::schedule::{COLUMNS, showtime, showtime_from_row};
+use super::schedule::{COLUMNS, showtime_from_row};
+use crate::booking::hold::HeldSeat;
 use crate::booking::record::{BookingRecord, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken, TokenHash, decide};
 use crate::schedule::{Showtime, ShowtimeId};
@@ -75,18 +76,33 @@ pub(super) async fn held_among(
     Ok(seats.iter().filter(|s| held.contains(*s)).cloned().collect())
 }
 
-/// A showtime and the seats its active bookings hold, sorted.
+/// A showtime, the seats its active bookings hold, and its hold rows (ended ones too: readers
+/// filter them by their own clock, see [`ShowtimeSeats::at`]), each sorted by seat. One
+/// statement, so the booked and the held seats are read at one instant: a booking that ends a
+/// hold is seen before or after, never half.
 pub(super) async fn showtime_seats(
     client: &impl GenericClient,
     id: &ShowtimeId,
 ) -> Result<Option<ShowtimeSeats>, tokio_postgres::Error> {
-    let Some(showtime) = showtime(client, id).await? else {
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS},
+                ARRAY(SELECT seat FROM booking_seats WHERE showtime_id = $1 AND active ORDER BY seat),
+                ARRAY(SELECT seat FROM seat_holds WHERE showtime_id = $1 ORDER BY seat),
+                ARRAY(SELECT expires_at FROM seat_holds WHERE showtime_id = $1 ORDER BY seat)
+             FROM showtimes WHERE id = $1"
+        ))
+        .await?;
+    let Some(row) = client.query_opt(&stmt, &[&id.as_str()]).await? else {
         return Ok(None);
     };
-    let stmt =
-        client.prepare_cached("SELECT seat FROM booking_seats WHERE showtime_id = $1 AND active ORDER BY seat").await?;
-    let taken = client.query(&stmt, &[&id.as_str()]).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
-    Ok(Some(ShowtimeSeats { showtime, taken, held: Vec::new() }))
+    let held_seats: Vec<String> = row.try_get(9)?;
+    let expiries: Vec<DateTime<Utc>> = row.try_get(10)?;
+    Ok(Some(ShowtimeSeats {
+        showtime: showtime_from_row(&row, 0)?,
+        taken: row.try_get(8)?,
+        held: held_seats.into_iter().zip(expiries).map(|(seat, expires_at)| HeldSeat { seat, expires_at }).collect(),
+    }))
 }
 
 /// The live showtimes at `now`, each with its number of held seats.

@@ -59,6 +59,20 @@ const MIGRATIONS: &[&str] = &[
         sealed_token bytea NOT NULL,
         created_at   timestamptz NOT NULL
     );",
+    // 2: seat holds. One row per held seat, so the primary key lets a seat be held by at most
+    // one token whatever the code above it does; a row whose `expires_at` has passed holds
+    // nothing (readers compare with their clock) and is overwritten or deleted by the next
+    // hold on the showtime. `held_at` orders a token's seats as they were held.
+    // `timestamptz` keeps microseconds.
+    "CREATE TABLE seat_holds (
+        showtime_id text NOT NULL REFERENCES showtimes (id),
+        seat        text NOT NULL,
+        token_hash  bytea NOT NULL CHECK (octet_length(token_hash) = 32),
+        expires_at  timestamptz NOT NULL,
+        held_at     timestamptz NOT NULL,
+        PRIMARY KEY (showtime_id, seat)
+    );
+    CREATE INDEX seat_holds_token ON seat_holds (showtime_id, token_hash);",
 ];
 
 /// The schema version this build writes.

@@ -45,10 +45,12 @@ mod batch;
 mod bookings;
 mod bookings_read;
 mod errors;
+mod holds;
 mod listen;
 mod lock;
 mod migrations;
 mod schedule;
+mod showtime_lock;
 mod transaction;
 
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
@@ -233,6 +235,16 @@ impl Shared {
     }
 }
 
+impl Shared {
+    /// After a commit that changed holds: the index forgets the showtime (holds are not
+    /// applied in place: an eviction is right whatever order concurrent commits are applied
+    /// in, and the next read loads the showtime afresh), and subscribers hear of it.
+    fn holds_changed(&self, showtime: &ShowtimeId) {
+        self.seats.evict([showtime.as_str()]);
+        self.feed.publish(showtime.clone());
+    }
+}
+
 /// A booking is acknowledged after COMMIT returns, which means it is on the server's disk only
 /// while `synchronous_commit` is not `off`. Tiketa never changes it; it tells the operator
 /// when the server was set to lose recent commits in a crash.
@@ -285,12 +297,24 @@ async fn ensure_database(config: &tokio_postgres::Config, mode: OpenMode, databa
 }
 
 impl Store for PostgresDatabase {
-    fn hold(&self, _hold: NewHold) -> StoreFuture<'_, HoldOutcome> {
-        Box::pin(async { Err(StoreError::Backend("seat holds are not kept by this store yet".into())) })
+    fn hold(&self, hold: NewHold) -> StoreFuture<'_, HoldOutcome> {
+        self.write(move |db| async move {
+            let (outcome, changed) = holds::hold(&db.pool, &db.notify, &hold).await?;
+            if changed {
+                db.holds_changed(&hold.showtime);
+            }
+            Ok(outcome)
+        })
     }
 
-    fn release(&self, _release: ReleaseHold) -> StoreFuture<'_, HoldOutcome> {
-        Box::pin(async { Err(StoreError::Backend("seat holds are not kept by this store yet".into())) })
+    fn release(&self, release: ReleaseHold) -> StoreFuture<'_, HoldOutcome> {
+        self.write(move |db| async move {
+            let (outcome, changed) = holds::release(&db.pool, &db.notify, &release).await?;
+            if changed {
+                db.holds_changed(&release.showtime);
+            }
+            Ok(outcome)
+        })
     }
 
     fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport> {
@@ -313,9 +337,14 @@ impl Store for PostgresDatabase {
 
     fn place(&self, booking: NewBooking) -> StoreFuture<'_, PlaceOutcome> {
         self.write(move |db| async move {
+            let booking_hold = booking.hold.is_some();
             let outcome = db.batcher.place(booking).await?;
-            if let PlaceOutcome::Placed(record) = &outcome {
-                db.committed(&record.showtime.id, &record.seats, true);
+            match &outcome {
+                // The booking ended its token's hold too: which seats that freed, the index
+                // cannot tell, so it reads the showtime again.
+                PlaceOutcome::Placed(record) if booking_hold => db.holds_changed(&record.showtime.id),
+                PlaceOutcome::Placed(record) => db.committed(&record.showtime.id, &record.seats, true),
+                _ => {}
             }
             Ok(outcome)
         })
