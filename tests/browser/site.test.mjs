@@ -338,8 +338,10 @@ describe('Tiketa in Chromium', { skip: missing ? `no Chromium: apt-get install -
         await page.goto(path);
         if (name === 'book') {
           await page.locator('#seat-picker.is-live').waitFor();
-          await seat(page, 'E9').click();
-          await seat(page, 'E10').click();
+          // Other seats at each width: the first width's seats stay held (10 minutes) after
+          // its page closes, and show held to the second.
+          for (const id of width < 600 ? ['E9', 'E10'] : ['G9', 'G10']) await seat(page, id).click();
+          await page.locator('.booking-bar__timer').waitFor();
         }
         await settle(page);
         await page.screenshot({ path: join(dir, `${name}-${width}.png`), fullPage: true });

@@ -321,7 +321,7 @@
       const left = MAX_SEATS - ids.length;
       summary.textContent =
         ids.length + " " + plural(ids.length, "seat", "seats") + " chosen: " + listSeats(ids) + "." +
-        (left > 0 ? " You can add " + left + " more." : " That is the most one booking can hold.");
+        (left > 0 ? " You can add " + left + " more." : " That is the most for one booking.");
       chosenNote.textContent = "Remove a seat here or on the map.";
     }
     chosenList.replaceChildren.apply(
@@ -677,7 +677,16 @@
     renderSeats();
     view.hidden = true;
     grid.setAttribute("aria-disabled", "true");
+    // With every seat off, a panned room needs a tab stop of its own to scroll by keyboard.
+    const scroller = picker.querySelector(".seat-scroll");
+    if (scroller) {
+      scroller.tabIndex = 0;
+      scroller.setAttribute("role", "region");
+      scroller.setAttribute("aria-label", "Seat map, booking closed");
+    }
     showState("Booking closed", message + " ", "See the film's other showtimes");
+    if (countText) countText.textContent = countBase;
+    barRow.hidden = true; // nothing to choose or book: the bar keeps only the message
     warn(message);
   }
 
