@@ -733,9 +733,14 @@
     });
     stream.addEventListener("error", function () {
       if (opened !== stream) return;
+      const wasUp = streaming;
       streaming = false;
-      if (stream.readyState === EventSource.CLOSED) {
-        // An error reply (404, 410, no stream route): the browser will not retry by itself.
+      // A stream that was up and dropped: the browser reconnects at once with Last-Event-ID
+      // (nothing missed, no snapshot). One that never came up (or an error reply: 404, 410,
+      // no stream route) is closed and tried again later, so a page whose stream is blocked
+      // polls every few seconds instead of also reconnecting every few seconds.
+      if (!wasUp || stream.readyState === EventSource.CLOSED) {
+        stream.close();
         stream = null;
         clearTimeout(reopenTimer);
         reopenTimer = setTimeout(openStream, reopenDelay);
