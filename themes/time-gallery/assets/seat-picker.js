@@ -355,6 +355,7 @@
    * the seat state (a cancellation frees seats again). */
   function renderState(sold) {
     if (closed) return;
+    keysHint.hidden = sold;
     if (sold) {
       showState("Sold out", "Every seat for this showtime is booked. ", "Choose another showtime");
       grid.setAttribute("aria-disabled", "true");
@@ -687,6 +688,7 @@
     showState("Booking closed", message + " ", "See the film's other showtimes");
     if (countText) countText.textContent = countBase;
     barRow.hidden = true; // nothing to choose or book: the bar keeps only the message
+    keysHint.hidden = true;
     warn(message);
   }
 
