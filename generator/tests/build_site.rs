@@ -201,3 +201,31 @@ fn an_edit_rewrites_exactly_the_pages_it_changes() {
     assert!(written(&line) >= 324, "{line}");
     assert!(ws.read("book/interstellar-20261124-1800/index.html").contains("<!-- v2 -->"));
 }
+
+#[test]
+fn every_shown_time_names_the_zone_and_an_end_after_midnight_is_marked() {
+    let ws = Workspace::fresh();
+    ws.run_ok("roll", NOW);
+    let film = ws.read("films/interstellar/index.html");
+    // The 22:00 show runs 169 minutes: it ends at 00:49 the next day.
+    assert!(film.contains(">22:00 – 00:49 (+1) WIB</time>"), "the late show, marked and zoned");
+    assert!(film.contains("Book Tuesday 24 November, 22:00 to 00:49 the next day, Jakarta time"), "its long form");
+    assert!(film.contains(">10:00 – 12:49 WIB</time>"), "a same-day show has no mark");
+    assert!(!film.contains("12:49 (+1)"));
+    assert!(film.contains("06:00, 10:00, 14:00, 18:00, 22:00, Jakarta time."), "the daily slots name the zone");
+    assert!(film.contains("All times are Jakarta time"), "the footer");
+    // The hooks site.js fills seats left into.
+    assert!(film.contains("data-film-slug=\"interstellar\""));
+    assert!(film.contains("data-showtime-id=\"interstellar-20261124-2200\""));
+
+    let book = ws.read("book/interstellar-20261124-2200/index.html");
+    assert!(book.contains("22:00 – 00:49 (+1) WIB"), "the booking page's heading");
+    assert!(book.contains("22:00 to 00:49 the next day, Jakarta time"));
+    // JSON-LD keeps machine times.
+    assert_eq!(json_ld(&book)["endDate"], "2026-11-25T00:49:00+07:00");
+
+    let not_found = ws.read("404.html");
+    assert!(
+        not_found.contains("id=\"passed-showtime\"") && not_found.contains("data-time-zone-label=\"Jakarta time\"")
+    );
+}

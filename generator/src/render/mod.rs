@@ -10,6 +10,7 @@ mod feeds;
 pub mod json_ld;
 pub mod markdown;
 pub mod poster;
+pub mod times;
 pub mod views;
 
 use std::collections::HashMap;
@@ -384,6 +385,9 @@ struct SiteGlobal {
     base_url: String,
     booking_api_url: String,
     time_zone: String,
+    /// The zone in words, `Jakarta time`: for times that stand for every day (a film's daily
+    /// slots), whose abbreviation may change with daylight saving.
+    time_zone_label: String,
     horizon_days: u32,
     /// For the `<meta http-equiv="Content-Security-Policy">` every page carries.
     content_security_policy: String,
@@ -397,6 +401,9 @@ impl From<&SiteSettings> for SiteGlobal {
             base_url: s.base_url.clone(),
             booking_api_url: s.booking_api_url.clone(),
             time_zone: s.time_zone.name().to_string(),
+            // Any instant: a zone named in words ("<City> time") or by its fixed offset (`Etc/`
+            // zones keep theirs all year) reads the same all year.
+            time_zone_label: times::zone_long(s.time_zone, chrono::DateTime::UNIX_EPOCH),
             horizon_days: s.horizon_days,
             content_security_policy: csp::policy(s),
         }

@@ -11,6 +11,7 @@ use cinema::{Catalog, Film, Showtime};
 use serde::Serialize;
 
 use super::markdown;
+use super::times::TimeRange;
 
 /// A film as templates see it.
 #[derive(Debug, Clone, Serialize)]
@@ -76,6 +77,10 @@ pub struct ShowtimeView {
     pub ends_local: String,
     pub starts_at: String,
     pub ends_at: String,
+    /// The start and end with the cinema's zone named and a next-day end marked
+    /// (`times.text` is `22:00 – 00:49 (+1) WIB`): what a page shows, where `starts_local` and
+    /// `ends_local` are bare clock readings for `<time>` elements and machines.
+    pub times: TimeRange,
 }
 
 impl ShowtimeView {
@@ -92,6 +97,7 @@ impl ShowtimeView {
             ends_local: local(showtime.ends_at).format("%H:%M").to_string(),
             starts_at: local(showtime.starts_at).to_rfc3339(),
             ends_at: local(showtime.ends_at).to_rfc3339(),
+            times: TimeRange::new(showtime.starts_at, showtime.ends_at, tz),
         }
     }
 }

@@ -223,3 +223,40 @@ export function recordRequests(page) {
   });
   return seen;
 }
+
+/** Starts `tiketa-booking` on the same site and database with extra settings, given as a `.env`
+ * file in the service's own working folder (the documented way the service reads settings; the
+ * harness clears TIKETA_* from its environment, and flags win over both). For example
+ * `{ TIKETA_NOW: '...' }` runs it as if it were later, `{ TIKETA_POST_LIMIT: '0' }` without the
+ * booking rate limit. The folder goes when the service is stopped. */
+export async function startServiceWithEnv(site, vars) {
+  const dir = mkdtempSync(join(tmpdir(), 'tiketa-browser-env-'));
+  const lines = Object.entries(vars).map(([key, value]) => {
+    if (!/^[A-Z_]+$/.test(key) || /[\n"]/.test(String(value))) throw new Error(`not a .env setting: ${key}=${value}`);
+    return `${key}="${value}"\n`;
+  });
+  writeFileSync(join(dir, '.env'), lines.join(''));
+  const service = await startService({ ...site, dir }).catch((e) => {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  });
+  const stop = service.stop;
+  return {
+    ...service,
+    async stop() {
+      const result = await stop();
+      rmSync(dir, { recursive: true, force: true });
+      return result;
+    },
+  };
+}
+
+/** Books seats straight through the API (no page): `{ status, json }`. */
+export async function bookThroughApi(origin, showtimeId, seats, name = 'Test booker') {
+  const res = await fetch(`${origin}/api/showtimes/${encodeURIComponent(showtimeId)}/bookings`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ name, seats }),
+  });
+  return { status: res.status, json: await res.json().catch(() => null) };
+}

@@ -17,8 +17,10 @@
     return ids.slice(0, -1).join(", ") + " and " + ids[ids.length - 1];
   }
 
-  /** "Thursday 26 November, 22:00–00:08 (+1) Jakarta Time" in the cinema's time zone (with the
-   * year if asked): the zone is named, and an end on the next day is marked. */
+  /** "Thursday 26 November, 22:00–00:08 (+1), Jakarta time" in the cinema's time zone (with
+   * the year if asked): an end on a later day is marked, and the zone is named in words (the
+   * page's `<html data-time-zone-label>`, from the generator; Intl's own short names are
+   * "GMT+7" where the zone has no abbreviation). */
   function formatWhen(startsAt, endsAt, timeZone, withYear) {
     try {
       const dayParts = { timeZone: timeZone, weekday: "long", day: "numeric", month: "long" };
@@ -29,28 +31,16 @@
       let text = day.format(start) + ", " + time.format(start);
       if (endsAt) {
         const end = new Date(endsAt);
-        text += "–" + time.format(end) + (dateKey(end, timeZone) !== dateKey(start, timeZone) ? " (+1)" : "");
+        text += "–" + time.format(end);
+        // Local dates as YYYY-MM-DD, read back as UTC midnights: their difference in days.
+        const date = new Intl.DateTimeFormat("en-CA", { timeZone: timeZone, year: "numeric", month: "2-digit", day: "2-digit" });
+        const days = Math.round((Date.parse(date.format(end)) - Date.parse(date.format(start))) / 86400000);
+        if (days > 0) text += " (+" + days + ")";
       }
-      const zone = zoneName(start, timeZone);
-      return zone ? text + " " + zone : text;
+      const zone = document.documentElement.getAttribute("data-time-zone-label");
+      return text + (zone ? ", " + zone : "");
     } catch (e) {
       return String(startsAt);
-    }
-  }
-
-  /** The calendar day of `date` in `timeZone`, as "2026-11-26". */
-  function dateKey(date, timeZone) {
-    return new Intl.DateTimeFormat("en-CA", { timeZone: timeZone, year: "numeric", month: "2-digit", day: "2-digit" }).format(date);
-  }
-
-  /** The zone as people say it ("Jakarta Time"), or "" where the browser cannot name it. */
-  function zoneName(date, timeZone) {
-    try {
-      const parts = new Intl.DateTimeFormat("en-GB", { timeZone: timeZone, timeZoneName: "shortGeneric" }).formatToParts(date);
-      const part = parts.find(function (p) { return p.type === "timeZoneName"; });
-      return part ? part.value : "";
-    } catch (e) {
-      return "";
     }
   }
 

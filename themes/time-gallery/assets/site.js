@@ -135,6 +135,234 @@
     });
   }
 
+  // ---------- Seats left on a film page ----------
+  //
+  // The film page is static; how many seats each showtime has left is live, so it is asked of
+  // the booking service (`GET /api/showtimes?film=<slug>`) when the page opens, then every
+  // minute while the page is visible (a hidden tab asks nothing), and at once when it is shown
+  // again. A showtime the service no longer lists has started: booking it is closed. Without the
+  // service (offline, a CDN with the API down) the page stays the static schedule it was built
+  // as: no numbers, no error; numbers already shown are removed rather than left to go stale.
+
+  var SEATS_REFRESH_MS = 60000;
+  var SEATS_TIMEOUT_MS = 10000;
+
+  function initSeatsLeft() {
+    var schedule = document.querySelector(".schedule[data-film-slug]");
+    if (!schedule) return;
+    var links = Array.prototype.slice.call(schedule.querySelectorAll(".showtime[data-showtime-id]"));
+    if (links.length === 0) return;
+    var slug = schedule.getAttribute("data-film-slug");
+    var api = (schedule.getAttribute("data-api-url") || "").replace(/\/+$/, "");
+    var url = api + "/api/showtimes?film=" + encodeURIComponent(slug);
+    var timer = null;
+    var asking = false;
+
+    function setState(link, state, text) {
+      var label = link.querySelector(".showtime__seats");
+      if (!label) return;
+      label.textContent = text;
+      label.hidden = !text;
+      if (state) link.setAttribute("data-seats", state);
+      else link.removeAttribute("data-seats");
+    }
+
+    function show(body) {
+      if (!body || !Array.isArray(body.showtimes)) throw new Error("not a showtimes list");
+      schedule.setAttribute("data-live", "on");
+      var live = Object.create(null);
+      body.showtimes.forEach(function (s) {
+        // The service may list every film's showtimes (a version without the ?film filter).
+        if (s && s.film && s.film.slug === slug && typeof s.id === "string") live[s.id] = s;
+      });
+      links.forEach(function (link) {
+        var s = live[link.getAttribute("data-showtime-id")];
+        if (!s) setState(link, "closed", "Booking closed");
+        else if (typeof s.seats_free !== "number") setState(link, "", "");
+        else if (s.seats_free <= 0) setState(link, "sold-out", "Sold out");
+        else setState(link, "open", s.seats_free + (s.seats_free === 1 ? " seat left" : " seats left"));
+      });
+    }
+
+    // `data-live` says which the schedule shows (for styles and tests): "on", the service's
+    // numbers; "off", the static schedule because the service did not answer.
+    function forget() {
+      links.forEach(function (link) { setState(link, "", ""); });
+      schedule.setAttribute("data-live", "off");
+    }
+
+    function ask() {
+      if (asking) return;
+      asking = true;
+      var controller = typeof AbortController === "function" ? new AbortController() : null;
+      var giveUp = controller ? setTimeout(function () { controller.abort(); }, SEATS_TIMEOUT_MS) : null;
+      fetch(url, {
+        headers: { Accept: "application/json" },
+        credentials: "omit",
+        cache: "no-store",
+        signal: controller ? controller.signal : undefined
+      })
+        .then(function (res) {
+          if (!res.ok) throw new Error("HTTP " + res.status);
+          return res.json();
+        })
+        .then(show)
+        .catch(forget)
+        .then(function () {
+          clearTimeout(giveUp);
+          asking = false;
+        });
+    }
+
+    function start() {
+      stop();
+      ask();
+      timer = setInterval(ask, SEATS_REFRESH_MS);
+    }
+
+    function stop() {
+      if (timer !== null) clearInterval(timer);
+      timer = null;
+    }
+
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "hidden") stop();
+      else start();
+    });
+    // Back from the browser's back-forward cache: the numbers are as old as the visit.
+    window.addEventListener("pageshow", function (event) {
+      if (event.persisted) start();
+    });
+    if (document.visibilityState !== "hidden") start();
+  }
+
+  // ---------- An old booking link ----------
+  //
+  // A booking page lives until its showtime starts; the next roll removes it, and the link lands
+  // on the 404 page. There, `/book/<film>-YYYYMMDD-HHMM/` is recognised: the visitor is told
+  // the screening has passed and offered the film's next showtimes, read from the film's own
+  // static page (so it works on any CDN, without the booking service). A film that is no longer
+  // showing keeps the generic 404.
+
+  var OLD_BOOKING_PATH = /^\/book\/([a-z0-9]+(?:-[a-z0-9]+)*)-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})\/?$/;
+  var NEXT_SHOWTIMES = 4;
+
+  function initPassedShowtime() {
+    var panel = document.getElementById("passed-showtime");
+    var match = OLD_BOOKING_PATH.exec(window.location.pathname);
+    if (!panel || !match) return;
+    var slug = match[1];
+    var wanted = match[2] + match[3] + match[4] + "-" + match[5] + match[6];
+    var filmUrl = "/films/" + slug + "/";
+
+    fetch(filmUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (res) {
+        if (!res.ok) throw new Error("HTTP " + res.status);
+        return res.text();
+      })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var titleEl = page.getElementById("film-title");
+        if (!titleEl) throw new Error("not a film page");
+        var now = Date.now();
+        var upcoming = Array.prototype.filter.call(
+          page.querySelectorAll(".schedule .showtime[data-showtime-id]"),
+          function (link) {
+            var time = link.querySelector("time[datetime]");
+            var starts = time ? Date.parse(time.getAttribute("datetime")) : NaN;
+            return !isNaN(starts) && starts > now;
+          }
+        );
+        showPassed(panel, {
+          title: titleEl.textContent.trim(),
+          filmUrl: filmUrl,
+          when: describeId(match, panel.getAttribute("data-time-zone-label") || ""),
+          // A stamp after the first upcoming one is not in the past: it was never scheduled.
+          passed: upcoming.length === 0 || wanted < stampOf(upcoming[0].getAttribute("data-showtime-id")),
+          next: upcoming.slice(0, NEXT_SHOWTIMES)
+        });
+      })
+      .catch(function () { /* no such film (or no network): the generic 404 stays */ });
+  }
+
+  // `YYYYMMDD-HHMM`: ids end with it, and it sorts as the local times do.
+  function stampOf(id) {
+    return id.slice(-13);
+  }
+
+  // { time: "18:00", date: "Tuesday 24 November", zone: "Jakarta time" } from the id's own
+  // date and time (the cinema's local wall clock, so no zone arithmetic is needed).
+  function describeId(match, zoneLabel) {
+    var day = new Date(Date.UTC(+match[2], +match[3] - 1, +match[4]));
+    var date = new Intl.DateTimeFormat("en-GB", {
+      weekday: "long", day: "numeric", month: "long", timeZone: "UTC"
+    }).format(day);
+    return { time: match[5] + ":" + match[6], date: date, zone: zoneLabel ? " (" + zoneLabel + ")" : "" };
+  }
+
+  function showPassed(panel, info) {
+    var generic = document.querySelector(".not-found__inner");
+    var lede = panel.querySelector(".passed-showtime__lede");
+    var title = panel.querySelector(".passed-showtime__title");
+    var when = info.when;
+    if (!info.passed) {
+      title.textContent = "That screening is not on the schedule";
+      lede.textContent = info.title + " has no " + when.time + " screening on " + when.date + when.zone + ".";
+    } else {
+      lede.textContent = "The " + when.time + " screening of " + info.title + " on " + when.date + when.zone +
+        " has started or is over, so it can no longer be booked.";
+    }
+    var list = panel.querySelector(".passed-showtime__list");
+    info.next.forEach(function (link) {
+      list.appendChild(nextShowtime(link));
+    });
+    panel.querySelector(".passed-showtime__next").hidden = info.next.length === 0;
+    panel.querySelector(".passed-showtime__none").hidden = info.next.length > 0;
+    var filmLink = panel.querySelector(".passed-showtime__film");
+    filmLink.href = info.filmUrl;
+    filmLink.querySelector("span").textContent = "All showtimes of " + info.title;
+    document.title = title.textContent + " · " + document.title.replace(/^.*· /, "");
+    if (generic) generic.hidden = true;
+    panel.hidden = false;
+  }
+
+  // A showtime link of the film page, rebuilt here with its date (the film page shows the
+  // date in the day's heading). Text only, through textContent.
+  function nextShowtime(source) {
+    var day = source.closest(".schedule__day");
+    var dateEl = day && day.querySelector(".schedule__date");
+    var timeEl = source.querySelector("time[datetime]");
+    var spoken = source.querySelector(".sr-only");
+    var href = source.getAttribute("href") || "";
+    var li = document.createElement("li");
+    var a = document.createElement("a");
+    a.className = "showtime showtime--dated";
+    a.href = /^\/book\/[a-z0-9-]+\/$/.test(href) ? href : "/";
+    if (spoken) {
+      var sr = document.createElement("span");
+      sr.className = "sr-only";
+      sr.textContent = spoken.textContent;
+      a.appendChild(sr);
+    }
+    var date = document.createElement("span");
+    date.className = "showtime__date";
+    date.setAttribute("aria-hidden", "true");
+    date.textContent = dateEl ? dateEl.textContent.trim() : "";
+    var time = document.createElement("time");
+    time.className = "showtime__time";
+    time.setAttribute("aria-hidden", "true");
+    if (timeEl) {
+      time.setAttribute("datetime", timeEl.getAttribute("datetime"));
+      time.textContent = timeEl.textContent;
+    }
+    a.appendChild(date);
+    a.appendChild(time);
+    li.appendChild(a);
+    return li;
+  }
+
   initTrailerModal();
   centreSeatMaps();
+  initSeatsLeft();
+  initPassedShowtime();
 })();
