@@ -81,6 +81,7 @@ lint:
 bench: binaries
 	python3 bench/site.py
 	bash bench/booking.sh
+	bash bench/events.sh
 
 ## Remove the build output, the database and the benchmark folders.
 clean:

@@ -222,6 +222,10 @@ async fn a_browser_may_give_seats_back_cross_origin_and_list_one_films_showtimes
         .reply(&api.filter)
         .await;
     assert_eq!(reconnect.status(), 200, "an event stream's reconnect may send Last-Event-ID");
+    let head =
+        warp::test::request().method("HEAD").path(&format!("/api/showtimes/{SHOW}/events")).reply(&api.filter).await;
+    assert_eq!((head.status().as_u16(), head.body().len()), (200, 0), "HEAD answers the head and ends");
+    assert_eq!(head.headers()["content-type"], "text/event-stream");
 
     let list = |query: &'static str| {
         let filter = api.filter.clone();

@@ -11,7 +11,8 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use cinema::booking::{
-    BookingReference, CancelOutcome, Fingerprint, IdempotencyRecord, ManageToken, NewBooking, PlaceOutcome, SealedToken,
+    BookingReference, CancelOutcome, Fingerprint, Hold, HoldOutcome, HoldToken, IdempotencyRecord, ManageToken,
+    NewBooking, NewHold, PlaceOutcome, SealedToken,
 };
 use cinema::schedule::{Showtime, ShowtimeId};
 use cinema::store::changes::Received;
@@ -173,50 +174,76 @@ fn a_deadlock_the_server_breaks_is_retried_inside_the_store() {
         let a = setup.store().await;
         a.roll(plan(1), now()).await.unwrap();
         let id = showtime(0).id;
-        // Another writer holds P2 uncommitted; the store's booking of P1 and P2 takes P1 and
-        // waits for P2; the other writer then asks for P1: a deadlock, which the server breaks
-        // (after deadlock_timeout) by aborting the store's transaction, the first to wait.
-        let mut other = setup.admin().await;
-        let tx = other.transaction().await.unwrap();
-        let booking_id: i64 = tx
-            .query_one(
-                "INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at)
-                 VALUES ('TK-0THR-0001', $1, 'other', decode(repeat('00', 32), 'hex'), now()) RETURNING id",
-                &[&id.as_str()],
-            )
-            .await
-            .unwrap()
-            .get(0);
-        let hold = "INSERT INTO booking_seats (booking_id, position, showtime_id, seat) VALUES ($1, $2, $3, $4)";
-        tx.execute(hold, &[&booking_id, &1i32, &id.as_str(), &"P2"]).await.unwrap();
-        let placing = {
-            let (a, request) = (a.clone(), booking(&id, &["P1", "P2"]));
-            tokio::spawn(async move { a.place(request).await })
-        };
-        // Until the store's transaction waits on the other writer's seat.
-        let watcher = setup.admin().await;
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while watcher
-            .query_one(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
-                 AND application_name = 'tiketa' AND wait_event_type = 'Lock'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get::<_, i64>(0)
-            == 0
-        {
-            assert!(Instant::now() < deadline, "the store's booking never waited on the held seat");
-            tokio::time::sleep(Duration::from_millis(10)).await;
+        // Which side of a deadlock the server aborts depends on timing: the first waiter's check
+        // runs `deadlock_timeout` (1 s) after it began to wait, and finds the deadlock only if the
+        // other side waits by then. On a loaded machine the test's side may start waiting later
+        // and be the one aborted; that round proves nothing, so it is played again on other seats.
+        for round in 0..5 {
+            let seats = [format!("P{}", 2 * round + 1), format!("P{}", 2 * round + 2)];
+            if store_side_was_aborted_and_retried(&setup, &a, &id, &seats).await {
+                return;
+            }
         }
-        tx.execute(hold, &[&booking_id, &2i32, &id.as_str(), &"P1"]).await.expect("the server aborts the store's side");
-        tx.rollback().await.unwrap();
-        match placing.await.unwrap() {
-            Ok(PlaceOutcome::Placed(record)) => assert_eq!(record.seats, ["P1", "P2"]),
-            other => panic!("the store retries the aborted booking, which then succeeds: {other:?}"),
-        }
+        panic!("in 5 rounds the server never aborted the store's side of the deadlock");
     });
+}
+
+/// Another writer holds `seats[1]` uncommitted; the store's booking of both seats takes
+/// `seats[0]` and waits for `seats[1]`; the other writer then asks for `seats[0]`: a deadlock,
+/// which the server breaks by aborting one side. `true` when it aborted the store's side and
+/// the store retried its booking to success; `false` when it aborted the other writer (then the
+/// store's booking simply goes through).
+async fn store_side_was_aborted_and_retried(
+    setup: &Setup,
+    a: &Arc<PostgresDatabase>,
+    id: &ShowtimeId,
+    seats: &[String; 2],
+) -> bool {
+    let mut other = setup.admin().await;
+    let tx = other.transaction().await.unwrap();
+    let booking_id: i64 = tx
+        .query_one(
+            "INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at)
+             VALUES ($2, $1, 'other', decode(repeat('00', 32), 'hex'), now()) RETURNING id",
+            &[&id.as_str(), &format!("TK-0THR-{:0>4}", &seats[0][1..])],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let hold = "INSERT INTO booking_seats (booking_id, position, showtime_id, seat) VALUES ($1, $2, $3, $4)";
+    tx.execute(hold, &[&booking_id, &1i32, &id.as_str(), &seats[1]]).await.unwrap();
+    let placing = {
+        let (a, request) = (a.clone(), booking(id, &[&seats[0], &seats[1]]));
+        tokio::spawn(async move { a.place(request).await })
+    };
+    // Until the store's transaction waits on the other writer's seat.
+    let watcher = setup.admin().await;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while watcher
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()
+             AND application_name = 'tiketa' AND wait_event_type = 'Lock'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0)
+        == 0
+    {
+        assert!(Instant::now() < deadline, "the store's booking never waited on the held seat");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let store_aborted = match tx.execute(hold, &[&booking_id, &2i32, &id.as_str(), &seats[0]]).await {
+        Ok(_) => true,
+        Err(e) if e.code() == Some(&tokio_postgres::error::SqlState::T_R_DEADLOCK_DETECTED) => false,
+        Err(e) => panic!("the other writer failed otherwise: {e}"),
+    };
+    tx.rollback().await.unwrap();
+    match placing.await.unwrap() {
+        Ok(PlaceOutcome::Placed(record)) => assert_eq!(record.seats, seats.as_slice()),
+        other => panic!("the store's booking succeeds, retried if it was the side aborted: {other:?}"),
+    }
+    store_aborted
 }
 
 #[test]
@@ -684,5 +711,275 @@ fn bookings_submitted_at_once_are_committed_together_and_each_decided_right() {
         // Each booking reads back with its own seat, and the index has them all.
         let cached = store.showtime_seats(id.clone()).await.unwrap().unwrap();
         assert_eq!(cached.taken.len(), 121);
+    });
+}
+
+fn new_hold(showtime: &ShowtimeId, token: &HoldToken, seats: &[&str], at: DateTime<Utc>) -> NewHold {
+    NewHold {
+        showtime: showtime.clone(),
+        token_hash: token.hash(),
+        seats: seats.iter().map(|s| s.to_string()).collect(),
+        now: at,
+        expires_at: at + chrono::Duration::minutes(10),
+    }
+}
+
+/// What a contender for a seat asked, and how it ended.
+enum Contender {
+    Hold(HoldToken, Result<HoldOutcome, StoreError>),
+    Book(Result<PlaceOutcome, StoreError>),
+}
+
+/// Write skew: a booking reads the seat's holds and writes `booking_seats`, a hold reads the
+/// seat's bookings and writes `seat_holds`; at READ COMMITTED, two such transactions on two
+/// instances could each read before the other wrote and both commit. Holds (each its own
+/// token) and bookings without a token race for one seat per round from both instances:
+/// exactly one of them wins each round, and the database never has a seat booked and held
+/// live at once. The winning hold's token then books the seat, which ends its hold.
+#[test]
+fn holds_and_bookings_of_one_seat_from_two_instances_never_both_win() {
+    const ROUNDS: usize = 30;
+    const EACH: usize = 6;
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let admin = setup.admin().await;
+        for round in 0..ROUNDS {
+            let seat = format!("X{round}");
+            let tasks: Vec<_> = (0..2 * EACH)
+                .map(|i| {
+                    let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                    let (id, seat) = (id.clone(), seat.clone());
+                    tokio::spawn(async move {
+                        if i / 2 % 2 == 0 {
+                            let token = HoldToken::generate(&mut rand::rng());
+                            let outcome = store.hold(new_hold(&id, &token, &[&seat], now())).await;
+                            Contender::Hold(token, outcome)
+                        } else {
+                            Contender::Book(store.place(booking(&id, &[&seat])).await)
+                        }
+                    })
+                })
+                .collect();
+            let mut winners = Vec::new();
+            for task in tasks {
+                match task.await.unwrap() {
+                    Contender::Hold(token, Ok(HoldOutcome::Held(hold))) => {
+                        assert_eq!(hold.seats, std::slice::from_ref(&seat));
+                        winners.push(Some(token));
+                    }
+                    Contender::Book(Ok(PlaceOutcome::Placed(_))) => winners.push(None),
+                    Contender::Hold(_, Ok(HoldOutcome::SeatsHeld(s) | HoldOutcome::SeatsTaken(s)))
+                    | Contender::Book(Ok(PlaceOutcome::SeatsHeld(s) | PlaceOutcome::SeatsTaken(s))) => {
+                        assert_eq!(s, std::slice::from_ref(&seat))
+                    }
+                    Contender::Hold(_, other) => panic!("a hold is held or refused, not {other:?}"),
+                    Contender::Book(other) => panic!("a booking is placed or refused, not {other:?}"),
+                }
+            }
+            let both: i64 = admin
+                .query_one(
+                    "SELECT count(*) FROM seat_holds h JOIN booking_seats b
+                     ON b.active AND b.showtime_id = h.showtime_id AND b.seat = h.seat WHERE h.expires_at > $1",
+                    &[&now()],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(both, 0, "round {round}: {seat} is booked and held at once");
+            assert_eq!(winners.len(), 1, "round {round}: {} contenders won {seat}", winners.len());
+            if let Some(Some(token)) = winners.pop() {
+                let mut mine = booking(&id, &[&seat]);
+                mine.hold = Some(token.hash());
+                let store = if round % 2 == 0 { &b } else { &a };
+                assert!(matches!(store.place(mine).await, Ok(PlaceOutcome::Placed(_))), "the holder books its seat");
+            }
+        }
+        let rows: i64 = admin.query_one("SELECT count(*) FROM seat_holds", &[]).await.unwrap().get(0);
+        assert_eq!(rows, 0, "every winning hold was ended by its booking");
+        let booked: i64 = admin.query_one("SELECT count(*) FROM booking_seats WHERE active", &[]).await.unwrap().get(0);
+        assert_eq!(booked, ROUNDS as i64, "every round's seat was booked once");
+    });
+}
+
+/// Two holds of one seat by two tokens: every round one token holds the seat and its hold
+/// ends; then many tokens race from both instances to take the seat over at once. The
+/// ended row is overwritten by exactly one of them: the others find the winner's live row
+/// (`ON CONFLICT ... DO UPDATE ... WHERE` the row has ended, after waiting for the winner's
+/// COMMIT) and are refused.
+#[test]
+fn many_tokens_racing_to_take_over_an_ended_hold_from_two_instances_one_wins() {
+    const ROUNDS: i64 = 20;
+    const AT_ONCE: usize = 10;
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let admin = setup.admin().await;
+        for round in 0..ROUNDS {
+            // Each round after the last one's hold has ended.
+            let at = now() + chrono::Duration::minutes(11 * round);
+            let tasks: Vec<_> = (0..AT_ONCE)
+                .map(|i| {
+                    let store = if i % 2 == 0 { a.clone() } else { b.clone() };
+                    let id = id.clone();
+                    tokio::spawn(async move {
+                        let token = HoldToken::generate(&mut rand::rng());
+                        store.hold(new_hold(&id, &token, &["Y1"], at)).await
+                    })
+                })
+                .collect();
+            let mut won = 0;
+            for task in tasks {
+                match task.await.unwrap() {
+                    Ok(HoldOutcome::Held(hold)) => {
+                        assert_eq!(
+                            hold,
+                            Hold { seats: vec!["Y1".into()], expires_at: Some(at + chrono::Duration::minutes(10)) }
+                        );
+                        won += 1;
+                    }
+                    Ok(HoldOutcome::SeatsHeld(seats)) => assert_eq!(seats, ["Y1"]),
+                    other => panic!("a hold is held or refused as held, not {other:?}"),
+                }
+            }
+            assert_eq!(won, 1, "round {round}: {won} tokens hold Y1");
+            // From the database: the instance that lost may not have heard of the winner yet.
+            let live: i64 = admin
+                .query_one("SELECT count(*) FROM seat_holds WHERE seat = 'Y1' AND expires_at > $1", &[&at])
+                .await
+                .unwrap()
+                .get(0);
+            assert_eq!(live, 1, "round {round}");
+        }
+    });
+}
+
+/// Group commit with holds: bookings submitted at once share transactions and each is decided
+/// as alone. A booking with its hold token books its held seat and ends its whole hold (the
+/// token's other seat too); a booking without a token is refused a seat held by a hold nobody
+/// books; a seat held by a token whose booking ends its hold in the same batch is free to a
+/// later booking of that batch and held for an earlier one, never booked and held at once.
+#[test]
+fn bookings_with_and_without_hold_tokens_submitted_at_once_are_each_decided_right() {
+    const HOLDERS: usize = 40;
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let store = setup.store().await;
+        store.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let mut requests = Vec::new();
+        for i in 0..HOLDERS {
+            let (holder, idle) = (HoldToken::generate(&mut rand::rng()), HoldToken::generate(&mut rand::rng()));
+            let (h, e, g) = (format!("H{i}"), format!("E{i}"), format!("G{i}"));
+            store.hold(new_hold(&id, &holder, &[&h, &e], now())).await.unwrap();
+            store.hold(new_hold(&id, &idle, &[&g], now())).await.unwrap();
+            let mut mine = booking(&id, &[&h]);
+            mine.hold = Some(holder.hash());
+            requests.push(mine);
+            requests.push(booking(&id, &[&e]));
+            requests.push(booking(&id, &[&g]));
+        }
+        let tasks: Vec<_> = requests
+            .iter()
+            .map(|r| {
+                let (store, request) = (store.clone(), r.clone());
+                tokio::spawn(async move { store.place(request).await })
+            })
+            .collect();
+        let mut outcomes = Vec::new();
+        for task in tasks {
+            outcomes.push(task.await.unwrap().unwrap());
+        }
+        for (request, outcome) in requests.iter().zip(&outcomes) {
+            let seat = &request.seats[0];
+            match (seat.as_bytes()[0], outcome) {
+                (b'H', PlaceOutcome::Placed(_)) => {}
+                (b'E', PlaceOutcome::Placed(_)) => {}
+                (b'E' | b'G', PlaceOutcome::SeatsHeld(seats)) if seats == std::slice::from_ref(seat) => {}
+                (_, other) => panic!("{seat}: {other:?}"),
+            }
+            if seat.starts_with('G') {
+                assert!(matches!(outcome, PlaceOutcome::SeatsHeld(_)), "{seat} is held by a token that never books");
+            }
+        }
+        let admin = setup.admin().await;
+        let row = admin.query_one("SELECT count(*), count(DISTINCT xmin::text) FROM bookings", &[]).await.unwrap();
+        let (bookings, transactions): (i64, i64) = (row.get(0), row.get(1));
+        assert!(transactions < bookings / 4, "{bookings} bookings in {transactions} transactions: not grouped");
+        let left: Vec<String> = admin
+            .query("SELECT seat FROM seat_holds WHERE expires_at > $1 ORDER BY seat", &[&now()])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        let mut idle: Vec<String> = (0..HOLDERS).map(|i| format!("G{i}")).collect();
+        idle.sort();
+        assert_eq!(left, idle, "every booking with its token ended its whole hold, E included");
+        let e_placed = outcomes
+            .iter()
+            .zip(&requests)
+            .filter(|(o, r)| r.seats[0].starts_with('E') && matches!(o, PlaceOutcome::Placed(_)))
+            .count();
+        eprintln!("{e_placed} of {HOLDERS} E seats were booked after their holder's booking ended the hold");
+        // As read, ended rows included: what the bookings deleted is gone from the index too.
+        let held: Vec<String> =
+            store.showtime_seats(id.clone()).await.unwrap().unwrap().held.into_iter().map(|h| h.seat).collect();
+        assert_eq!(held, idle, "the index was told of the holds the bookings ended");
+    });
+}
+
+/// A database made before holds (schema version 1, with bookings) is upgraded in place when
+/// an instance opens it, even one that may not create a database: its bookings stay, and
+/// seats can be held at once.
+#[test]
+fn a_version_1_database_gains_seat_holds_in_place_and_keeps_its_bookings() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let id = showtime(0).id;
+        {
+            let store = setup.store().await;
+            store.roll(plan(1), now()).await.unwrap();
+            assert!(matches!(store.place(booking(&id, &["A1"])).await, Ok(PlaceOutcome::Placed(_))));
+            store.close().await.unwrap();
+        }
+        // What version 1 was: the same tables but seat_holds.
+        let admin = setup.admin().await;
+        admin.batch_execute("DROP TABLE seat_holds; UPDATE tiketa_schema SET version = 1").await.unwrap();
+        assert_eq!(SCHEMA_VERSION, 2);
+        let store = Arc::new(PostgresDatabase::open(&setup.url, OpenMode::Existing).await.expect("upgraded"));
+        let version: i64 = admin.query_one("SELECT version FROM tiketa_schema", &[]).await.unwrap().get(0);
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(store.showtime_seats(id.clone()).await.unwrap().unwrap().taken, ["A1"], "bookings kept");
+        let token = HoldToken::generate(&mut rand::rng());
+        let held = store.hold(new_hold(&id, &token, &["A2"], now())).await.unwrap();
+        assert!(matches!(held, HoldOutcome::Held(ref h) if h.seats == ["A2"]), "{held:?}");
+        let refused = store.hold(new_hold(&id, &token, &["A1"], now())).await.unwrap();
+        assert_eq!(refused, HoldOutcome::SeatsTaken(vec!["A1".into()]));
+    });
+}
+
+/// A roll deletes every ended hold row (a hold deletes only its own showtime's), and keeps
+/// the live ones.
+#[test]
+fn a_roll_deletes_ended_holds_and_keeps_live_ones() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let store = setup.store().await;
+        store.roll(plan(2), now()).await.unwrap();
+        let (first, second) = (showtime(0).id, showtime(1).id);
+        let ended_at = now() + chrono::Duration::minutes(10);
+        let token = HoldToken::generate(&mut rand::rng());
+        store.hold(new_hold(&first, &token, &["A1"], now())).await.unwrap();
+        store.hold(new_hold(&second, &token, &["A1"], now() + chrono::Duration::minutes(1))).await.unwrap();
+        store.roll(plan(2), ended_at).await.unwrap();
+        let admin = setup.admin().await;
+        let left: Vec<String> =
+            admin.query("SELECT showtime_id FROM seat_holds", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
+        assert_eq!(left, [second.as_str()], "the hold that ended at the roll's moment is gone, the live one stays");
     });
 }

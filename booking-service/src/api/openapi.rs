@@ -99,6 +99,15 @@ mod tests {
             assert!(name.contains(listed), "the name's description lists the refused controls: {listed}");
         }
         assert_eq!(request["email"]["maxLength"], MAX_EMAIL_CHARS);
+        let schemas = &doc["components"]["schemas"];
+        assert_eq!(schemas["HoldRequest"]["properties"]["seats"]["maxItems"], cinema::booking::MAX_HELD_SEATS);
+        assert_eq!(schemas["ReleaseRequest"]["properties"]["seats"]["maxItems"], cinema::booking::MAX_HELD_SEATS);
+        for path in ["/api/showtimes/{id}/holds"] {
+            for method in ["post", "delete"] {
+                let body = doc["paths"][path][method]["requestBody"]["description"].as_str().unwrap();
+                assert!(body.contains(&format!("at most {MAX_BODY} bytes")), "{method} {path}: {body}");
+            }
+        }
         let body = doc["paths"]["/api/showtimes/{id}/bookings"]["post"]["requestBody"]["description"].as_str().unwrap();
         assert!(body.contains(&format!("at most {MAX_BODY} bytes")), "{body}");
     }
@@ -140,6 +149,13 @@ mod tests {
         for text in probes(sample.as_str(), 32).into_iter().chain(["a".repeat(31), "a".repeat(33)]) {
             let parsed = ManageToken::parse(&text).is_some() && text.trim() == text;
             assert_eq!(token.is_match(&text), parsed, "token {text:?}");
+        }
+
+        let hold = pattern(&doc["components"]["schemas"]["HoldToken"]);
+        let sample = cinema::booking::HoldToken::parse(&"5c".repeat(16)).unwrap();
+        for text in probes(sample.as_str(), 32).into_iter().chain(["a".repeat(31), "a".repeat(33)]) {
+            let parsed = cinema::booking::HoldToken::parse(&text).is_some() && text.trim() == text;
+            assert_eq!(hold.is_match(&text), parsed, "hold token {text:?}");
         }
 
         let post = &doc["paths"]["/api/showtimes/{id}/bookings"]["post"]["parameters"];

@@ -249,3 +249,59 @@ async fn fan_out(hub: Arc<Hub>, mut feed: ChangeStream) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use cinema::schedule::Showtime;
+    use cinema::seat_map::SeatMap;
+    use cinema::store::{DatabaseUrl, OpenMode};
+
+    use super::*;
+
+    /// A hub on a new SQLite database holding one showtime that starts `in_ms` from now.
+    async fn hub_with_showtime(dir: &Path, in_ms: i64) -> (Arc<Hub>, String) {
+        let store = cinema::store::open(&DatabaseUrl::Sqlite(dir.join("t.db")), OpenMode::Create).await.unwrap();
+        let starts_at = Utc::now() + chrono::Duration::milliseconds(in_ms);
+        let id = "f-20300101-1000".to_string();
+        let showtime = Showtime {
+            id: ShowtimeId(id.clone()),
+            film_slug: "f".into(),
+            studio: 1,
+            local_date: starts_at.date_naive(),
+            slot: starts_at.time(),
+            starts_at,
+            ends_at: starts_at + chrono::Duration::hours(2),
+            archived: false,
+        };
+        store.roll(vec![showtime], Utc::now()).await.unwrap();
+        let map = SeatMap::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/auditorium.txt")).unwrap();
+        (Hub::new(Arc::new(Desk::new(store, Arc::new(map))), Clock::System), id)
+    }
+
+    #[tokio::test]
+    async fn a_watched_showtime_closes_when_it_starts_with_nothing_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let (hub, id) = hub_with_showtime(dir.path(), 1500).await;
+        let (_channel, mut states) = hub.watch(&id).await.unwrap();
+        assert!(matches!(&*states.borrow_and_update(), Seen::Open(_)));
+        let _second = hub.watch(&id).await.unwrap();
+        assert_eq!((hub.watched(), hub.streams()), (1, 2), "one channel for both streams");
+        tokio::time::timeout(Duration::from_secs(10), states.changed()).await.unwrap().unwrap();
+        assert_eq!(*states.borrow(), Seen::Closed, "the start closes the streams");
+        assert!(matches!(hub.watch(&id).await, Err(BookingError::ShowtimeClosed(_))));
+    }
+
+    #[tokio::test]
+    async fn a_channel_goes_with_its_last_stream_and_bad_ids_are_never_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let (hub, id) = hub_with_showtime(dir.path(), 3_600_000).await;
+        let first = hub.watch(&id).await.unwrap();
+        drop(first);
+        assert_eq!(hub.watched(), 0);
+        assert!(matches!(hub.watch("../x").await, Err(BookingError::ShowtimeNotFound(_))));
+        assert!(matches!(hub.watch("f-20300101-1100").await, Err(BookingError::ShowtimeNotFound(_))));
+        assert_eq!(hub.watched(), 0);
+    }
+}

@@ -102,9 +102,9 @@ pub enum CancelOutcome {
 pub struct ShowtimeSeats {
     pub showtime: Showtime,
     pub taken: Vec<String>,
-    /// Seats under a hold that had not expired when read, by seat id; never a taken seat.
-    /// A reader filters them again by its own clock ([`ShowtimeSeats::at`]): a copy kept in a
-    /// cache goes on expiring.
+    /// Held seats with their expiry, by seat id, as the store keeps them: a store may hand
+    /// back holds that have ended (it does not know the caller's clock, and a copy kept in a
+    /// cache goes on expiring), so every reader goes through [`ShowtimeSeats::at`].
     pub held: Vec<HeldSeat>,
 }
 

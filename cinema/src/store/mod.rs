@@ -151,9 +151,10 @@ pub trait Store: Send + Sync {
     /// then read the rest only for the owner), so that references cannot be probed by timing.
     fn booking(&self, reference: BookingReference, token: ManageToken) -> StoreFuture<'_, Option<BookingRecord>>;
 
-    /// A showtime (archived or not), its taken seats and its unexpired holds (as of reading:
-    /// see [`ShowtimeSeats::at`]), from the store's cache when it holds the showtime. A cache learns of every writer's commits through the change feed, so a
-    /// seat taken through any instance shows here within a second.
+    /// A showtime (archived or not), its taken seats and its hold rows, ended ones possibly
+    /// included (the caller applies [`ShowtimeSeats::at`] with its own clock), from the store's
+    /// cache when it holds the showtime. A cache learns of every writer's commits through the
+    /// change feed, so a seat taken or held through any instance shows here within a second.
     fn showtime_seats(&self, id: ShowtimeId) -> StoreFuture<'_, Option<ShowtimeSeats>>;
 
     /// The same from memory only, if the store holds it there: never blocks, so a handler may

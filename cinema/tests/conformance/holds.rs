@@ -272,15 +272,25 @@ pub async fn a_look_at_a_hold_answers_it_and_writes_nothing(env: &Env) {
 pub async fn many_racing_to_hold_one_seat_one_wins(env: &Env) {
     const AT_ONCE: usize = 16;
     let other = env.open_another().await;
-    let tasks: Vec<_> = (0..AT_ONCE)
-        .map(|i| {
-            let store = if i % 2 == 0 { env.shared() } else { other.clone() };
-            tokio::spawn(async move { hold(&*store, &token(), &["B5", "B6"]).await })
-        })
-        .collect();
+    let runtime = tokio::runtime::Handle::current();
+    // Real threads, half on each store, let go at once.
+    let start = std::sync::Barrier::new(AT_ONCE);
+    let outcomes: Vec<HoldOutcome> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..AT_ONCE)
+            .map(|i| {
+                let store = if i % 2 == 0 { env.shared() } else { other.clone() };
+                let (start, runtime) = (&start, &runtime);
+                scope.spawn(move || {
+                    start.wait();
+                    runtime.block_on(hold(&*store, &token(), &["B5", "B6"]))
+                })
+            })
+            .collect();
+        threads.into_iter().map(|t| t.join().unwrap()).collect()
+    });
     let (mut won, mut lost) = (0, 0);
-    for task in tasks {
-        match task.await.unwrap() {
+    for outcome in outcomes {
+        match outcome {
             HoldOutcome::Held(hold) => {
                 assert_eq!(hold.seats, ["B5", "B6"]);
                 won += 1;

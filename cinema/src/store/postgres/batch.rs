@@ -6,8 +6,8 @@
 //! (see BENCHMARKS.md). As the SQLite writer does, this writer takes every booking queued when
 //! it is free (up to [`MAX_BATCH`]) and places them together: one fact query per kind for the
 //! whole batch, the decisions of [`decide::place`] in queue order (a seat taken by an earlier
-//! booking of the batch counts as taken for a later one, a key used earlier in the batch is
-//! replayed), one statement that writes every accepted booking, its seats, its key and one
+//! booking of the batch counts as taken for a later one, a hold ended by an earlier booking
+//! of the batch holds nothing for a later one, a key used earlier in the batch is replayed), one statement that writes every accepted booking, its seats, its key and one
 //! notification per showtime, and one COMMIT. Answers go out only after COMMIT returned.
 //!
 //! A batch the database refuses (another instance took a seat between the fact query and the

@@ -1,8 +1,10 @@
 //! Placing and cancelling bookings: one transaction each.
 //!
 //! `place` gathers the facts inside its transaction (an earlier use of the idempotency key, the
-//! showtime, the requested seats already held), asks [`decide::place`], and applies the
-//! answer. The decision is the rule; the database has the last word on the races a read
+//! showtime, locked against holds as [`super::showtime_lock`] says, the requested seats
+//! already booked, and the holds on them), asks [`decide::place`], and applies the answer: a
+//! booking with a hold token also deletes every row of that token's hold on the showtime, in
+//! the same statement that writes it. The decision is the rule; the database has the last word on the races a read
 //! cannot see: two bookings that both found a seat free both insert it, and the unique index
 //! over active seats (`booking_seats_one_holder`) makes the second wait for the first's
 //! COMMIT and then refuses it; the store then reads who holds what and answers

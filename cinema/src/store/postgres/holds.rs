@@ -156,6 +156,9 @@ fn hold_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a HoldInput<'x>) -> Work<'a
     })
 }
 
+/// A statement's parameter.
+type Param<'p> = dyn tokio_postgres::types::ToSql + Sync + 'p;
+
 struct ReleaseInput<'a> {
     release: &'a ReleaseHold,
     notify: &'a Notify,
@@ -197,11 +200,9 @@ fn release_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a ReleaseInput<'x>) -> W
             tx.prepare_cached(OWN_HOLD),
         )?;
         let (id, token, payload) = (r.showtime.as_str(), &r.token_hash.0[..], input.notify.payload(&r.showtime));
-        let (by_id, deleting, owned): (
-            [&(dyn tokio_postgres::types::ToSql + Sync); 1],
-            [&(dyn tokio_postgres::types::ToSql + Sync); 6],
-            [&(dyn tokio_postgres::types::ToSql + Sync); 3],
-        ) = ([&id], [&id, &token, &r.seats, &r.now, &CHANNEL, &payload], [&id, &token, &r.now]);
+        let by_id: [&Param<'_>; 1] = [&id];
+        let deleting: [&Param<'_>; 6] = [&id, &token, &r.seats, &r.now, &CHANNEL, &payload];
+        let owned: [&Param<'_>; 3] = [&id, &token, &r.now];
         // Biased: the delete is sent before the read of what remains.
         let (showtime, deleted, rows) = tokio::try_join!(
             biased;
@@ -284,5 +285,49 @@ pub(super) fn blocking(rows: &[HoldRow], booking: &NewBooking) -> Vec<String> {
 pub(super) fn ended_by(rows: &mut Vec<HoldRow>, booking: &NewBooking) {
     if let Some(hold) = &booking.hold {
         rows.retain(|r| !(r.showtime == booking.showtime.as_str() && r.token_hash[..] == hold.0[..]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+    use crate::booking::{BookingReference, TokenHash};
+    use crate::schedule::ShowtimeId;
+
+    fn row(seat: &str, token: u8, expires_at: DateTime<Utc>) -> HoldRow {
+        HoldRow { showtime: "s".into(), seat: seat.into(), token_hash: vec![token; 32], expires_at }
+    }
+
+    fn booking(seats: &[&str], hold: Option<u8>, now: DateTime<Utc>) -> NewBooking {
+        NewBooking {
+            showtime: ShowtimeId("s".into()),
+            seats: seats.iter().map(|s| s.to_string()).collect(),
+            name: "Ana".into(),
+            email: None,
+            reference: BookingReference::generate(&mut rand::rng()),
+            token_hash: TokenHash([0; 32]),
+            idempotency: None,
+            hold: hold.map(|t| TokenHash([t; 32])),
+            now,
+        }
+    }
+
+    #[test]
+    fn a_booking_is_blocked_by_live_holds_of_others_until_their_holders_booking_ends_them() {
+        let now = Utc.with_ymd_and_hms(2030, 1, 1, 9, 0, 0).unwrap();
+        let later = now + chrono::Duration::minutes(10);
+        let mut rows = vec![row("A1", 1, later), row("A2", 1, later), row("B1", 2, later), row("C1", 3, now)];
+        let other_showtime = HoldRow { showtime: "t".into(), ..row("D1", 2, later) };
+        rows.push(other_showtime);
+        let anyone = booking(&["D1", "C1", "B1", "A2", "A1"], None, now);
+        assert_eq!(blocking(&rows, &anyone), ["B1", "A2", "A1"], "live, this showtime, in request order");
+        assert_eq!(blocking(&rows, &booking(&["A1", "B1"], Some(1), now)), ["B1"], "its own hold never blocks it");
+        let holders = booking(&["A1"], Some(1), now);
+        ended_by(&mut rows, &holders);
+        assert_eq!(blocking(&rows, &anyone), ["B1"], "the holder's booking ended its whole hold, A2 too");
+        ended_by(&mut rows, &booking(&["B1"], None, now));
+        assert_eq!(blocking(&rows, &anyone), ["B1"], "a booking without a token ends nothing");
     }
 }

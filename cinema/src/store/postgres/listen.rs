@@ -1,6 +1,7 @@
 //! The change-feed listener: how one instance learns of every other instance's seat changes.
 //!
-//! Every transaction that takes or frees seats calls `pg_notify('tiketa_seats', payload)`
+//! Every transaction that takes or frees seats, or holds or releases them, calls
+//! `pg_notify('tiketa_seats', payload)`
 //! ([`Notify`]); PostgreSQL delivers a notification only when (and if) that transaction
 //! commits, to every connection that ran `LISTEN tiketa_seats`. Each store keeps one such
 //! connection of its own, outside the pool ([`Listener`]), and reads the notifications from

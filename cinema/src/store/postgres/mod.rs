@@ -11,7 +11,9 @@
 //! The pieces: [`migrations`] (the schema, versioned in `tiketa_schema`, migrated once under an
 //! advisory lock), [`schedule`] (roll, serialised by an advisory lock), [`batch`] (group
 //! commit: the bookings queued at one moment placed in one transaction), [`bookings`] (place and
-//! cancel one at a time, decided by [`crate::booking::decide`]), [`bookings_read`],
+//! cancel one at a time, decided by [`crate::booking::decide`]), [`holds`] (seat holds: hold and
+//! release), [`showtime_lock`] (why a booking and a hold of one seat never both commit),
+//! [`bookings_read`],
 //! [`listen`] (the change feed from other instances), [`errors`] (what failures mean) and
 //! [`transaction`] (retries of transactions the server aborted on a conflict). A booking is
 //! acknowledged only after COMMIT returned, with `synchronous_commit` left on (the server's

@@ -68,6 +68,10 @@ fn roll_in<'a>(tx: &'a Transaction<'a>, plan: &'a [Showtime], now: DateTime<Utc>
         tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&lock::CLASS, &lock::ROLL]).await?;
         let archived =
             tx.execute("UPDATE showtimes SET archived = true WHERE NOT archived AND starts_at <= $1", &[&now]).await?;
+        // Ended holds hold nothing (see `holds.rs`); a hold deletes its own showtime's as it
+        // goes, and this deletes the rest (showtimes nobody held a seat of since), so the table
+        // stays the size of the holds in play. No notification: nothing anyone sees changed.
+        tx.execute("DELETE FROM seat_holds WHERE expires_at <= $1", &[&now]).await?;
         let future: Vec<&Showtime> = plan.iter().filter(|s| !s.has_started(now)).collect();
         let ids: Vec<&str> = future.iter().map(|s| s.id.as_str()).collect();
         let films: Vec<&str> = future.iter().map(|s| s.film_slug.as_str()).collect();

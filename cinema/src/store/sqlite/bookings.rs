@@ -195,6 +195,14 @@ impl SqliteBookingStore {
         self.submit(|reply| Command::Hold(Box::new(hold), reply))
     }
 
+    /// Answers a hold as it is (a [`NewHold`] with no seats) from a read connection: a
+    /// reloaded page asks this, and it needs no turn at the writer. The connection is
+    /// read-only, so a look cannot write even by mistake.
+    pub fn look(&self, hold: &NewHold) -> Result<HoldOutcome, StoreError> {
+        debug_assert!(hold.seats.is_empty(), "a look asks for no seats");
+        self.reads.with(|c| super::holds::hold(c, hold).map(|(outcome, _)| outcome))
+    }
+
     /// Submits seats to give back to the writer thread.
     pub fn release(&self, release: ReleaseHold) -> Pending<HoldOutcome> {
         self.submit(|reply| Command::Release(Box::new(release), reply))

@@ -102,6 +102,9 @@ impl Inner {
 
 impl Store for SqliteDatabase {
     fn hold(&self, hold: NewHold) -> StoreFuture<'_, HoldOutcome> {
+        if hold.seats.is_empty() {
+            return self.blocking(move |db| db.bookings()?.look(&hold));
+        }
         let pending = self.inner.bookings().map(|b| b.hold(hold));
         Box::pin(async move { pending?.await })
     }

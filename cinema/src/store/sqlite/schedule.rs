@@ -53,6 +53,10 @@ impl SqliteStore {
         let archived = tx
             .execute("UPDATE showtimes SET archived = 1 WHERE archived = 0 AND starts_at <= ?1", [now.timestamp()])
             .map_err(backend)?;
+        // Ended holds hold nothing (see `holds.rs`); holds clear their own showtime's as they
+        // go, and this clears the rest (showtimes nobody held a seat of since), so the table
+        // stays the size of the holds in play. No log row: nothing anyone sees changed.
+        tx.execute("DELETE FROM seat_holds WHERE expires_at <= ?1", [now.timestamp_millis()]).map_err(backend)?;
         let mut created = 0;
         {
             // Most rolls find the whole horizon already there: one scan for the ids that
@@ -142,6 +146,29 @@ mod tests {
         let next = roll_at(&store, "2026-11-25T00:00:00+07:00");
         assert_eq!(next, RollReport { archived: 115 - 52, created: 115 });
         assert!(store.showtime(&id).unwrap().unwrap().archived);
+    }
+
+    #[test]
+    fn a_roll_deletes_ended_holds_and_keeps_live_ones() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        let now = "2026-11-24T00:00:00+07:00";
+        roll_at(&store, now);
+        let ms = at(now).timestamp_millis();
+        let hold = "INSERT INTO seat_holds VALUES ('s', ?1, x'01', ?2, 0)";
+        for (seat, expires_at) in [("ended", ms - 1), ("at-expiry", ms), ("live", ms + 1)] {
+            store.conn().execute(hold, params![seat, expires_at]).unwrap();
+        }
+        roll_at(&store, now);
+        let left: Vec<String> = store
+            .conn()
+            .prepare("SELECT seat FROM seat_holds")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(left, ["live"]);
     }
 
     #[test]
