@@ -4,7 +4,7 @@
 // fonts, and every request that leaves loopback is aborted.
 
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -83,13 +83,15 @@ function freePort() {
   });
 }
 
-/** Starts `tiketa-booking` serving the site and the API; resolves once `/api/health` answers. */
-export async function startService(site, attempts = 3) {
+/** Starts `tiketa-booking` serving the site and the API; resolves once `/api/health` answers.
+ * `options.content` serves another content folder (see `contentWith`), `options.args` adds
+ * flags. Call it twice on one site for two instances on one database. */
+export async function startService(site, attempts = 3, options = {}) {
   let lastError;
   for (let i = 0; i < attempts; i += 1) {
     const port = await freePort();
     try {
-      return await startOn(site, port);
+      return await startOn(site, port, options);
     } catch (e) {
       lastError = e; // most likely the port was taken between asking and binding: try another
     }
@@ -97,12 +99,12 @@ export async function startService(site, attempts = 3) {
   throw lastError;
 }
 
-async function startOn(site, port) {
+async function startOn(site, port, { content = join(ROOT, 'content'), args = [] } = {}) {
   const origin = `http://127.0.0.1:${port}`;
   // The temp folder as cwd, so a `.env` in the repository is not read either.
   const child = spawn(
     binary('tiketa-booking'),
-    ['--db', site.db, '--content', join(ROOT, 'content'), '--site', site.dist, '--listen', `127.0.0.1:${port}`],
+    ['--db', site.db, '--content', content, '--site', site.dist, '--listen', `127.0.0.1:${port}`, ...args],
     { cwd: site.dir, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -194,8 +196,33 @@ export function api(origin) {
   };
 }
 
-// (Imports are hoisted: this one serves the helpers below.)
-import { writeFileSync } from 'node:fs';
+/** A copy of the content folder inside `site.dir` with `site.toml` settings replaced, for a
+ * service instance that must differ in one setting (a hold of seconds, not minutes):
+ * `contentWith(site, { hold_minutes: 0.05 })`. Removed with the site. */
+export function contentWith(site, settings) {
+  const dir = join(site.dir, `content-${Object.keys(settings).join('-')}`);
+  cpSync(join(ROOT, 'content'), dir, { recursive: true });
+  const path = join(dir, 'site.toml');
+  let toml = readFileSync(path, 'utf8');
+  for (const [key, value] of Object.entries(settings)) {
+    const line = new RegExp(`^${key}\\s*=.*$`, 'm');
+    if (!line.test(toml)) throw new Error(`content/site.toml has no \`${key} = ...\` line to replace`);
+    toml = toml.replace(line, `${key} = ${JSON.stringify(value)}`);
+  }
+  writeFileSync(path, toml);
+  return dir;
+}
+
+/** Every request a page makes from now on, as `METHOD path` on the service's origin (bodies
+ * kept for checks such as "the hold token never travels in a URL"). */
+export function recordRequests(page) {
+  const seen = [];
+  page.on('request', (req) => {
+    const url = new URL(req.url());
+    seen.push({ method: req.method(), path: url.pathname + url.search, url: req.url(), body: req.postData() || '', at: Date.now() });
+  });
+  return seen;
+}
 
 /** Starts `tiketa-booking` on the same site and database with extra settings, given as a `.env`
  * file in the service's own working folder (the documented way the service reads settings; the
