@@ -389,6 +389,8 @@ struct SiteGlobal {
     /// slots), whose abbreviation may change with daylight saving.
     time_zone_label: String,
     horizon_days: u32,
+    /// The most seats one booking (and one hold) takes: the seat picker stops there.
+    max_seats: usize,
     /// For the `<meta http-equiv="Content-Security-Policy">` every page carries.
     content_security_policy: String,
 }
@@ -405,6 +407,7 @@ impl From<&SiteSettings> for SiteGlobal {
             // zones keep theirs all year) reads the same all year.
             time_zone_label: times::zone_long(s.time_zone, chrono::DateTime::UNIX_EPOCH),
             horizon_days: s.horizon_days,
+            max_seats: cinema::booking::MAX_SEATS,
             content_security_policy: csp::policy(s),
         }
     }
