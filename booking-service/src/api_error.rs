@@ -48,6 +48,16 @@ impl ApiError {
         StatusCode::from_u16(self.code.status()).expect("every ErrorCode has a valid HTTP status")
     }
 
+    /// A `429` with `Retry-After`: too many `what` from this client; `wait` until the next one
+    /// is allowed, in whole seconds, at least one.
+    pub fn rate_limited(wait: std::time::Duration, what: &str) -> Self {
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        ApiError {
+            retry_after: Some(secs),
+            ..Self::new(ErrorCode::RateLimited, format!("too many {what} from this address; try again in {secs} s"))
+        }
+    }
+
     pub fn not_found() -> Self {
         Self::new(ErrorCode::NotFound, "there is nothing at this path")
     }

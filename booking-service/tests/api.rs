@@ -3,45 +3,15 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::sync::Arc;
 
-use booking_service::{App, Config, api, routes::routes, server};
-use clap::Parser;
-use common::{Fixture, NOW, SHOW, booking};
+use booking_service::api;
+use common::in_process::{Api, api, body};
+use common::{Fixture, SHOW, booking};
 use serde_json::{Value, json};
-use warp::filters::BoxedFilter;
 use warp::http::Response;
 use warp::hyper::body::Bytes;
 
 const ORIGIN: &str = "http://127.0.0.1:8080"; // the real site.toml's base_url
-
-struct Api {
-    filter: BoxedFilter<(warp::reply::Response,)>,
-    _app: Arc<App>,
-}
-
-async fn api(fixture: &Fixture, extra: &[&str]) -> Api {
-    let (db, content) = (fixture.db(), fixture.content());
-    let mut args = vec![
-        "tiketa-booking",
-        "--db",
-        db.to_str().unwrap(),
-        "--content",
-        content.to_str().unwrap(),
-        "--now",
-        NOW,
-        "--post-limit",
-        "0",
-    ];
-    args.extend(extra);
-    let config = Config::try_parse_from(args).unwrap();
-    let app = server::build_app(&config, "127.0.0.1:8080".parse().unwrap()).await.unwrap();
-    Api { filter: routes(app.clone()).unwrap(), _app: app }
-}
-
-fn body(res: &Response<Bytes>) -> Value {
-    serde_json::from_slice(res.body()).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", res.body()))
-}
 
 fn header<'a>(res: &'a Response<Bytes>, name: &str) -> Option<&'a str> {
     res.headers().get(name).map(|v| v.to_str().unwrap())
@@ -109,7 +79,7 @@ async fn a_closed_store_answers_bookings_and_health_with_503_and_retry_after() {
     let f = Fixture::new();
     let api = api(&f, &[]).await;
     assert_eq!(api.book(&["A1"]).await.status(), 201);
-    api._app.desk.store().close().await.unwrap();
+    api.app.desk.store().close().await.unwrap();
 
     let res = api.book(&["A2"]).await;
     let b = error(&res, 503, "store_unavailable");

@@ -4,6 +4,7 @@
 //! `freed` with nothing written; a resumed stream misses nothing; 2,000 open streams stay in a
 //! measured memory budget; SIGTERM ends open streams at once.
 
+#[macro_use]
 mod common;
 
 use std::time::{Duration, Instant};
@@ -17,25 +18,6 @@ use test_support::{Client, Event, EventStream, Next};
 const PATIENCE: Duration = Duration::from_secs(30);
 /// How soon a change through one instance must reach a stream on the other.
 const PROPAGATION: Duration = Duration::from_secs(1);
-
-/// Runs each named test once on SQLite and once on PostgreSQL (when a server is configured).
-macro_rules! on_both_stores {
-    ($($test:ident),* $(,)?) => {$(
-        mod $test {
-            #[test]
-            fn sqlite() {
-                super::$test(super::Fixture::new());
-            }
-
-            #[test]
-            fn postgres() {
-                if let Some(fixture) = super::Fixture::postgres() {
-                    super::$test(fixture);
-                }
-            }
-        }
-    )*};
-}
 
 on_both_stores!(
     a_booking_through_another_instance_reaches_a_stream_within_a_second,

@@ -3,45 +3,11 @@
 
 mod common;
 
-use std::sync::Arc;
-
-use booking_service::{App, Config, routes::routes, server};
-use clap::Parser;
-use common::{Fixture, NOW, SHOW};
+use common::in_process::{Api, api, body};
+use common::{Fixture, SHOW};
 use serde_json::{Value, json};
-use warp::filters::BoxedFilter;
 use warp::http::Response;
 use warp::hyper::body::Bytes;
-
-struct Api {
-    filter: BoxedFilter<(warp::reply::Response,)>,
-    _app: Arc<App>,
-}
-
-async fn api(fixture: &Fixture, extra: &[&str]) -> Api {
-    let (db, content) = (fixture.db(), fixture.content());
-    let mut args = vec![
-        "tiketa-booking",
-        "--db",
-        db.to_str().unwrap(),
-        "--content",
-        content.to_str().unwrap(),
-        "--now",
-        NOW,
-        "--post-limit",
-        "0",
-        "--hold-limit",
-        "0",
-    ];
-    args.extend(extra);
-    let app =
-        server::build_app(&Config::try_parse_from(args).unwrap(), "127.0.0.1:8080".parse().unwrap()).await.unwrap();
-    Api { filter: routes(app.clone()).unwrap(), _app: app }
-}
-
-fn body(res: &Response<Bytes>) -> Value {
-    serde_json::from_slice(res.body()).unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", res.body()))
-}
 
 /// Asserts the error shape and returns the body.
 fn error(res: &Response<Bytes>, status: u16, code: &str) -> Value {

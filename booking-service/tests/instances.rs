@@ -7,6 +7,7 @@
 //! shows taken in the other's (cached) seat map within a second; and SIGKILL of one under booking
 //! load loses no acknowledged booking while the other keeps taking bookings.
 
+#[macro_use]
 mod common;
 
 use std::collections::HashSet;
@@ -25,25 +26,6 @@ use test_support::{Client, Reply};
 const PATIENCE: Duration = Duration::from_secs(30);
 /// How soon a booking on one instance must show in the other's seat map.
 const PROPAGATION: Duration = Duration::from_secs(1);
-
-/// Runs each named test once on SQLite and once on PostgreSQL (when a server is configured).
-macro_rules! on_both_stores {
-    ($($test:ident),* $(,)?) => {$(
-        mod $test {
-            #[test]
-            fn sqlite() {
-                super::$test(super::Fixture::new());
-            }
-
-            #[test]
-            fn postgres() {
-                if let Some(fixture) = super::Fixture::postgres() {
-                    super::$test(fixture);
-                }
-            }
-        }
-    )*};
-}
 
 on_both_stores!(
     two_hundred_racers_over_two_instances_book_one_seat_once,

@@ -18,7 +18,7 @@ use warp::{Buf, Filter};
 use super::body::read_json;
 use super::{BookingView, json, with_app};
 use crate::App;
-use crate::api_error::{ApiError, ErrorCode};
+use crate::api_error::ApiError;
 use crate::guard::guard;
 
 pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
@@ -43,15 +43,7 @@ async fn handle(
 ) -> Response {
     let client = remote.map(|peer| app.trusted_proxies.client(peer.ip(), &headers));
     if let Err(wait) = app.limits.bookings.check(client, Instant::now()) {
-        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-        return ApiError {
-            retry_after: Some(secs),
-            ..ApiError::new(
-                ErrorCode::RateLimited,
-                format!("too many bookings from this address; try again in {secs} s"),
-            )
-        }
-        .into_response();
+        return ApiError::rate_limited(wait, "bookings").into_response();
     }
     let request: BookingRequest = match read_json(&headers, body).await {
         Ok(r) => r,

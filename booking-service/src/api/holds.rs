@@ -26,7 +26,7 @@ use warp::{Buf, Filter};
 use super::body::read_json;
 use super::{json, with_app};
 use crate::App;
-use crate::api_error::{ApiError, ErrorCode};
+use crate::api_error::ApiError;
 use crate::guard::guard;
 
 /// `POST`: seats to add. Unknown fields are refused, as in a booking.
@@ -84,15 +84,7 @@ async fn handle(
 ) -> Response {
     let client = remote.map(|peer| app.trusted_proxies.client(peer.ip(), &headers));
     if let Err(wait) = app.limits.holds.check(client, Instant::now()) {
-        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
-        return ApiError {
-            retry_after: Some(secs),
-            ..ApiError::new(
-                ErrorCode::RateLimited,
-                format!("too many seat changes from this address; try again in {secs} s"),
-            )
-        }
-        .into_response();
+        return ApiError::rate_limited(wait, "seat changes").into_response();
     }
     let now = app.clock.now();
     let answer = if method == Method::DELETE {

@@ -2,8 +2,28 @@
 //! with its showtimes (a SQLite file in the folder, or a fresh PostgreSQL database), and the
 //! real `tiketa-booking` binary started on a free port of that database.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_macros)]
 
+/// Runs each named test once on SQLite and once on PostgreSQL (when a server is configured).
+macro_rules! on_both_stores {
+    ($($test:ident),* $(,)?) => {$(
+        mod $test {
+            #[test]
+            fn sqlite() {
+                super::$test(super::Fixture::new());
+            }
+
+            #[test]
+            fn postgres() {
+                if let Some(fixture) = super::Fixture::postgres() {
+                    super::$test(fixture);
+                }
+            }
+        }
+    )*};
+}
+
+pub mod in_process;
 pub mod pair;
 
 use std::io::{BufRead, BufReader};
