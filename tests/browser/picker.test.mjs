@@ -9,18 +9,15 @@
 // is not idle) and every measured figure is printed, so a drift shows in the log.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
+  axeSerious,
   ARTIFACTS, api, buildSite, contentWith, ensureArtifacts, launchBrowser, missingChromium, newContext,
   recordRequests, startService,
 } from './lib/harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const STEP = { timeout: 60_000 };
 /** The issue's "within 1 second", with room for a busy machine; the figure is printed. */
@@ -92,13 +89,6 @@ describe('The seat picker in Chromium: holds and live seats on two instances', {
     assert.ok(ms <= LIVE_MARGIN_MS, `${what} took ${ms} ms; the target is ${LIVE_MS} ms`);
   }
 
-  async function axeSerious(page, name) {
-    await page.evaluate(AXE_SOURCE);
-    const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-    return result.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${name}: ${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n    ')}`);
-  }
 
   /** Everything the bar said from now on (messages come and go; a short hold's warning lasts
    * well under a second). */

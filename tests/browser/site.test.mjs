@@ -7,17 +7,14 @@
 // left off (book -> see it taken -> lose a race -> cancel), as a visitor would.
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
+  axeSerious,
   ARTIFACTS, api, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext, startService,
 } from './lib/harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 // No step waits on anything but loopback; a hung one fails instead of hanging the run.
 const STEP = { timeout: 60_000 };
@@ -305,14 +302,7 @@ describe('Tiketa in Chromium', { skip: missing ? `no Chromium: apt-get install -
         await page.locator('#seat-picker.is-live').waitFor();
         await seat(page, 'L1').click(); // a wheelchair space, selected: every state on screen
       }
-      // Evaluated through DevTools, so the page's script-src policy does not apply.
-      await page.evaluate(AXE_SOURCE);
-      const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-      for (const v of result.violations) {
-        if (v.impact === 'serious' || v.impact === 'critical') {
-          found.push(`${name}: ${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n    ')}`);
-        }
-      }
+      found.push(...(await axeSerious(page, name)));
     }
     assert.deepEqual(found, [], `axe violations:\n${found.join('\n')}`);
     await page.close();

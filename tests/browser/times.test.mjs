@@ -11,18 +11,15 @@
 // on the static page while the service already counts it as started).
 
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
+  axeSerious,
   ARTIFACTS, api, bookThroughApi, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext,
   startServiceWithEnv,
 } from './lib/harness.mjs';
 
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const STEP = { timeout: 60_000 };
 
 const missing = missingChromium();
@@ -225,13 +222,7 @@ describe('Honest times and states in Chromium', { skip: missing ? 'no Chromium: 
     ]) {
       await page.goto(path);
       await page.locator(ready).first().waitFor();
-      await page.evaluate(AXE_SOURCE);
-      const result = await page.evaluate(() => window.axe.run(document, { resultTypes: ['violations'] }));
-      for (const v of result.violations) {
-        if (v.impact === 'serious' || v.impact === 'critical') {
-          found.push(`${name}: ${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n    ')}`);
-        }
-      }
+      found.push(...(await axeSerious(page, name)));
     }
     assert.deepEqual(found, [], `axe violations:\n${found.join('\n')}`);
     await page.close();
