@@ -46,18 +46,31 @@ pub struct Hub {
     added: Notify,
     /// The fan-out, started with the first stream.
     fan_out: OnceLock<()>,
+    /// Where the fan-out's changes come from: the store's change feed (a test gives its own).
+    subscribe: Box<dyn Fn() -> ChangeStream + Send + Sync>,
     /// True once the service is stopping: every stream ends.
     stopping: watch::Sender<bool>,
 }
 
 impl Hub {
     pub fn new(desk: Arc<Desk>, clock: Clock) -> Arc<Self> {
+        let store = desk.store().clone();
+        Self::with_changes(desk, clock, Box::new(move || store.changes()))
+    }
+
+    /// A hub whose fan-out subscribes with `subscribe` instead of to the store's feed.
+    fn with_changes(
+        desk: Arc<Desk>,
+        clock: Clock,
+        subscribe: Box<dyn Fn() -> ChangeStream + Send + Sync>,
+    ) -> Arc<Self> {
         Arc::new(Hub {
             desk,
             clock,
             watched: Mutex::new(HashMap::new()),
             added: Notify::new(),
             fan_out: OnceLock::new(),
+            subscribe,
             stopping: watch::channel(false).0,
         })
     }
@@ -71,7 +84,7 @@ impl Hub {
         }
         self.fan_out.get_or_init(|| {
             // Subscribed before any read, so no change can fall between a read and the feed.
-            let feed = self.desk.store().changes();
+            let feed = (self.subscribe)();
             tokio::spawn(fan_out(self.clone(), feed));
         });
         let id = ShowtimeId(showtime.to_string());
@@ -254,14 +267,20 @@ async fn fan_out(hub: Arc<Hub>, mut feed: ChangeStream) {
 mod tests {
     use std::path::Path;
 
+    use cinema::booking::BookingRequest;
     use cinema::schedule::Showtime;
     use cinema::seat_map::SeatMap;
-    use cinema::store::{DatabaseUrl, OpenMode};
+    use cinema::store::{ChangeFeed, DatabaseUrl, OpenMode};
 
     use super::*;
 
     /// A hub on a new SQLite database holding one showtime that starts `in_ms` from now.
     async fn hub_with_showtime(dir: &Path, in_ms: i64) -> (Arc<Hub>, String) {
+        let (desk, id) = desk_with_showtime(dir, in_ms).await;
+        (Hub::new(desk, Clock::System), id)
+    }
+
+    async fn desk_with_showtime(dir: &Path, in_ms: i64) -> (Arc<Desk>, String) {
         let store = cinema::store::open(&DatabaseUrl::Sqlite(dir.join("t.db")), OpenMode::Create).await.unwrap();
         let starts_at = Utc::now() + chrono::Duration::milliseconds(in_ms);
         let id = "f-20300101-1000".to_string();
@@ -277,7 +296,29 @@ mod tests {
         };
         store.roll(vec![showtime], Utc::now()).await.unwrap();
         let map = SeatMap::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../content/auditorium.txt")).unwrap();
-        (Hub::new(Arc::new(Desk::new(store, Arc::new(map))), Clock::System), id)
+        (Arc::new(Desk::new(store, Arc::new(map))), id)
+    }
+
+    #[tokio::test]
+    async fn a_missed_change_reads_every_watched_showtime_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let (desk, id) = desk_with_showtime(dir.path(), 3_600_000).await;
+        // The hub listens to a feed of the test's own, so the store's news of the booking below
+        // never reaches it: only `missed` can make it read the seats again.
+        let feed = ChangeFeed::default();
+        let hub = {
+            let feed = feed.clone();
+            Hub::with_changes(desk.clone(), Clock::System, Box::new(move || feed.subscribe()))
+        };
+        let (_channel, mut states) = hub.watch(&id).await.unwrap();
+        let taken_a1 = |seen: &Seen| matches!(seen, Seen::Open(s) if s.snapshot().taken.contains("A1"));
+        assert!(!taken_a1(&states.borrow_and_update()));
+        let request = BookingRequest { name: "Ana".into(), email: None, seats: vec!["A1".into()], hold_token: None };
+        desk.book(&id, &request, None, Utc::now()).await.unwrap();
+        feed.publish(ShowtimeId("another-20300101-1000".into()));
+        feed.missed();
+        tokio::time::timeout(Duration::from_secs(10), states.changed()).await.unwrap().unwrap();
+        assert!(taken_a1(&states.borrow()), "read again after a missed change: {:?}", *states.borrow());
     }
 
     #[tokio::test]
