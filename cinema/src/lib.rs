@@ -16,6 +16,7 @@ pub mod precompressed;
 pub mod schedule;
 pub mod seat_map;
 pub mod settings;
+pub mod site_paths;
 pub mod site_url;
 pub mod store;
 

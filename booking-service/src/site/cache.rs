@@ -6,30 +6,19 @@
 
 use std::path::Path;
 
+use cinema::site_paths::{self, CacheClass};
+
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 pub const REVALIDATE: &str = "no-cache";
 pub const SHORT: &str = "public, max-age=3600";
 
-/// How long a file may be cached, from its path relative to the site's root.
+/// How long a file may be cached, from its path relative to the site's root: its class is
+/// decided with the site's paths, in [`cinema::site_paths::cache_class`].
 pub fn cache_policy(relative: &Path) -> &'static str {
-    let in_assets = relative.components().next().is_some_and(|c| c.as_os_str() == "assets");
-    let name = relative.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-    if in_assets && is_hashed(name) {
-        IMMUTABLE
-    } else if name.ends_with(".html") || name.ends_with(".xml") || name.ends_with(".json") {
-        REVALIDATE
-    } else {
-        SHORT
-    }
-}
-
-/// `site.1a2b3c4d.css`: a stem, a dot, at least 8 hex digits, a dot, an extension.
-fn is_hashed(name: &str) -> bool {
-    let mut parts = name.rsplitn(3, '.');
-    let (_ext, hash, stem) = (parts.next(), parts.next(), parts.next());
-    match (hash, stem) {
-        (Some(hash), Some(stem)) => !stem.is_empty() && hash.len() >= 8 && hash.bytes().all(|b| b.is_ascii_hexdigit()),
-        _ => false,
+    match site_paths::cache_class(relative) {
+        CacheClass::Immutable => IMMUTABLE,
+        CacheClass::Revalidate => REVALIDATE,
+        CacheClass::Short => SHORT,
     }
 }
 

@@ -27,7 +27,7 @@ pub use cinema::precompressed::Coding;
 /// Compresses `bytes` in `coding`, at the level `path`'s kind of file gets (see the module
 /// comment).
 pub fn compress(coding: Coding, path: &str, bytes: &[u8]) -> Vec<u8> {
-    let best = path.starts_with("assets/");
+    let best = cinema::site_paths::is_asset(path);
     match coding {
         Coding::Gzip => {
             let level = if best { flate2::Compression::best() } else { flate2::Compression::new(6) };

@@ -7,7 +7,9 @@ use std::collections::HashMap;
 
 use cinema::Showtime;
 
-use super::views::{FilmView, book_url};
+use cinema::site_paths::{self, book_url};
+
+use super::views::FilmView;
 
 fn xml_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -19,7 +21,7 @@ pub fn sitemap(settings: &SiteSettings, films: &[FilmView]) -> String {
     let mut out = String::from(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\n",
     );
-    let urls = std::iter::once("/".to_string()).chain(films.iter().map(|f| f.url.clone()));
+    let urls = std::iter::once(site_paths::INDEX_URL.to_string()).chain(films.iter().map(|f| f.url.clone()));
     for url in urls {
         out.push_str(&format!("  <url><loc>{}</loc></url>\n", xml_escape(&format!("{}{}", settings.base_url, url))));
     }
@@ -28,7 +30,12 @@ pub fn sitemap(settings: &SiteSettings, films: &[FilmView]) -> String {
 }
 
 pub fn robots(settings: &SiteSettings) -> String {
-    format!("User-agent: *\nAllow: /\nDisallow: /booking/\n\nSitemap: {}/sitemap.xml\n", settings.base_url)
+    format!(
+        "User-agent: *\nAllow: /\nDisallow: {}\n\nSitemap: {}{}\n",
+        site_paths::BOOKING_URL,
+        settings.base_url,
+        site_paths::SITEMAP_URL
+    )
 }
 
 #[derive(Serialize)]

@@ -17,6 +17,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use cinema::content_file::{self, Limit};
+use cinema::site_paths;
 use cinema::{Catalog, Showtime, SiteSettings};
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
@@ -99,7 +100,7 @@ impl<'a> Renderer<'a> {
         }
         let assets = Assets::load(&theme.assets)?;
         let settings = &catalog.settings;
-        let films: Vec<FilmView> = catalog.films.iter().map(|f| FilmView::new(catalog, f, poster_path(f).1)).collect();
+        let films: Vec<FilmView> = catalog.films.iter().map(|f| FilmView::new(catalog, f, poster_url(f))).collect();
         let film_values = films
             .iter()
             .map(|f| context! { lore_html => Value::from_safe_string(f.lore_html.clone()), ..Value::from_serialize(f) })
@@ -184,15 +185,15 @@ impl<'a> Renderer<'a> {
     /// Where a job's file goes, under the output root.
     pub fn path(&self, job: &PageJob) -> String {
         match job {
-            PageJob::Index => "index.html".into(),
-            PageJob::Film(i) => format!("films/{}/index.html", self.films[*i].slug),
-            PageJob::Book(i) => format!("book/{}/index.html", self.showtimes[*i].id),
-            PageJob::ManageBooking => "booking/index.html".into(),
-            PageJob::NotFound => "404.html".into(),
-            PageJob::Sitemap => "sitemap.xml".into(),
-            PageJob::Robots => "robots.txt".into(),
-            PageJob::ScheduleJson => "api/schedule.json".into(),
-            PageJob::Poster(i) => poster_path(&self.catalog.films[*i]).0,
+            PageJob::Index => site_paths::file_of(site_paths::INDEX_URL),
+            PageJob::Film(i) => site_paths::file_of(&self.films[*i].url),
+            PageJob::Book(i) => site_paths::file_of(&site_paths::book_url(self.showtimes[*i].id.as_str())),
+            PageJob::ManageBooking => site_paths::file_of(site_paths::BOOKING_URL),
+            PageJob::NotFound => site_paths::file_of(site_paths::NOT_FOUND_URL),
+            PageJob::Sitemap => site_paths::file_of(site_paths::SITEMAP_URL),
+            PageJob::Robots => site_paths::file_of(site_paths::ROBOTS_URL),
+            PageJob::ScheduleJson => site_paths::file_of(site_paths::SCHEDULE_JSON_URL),
+            PageJob::Poster(i) => site_paths::file_of(&poster_url(&self.catalog.films[*i])),
             PageJob::Asset(name) => self.assets.by_name[name].output_path.clone(),
         }
     }
@@ -231,7 +232,9 @@ impl<'a> Renderer<'a> {
     pub fn render(&self, job: &PageJob) -> Result<Page, BuildError> {
         let path = self.path(job);
         let bytes = match job {
-            PageJob::Index => self.page("index.html", "/", context! { films => &self.film_values })?,
+            PageJob::Index => {
+                self.page("index.html", site_paths::INDEX_URL, context! { films => &self.film_values })?
+            }
             PageJob::Film(i) => {
                 let film = &self.films[*i];
                 let mine: Vec<ShowtimeView> = self.showtimes_by_film[*i]
@@ -262,8 +265,8 @@ impl<'a> Renderer<'a> {
                 };
                 self.page("book.html", &showtime.url, ctx)?
             }
-            PageJob::ManageBooking => self.page("booking.html", "/booking/", context! {})?,
-            PageJob::NotFound => self.page("404.html", "/404.html", context! {})?,
+            PageJob::ManageBooking => self.page("booking.html", site_paths::BOOKING_URL, context! {})?,
+            PageJob::NotFound => self.page("404.html", site_paths::NOT_FOUND_URL, context! {})?,
             PageJob::Sitemap => feeds::sitemap(&self.catalog.settings, &self.films).into_bytes(),
             PageJob::Robots => feeds::robots(&self.catalog.settings).into_bytes(),
             PageJob::ScheduleJson => feeds::schedule_json(&self.catalog.settings, &self.films, self.showtimes),
@@ -368,13 +371,11 @@ fn html_formatter(
     out.write_str(&text[last..]).map_err(minijinja::Error::from)
 }
 
-/// Where a film's poster is published, as (output path, URL).
-fn poster_path(film: &cinema::Film) -> (String, String) {
+/// Where a film's poster is published: its own image's extension, or an SVG drawn for it.
+fn poster_url(film: &cinema::Film) -> String {
     let ext =
         film.poster.as_ref().and_then(|p| p.extension()).and_then(|e| e.to_str()).unwrap_or("svg").to_ascii_lowercase();
-    let path = format!("posters/{}.{ext}", film.slug);
-    let url = format!("/{path}");
-    (path, url)
+    site_paths::poster_url(&film.slug, &ext)
 }
 
 /// The `site` global: settings as templates need them.

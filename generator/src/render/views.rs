@@ -7,6 +7,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use cinema::schedule::slots_of;
+use cinema::site_paths::{book_url, film_url};
 use cinema::{Catalog, Film, Showtime};
 use serde::Serialize;
 
@@ -120,14 +121,6 @@ pub fn schedule_days(showtimes: Vec<ShowtimeView>) -> Vec<ScheduleDay> {
         }
     }
     days
-}
-
-pub fn film_url(slug: &str) -> String {
-    format!("/films/{slug}/")
-}
-
-pub fn book_url(showtime_id: &str) -> String {
-    format!("/book/{showtime_id}/")
 }
 
 /// `125` -> `2 h 5 min`; `45` -> `45 min`.
