@@ -8,6 +8,7 @@ pub mod assets;
 pub mod csp;
 mod feeds;
 pub mod json_ld;
+mod kinds;
 pub mod markdown;
 pub mod poster;
 pub mod times;
@@ -22,7 +23,7 @@ use cinema::{Catalog, Showtime, SiteSettings};
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use self::assets::Assets;
-use self::views::{FilmView, ShowtimeView, schedule_days};
+use self::views::FilmView;
 use crate::error::BuildError;
 use crate::output::manifest::Digest;
 
@@ -186,14 +187,14 @@ impl<'a> Renderer<'a> {
     pub fn path(&self, job: &PageJob) -> String {
         match job {
             PageJob::Index => site_paths::file_of(site_paths::INDEX_URL),
-            PageJob::Film(i) => site_paths::file_of(&self.films[*i].url),
-            PageJob::Book(i) => site_paths::file_of(&site_paths::book_url(self.showtimes[*i].id.as_str())),
+            PageJob::Film(i) => kinds::film::path(self, *i),
+            PageJob::Book(i) => kinds::book::path(self, *i),
             PageJob::ManageBooking => site_paths::file_of(site_paths::BOOKING_URL),
             PageJob::NotFound => site_paths::file_of(site_paths::NOT_FOUND_URL),
             PageJob::Sitemap => site_paths::file_of(site_paths::SITEMAP_URL),
             PageJob::Robots => site_paths::file_of(site_paths::ROBOTS_URL),
             PageJob::ScheduleJson => site_paths::file_of(site_paths::SCHEDULE_JSON_URL),
-            PageJob::Poster(i) => site_paths::file_of(&poster_url(&self.catalog.films[*i])),
+            PageJob::Poster(i) => kinds::poster::path(self, *i),
             PageJob::Asset(name) => self.assets.by_name[name].output_path.clone(),
         }
     }
@@ -205,21 +206,9 @@ impl<'a> Renderer<'a> {
     pub fn input_key(&self, job: &PageJob) -> Option<Digest> {
         let mut h = blake3::Hasher::new();
         match job {
-            PageJob::Film(i) => {
-                h.update(b"film").update(self.film_keys[*i].as_bytes());
-                for &s in &self.showtimes_by_film[*i] {
-                    hash_showtime(&mut h, &self.showtimes[s]);
-                }
-            }
-            PageJob::Book(i) => {
-                let showtime = &self.showtimes[*i];
-                let f = *self.film_by_slug.get(&showtime.film_slug)?;
-                h.update(b"book").update(self.film_keys[f].as_bytes());
-                hash_showtime(&mut h, showtime);
-            }
-            PageJob::Poster(i) if self.catalog.films[*i].poster.is_none() => {
-                h.update(b"poster").update(self.film_keys[*i].as_bytes());
-            }
+            PageJob::Film(i) => kinds::film::input_key(self, *i, &mut h),
+            PageJob::Book(i) => kinds::book::input_key(self, *i, &mut h)?,
+            PageJob::Poster(i) => kinds::poster::input_key(self, *i, &mut h)?,
             PageJob::Asset(name) => {
                 h.update(b"asset").update(self.assets.by_name[name].output_path.as_bytes());
             }
@@ -235,48 +224,14 @@ impl<'a> Renderer<'a> {
             PageJob::Index => {
                 self.page("index.html", site_paths::INDEX_URL, context! { films => &self.film_values })?
             }
-            PageJob::Film(i) => {
-                let film = &self.films[*i];
-                let mine: Vec<ShowtimeView> = self.showtimes_by_film[*i]
-                    .iter()
-                    .map(|&s| ShowtimeView::new(&self.showtimes[s], self.tz))
-                    .collect();
-                let ctx = context! {
-                    film => &self.film_values[*i],
-                    schedule => Value::from_serialize(schedule_days(mine)),
-                    json_ld => Value::from_safe_string(json_ld::film_page(&self.catalog.settings, film)),
-                };
-                self.page("film.html", &film.url, ctx)?
-            }
-            PageJob::Book(i) => {
-                let showtime = &ShowtimeView::new(&self.showtimes[*i], self.tz);
-                let f = self.film_by_slug.get(&showtime.film_slug).copied().ok_or_else(|| {
-                    BuildError::Other(format!(
-                        "showtime {} is of film {:?}, which is no longer in content/films; restore the film or let its showtimes pass",
-                        showtime.id, showtime.film_slug
-                    ))
-                })?;
-                let ctx = context! {
-                    film => &self.film_values[f],
-                    showtime => Value::from_serialize(showtime),
-                    seat_map => &self.seat_map,
-                    seat_grid => &self.seat_grid,
-                    json_ld => Value::from_safe_string(json_ld::booking_page(&self.catalog.settings, &self.films[f], showtime)),
-                };
-                self.page("book.html", &showtime.url, ctx)?
-            }
+            PageJob::Film(i) => kinds::film::render(self, *i)?,
+            PageJob::Book(i) => kinds::book::render(self, *i)?,
             PageJob::ManageBooking => self.page("booking.html", site_paths::BOOKING_URL, context! {})?,
             PageJob::NotFound => self.page("404.html", site_paths::NOT_FOUND_URL, context! {})?,
             PageJob::Sitemap => feeds::sitemap(&self.catalog.settings, &self.films).into_bytes(),
             PageJob::Robots => feeds::robots(&self.catalog.settings).into_bytes(),
             PageJob::ScheduleJson => feeds::schedule_json(&self.catalog.settings, &self.films, self.showtimes),
-            PageJob::Poster(i) => {
-                let film = &self.catalog.films[*i];
-                match self.catalog.read_poster(film)? {
-                    Some(bytes) => bytes,
-                    None => poster::svg(film, &self.catalog.settings.name).into_bytes(),
-                }
-            }
+            PageJob::Poster(i) => kinds::poster::render(self, *i)?,
             PageJob::Asset(name) => self.assets.by_name[name].bytes.clone(),
         };
         Ok(Page { path, bytes })
