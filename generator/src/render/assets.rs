@@ -49,7 +49,7 @@ impl Assets {
                 }
                 _ => format!("{name}.{}", &hash[..10]),
             };
-            by_name.insert(name, Asset { output_path: format!("assets/{hashed}"), bytes });
+            by_name.insert(name, Asset { output_path: format!("{}/{hashed}", cinema::site_paths::ASSETS_DIR), bytes });
         }
         Ok(Assets { by_name })
     }

@@ -186,16 +186,16 @@ impl<'a> Renderer<'a> {
     /// Where a job's file goes, under the output root.
     pub fn path(&self, job: &PageJob) -> String {
         match job {
-            PageJob::Index => site_paths::file_of(site_paths::INDEX_URL),
+            PageJob::Index => kinds::index::path(),
             PageJob::Film(i) => kinds::film::path(self, *i),
             PageJob::Book(i) => kinds::book::path(self, *i),
-            PageJob::ManageBooking => site_paths::file_of(site_paths::BOOKING_URL),
-            PageJob::NotFound => site_paths::file_of(site_paths::NOT_FOUND_URL),
+            PageJob::ManageBooking => kinds::booking::path(),
+            PageJob::NotFound => kinds::not_found::path(),
             PageJob::Sitemap => site_paths::file_of(site_paths::SITEMAP_URL),
             PageJob::Robots => site_paths::file_of(site_paths::ROBOTS_URL),
             PageJob::ScheduleJson => site_paths::file_of(site_paths::SCHEDULE_JSON_URL),
             PageJob::Poster(i) => kinds::poster::path(self, *i),
-            PageJob::Asset(name) => self.assets.by_name[name].output_path.clone(),
+            PageJob::Asset(name) => kinds::asset::path(self, name),
         }
     }
 
@@ -209,9 +209,7 @@ impl<'a> Renderer<'a> {
             PageJob::Film(i) => kinds::film::input_key(self, *i, &mut h),
             PageJob::Book(i) => kinds::book::input_key(self, *i, &mut h)?,
             PageJob::Poster(i) => kinds::poster::input_key(self, *i, &mut h)?,
-            PageJob::Asset(name) => {
-                h.update(b"asset").update(self.assets.by_name[name].output_path.as_bytes());
-            }
+            PageJob::Asset(name) => kinds::asset::input_key(self, name, &mut h),
             _ => return None,
         }
         Some(Digest::from(h.finalize()))
@@ -221,18 +219,16 @@ impl<'a> Renderer<'a> {
     pub fn render(&self, job: &PageJob) -> Result<Page, BuildError> {
         let path = self.path(job);
         let bytes = match job {
-            PageJob::Index => {
-                self.page("index.html", site_paths::INDEX_URL, context! { films => &self.film_values })?
-            }
+            PageJob::Index => kinds::index::render(self)?,
             PageJob::Film(i) => kinds::film::render(self, *i)?,
             PageJob::Book(i) => kinds::book::render(self, *i)?,
-            PageJob::ManageBooking => self.page("booking.html", site_paths::BOOKING_URL, context! {})?,
-            PageJob::NotFound => self.page("404.html", site_paths::NOT_FOUND_URL, context! {})?,
+            PageJob::ManageBooking => kinds::booking::render(self)?,
+            PageJob::NotFound => kinds::not_found::render(self)?,
             PageJob::Sitemap => feeds::sitemap(&self.catalog.settings, &self.films).into_bytes(),
             PageJob::Robots => feeds::robots(&self.catalog.settings).into_bytes(),
             PageJob::ScheduleJson => feeds::schedule_json(&self.catalog.settings, &self.films, self.showtimes),
             PageJob::Poster(i) => kinds::poster::render(self, *i)?,
-            PageJob::Asset(name) => self.assets.by_name[name].bytes.clone(),
+            PageJob::Asset(name) => kinds::asset::render(self, name),
         };
         Ok(Page { path, bytes })
     }
