@@ -23,6 +23,7 @@ use cinema::{Catalog, Showtime, SiteSettings};
 use minijinja::{Environment, UndefinedBehavior, Value, context};
 
 use self::assets::Assets;
+pub use self::kinds::feeds::Feed;
 use self::views::FilmView;
 use crate::error::BuildError;
 use crate::output::manifest::Digest;
@@ -47,9 +48,7 @@ pub enum PageJob {
     Book(usize),
     ManageBooking,
     NotFound,
-    Sitemap,
-    Robots,
-    ScheduleJson,
+    Feed(Feed),
     Poster(usize),
     Asset(String),
 }
@@ -173,9 +172,9 @@ impl<'a> Renderer<'a> {
             PageJob::Index,
             PageJob::ManageBooking,
             PageJob::NotFound,
-            PageJob::Sitemap,
-            PageJob::Robots,
-            PageJob::ScheduleJson,
+            PageJob::Feed(Feed::Sitemap),
+            PageJob::Feed(Feed::Robots),
+            PageJob::Feed(Feed::ScheduleJson),
         ];
         jobs.extend((0..self.films.len()).flat_map(|i| [PageJob::Film(i), PageJob::Poster(i)]));
         jobs.extend((0..self.showtimes.len()).map(PageJob::Book));
@@ -191,9 +190,7 @@ impl<'a> Renderer<'a> {
             PageJob::Book(i) => kinds::book::path(self, *i),
             PageJob::ManageBooking => kinds::booking::path(),
             PageJob::NotFound => kinds::not_found::path(),
-            PageJob::Sitemap => site_paths::file_of(site_paths::SITEMAP_URL),
-            PageJob::Robots => site_paths::file_of(site_paths::ROBOTS_URL),
-            PageJob::ScheduleJson => site_paths::file_of(site_paths::SCHEDULE_JSON_URL),
+            PageJob::Feed(feed) => kinds::feeds::path(*feed),
             PageJob::Poster(i) => kinds::poster::path(self, *i),
             PageJob::Asset(name) => kinds::asset::path(self, name),
         }
@@ -224,9 +221,7 @@ impl<'a> Renderer<'a> {
             PageJob::Book(i) => kinds::book::render(self, *i)?,
             PageJob::ManageBooking => kinds::booking::render(self)?,
             PageJob::NotFound => kinds::not_found::render(self)?,
-            PageJob::Sitemap => feeds::sitemap(&self.catalog.settings, &self.films).into_bytes(),
-            PageJob::Robots => feeds::robots(&self.catalog.settings).into_bytes(),
-            PageJob::ScheduleJson => feeds::schedule_json(&self.catalog.settings, &self.films, self.showtimes),
+            PageJob::Feed(feed) => kinds::feeds::render(self, *feed),
             PageJob::Poster(i) => kinds::poster::render(self, *i)?,
             PageJob::Asset(name) => kinds::asset::render(self, name),
         };

@@ -5,6 +5,7 @@
 pub mod asset;
 pub mod book;
 pub mod booking;
+pub mod feeds;
 pub mod film;
 pub mod index;
 pub mod not_found;
