@@ -1,7 +1,8 @@
 //! Where every kind of file of the site lives, and how long it may be cached: one list that
-//! the generator (which writes the files), the booking service (which serves them with a
-//! `Cache-Control`) and, through the `data-` attributes the templates write, the theme's
-//! JavaScript all read, so a URL is spelled once.
+//! the generator (which writes the files) and the booking service (which serves them with a
+//! `Cache-Control`) both read, so a URL is spelled once in Rust. The theme's JavaScript does
+//! not read it yet: its scripts still spell `/films/`, `/book/` and `/booking/` themselves;
+//! the templates are to hand these to them as `data-` attributes (issue 11).
 //!
 //! A page's URL is what links name (`/films/akira/`); its file is where it sits under the
 //! output root (`films/akira/index.html`). [`file_of`] turns the one into the other.
