@@ -22,26 +22,9 @@ WORK=target/bench-booking          # on the real disk (fsync is what is being me
 
 cargo build --release --quiet -p booking-service -p generator -p tiketa-bench --bins
 rm -rf "$WORK" && mkdir -p "$WORK"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
 
-# Starts a server in the background and sets `addr` to the host:port from its "listening on"
-# line. Not called as $(start ...): in that subshell `pids` would not reach `cleanup`, and the
-# servers would outlive the script.
-start() {
-  local name=$1; shift
-  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  pids+=($!)
-  for _ in $(seq 1 200); do
-    if grep -q "listening on http://" "$WORK/$name.out"; then
-      addr=$(sed -n 's|.*listening on http://||p' "$WORK/$name.out" | head -1)
-      return
-    fi
-    sleep 0.05
-  done
-  echo "$name did not start:" >&2; cat "$WORK/$name.err" >&2; exit 1
-}
+# start (servers stopped on exit) and postgres_url (the PostgreSQL server of this run).
+. bench/lib.sh
 
 load() { target/release/tiketa-load "$@" --connections "$CONNECTIONS" --duration "$DURATION"; }
 
@@ -82,19 +65,7 @@ echo "WAL during ${SUSTAIN} s of bookings: largest $(mib "$(cat "$WORK/wal.max" 
 # (scripts/test-postgres) with its data under target/ (the real disk, as the SQLite figures),
 # or BENCH_DATABASE_URL=postgres://... for a server of yours. BENCH_PG=0 skips this part;
 # without PostgreSQL installed it says so and stops here.
-if [ "${BENCH_PG:-1}" = 0 ]; then exit 0; fi
-if [ -z "${BENCH_DATABASE_URL:-}" ] && ! scripts/test-postgres bindir >/dev/null 2>&1; then
-  echo "PostgreSQL: skipped (no server binaries; apt-get install postgresql, or set BENCH_DATABASE_URL)"
-  exit 0
-fi
-pg_url=${BENCH_DATABASE_URL:-}
-if [ -z "$pg_url" ]; then
-  mkdir -p "$WORK/pg" && chmod 755 "$WORK" "$WORK/pg"
-  env=$(unset TIKETA_TEST_POSTGRES_DIR; TIKETA_TEST_POSTGRES_IN="$PWD/$WORK/pg" scripts/test-postgres start)
-  pg_url=$(sed -n "s/^export TIKETA_TEST_DATABASE_URL=//p" <<<"$env")
-  pg_dir=$(sed -n "s/^export TIKETA_TEST_POSTGRES_DIR=//p" <<<"$env")
-  trap 'cleanup; scripts/test-postgres stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
-fi
+postgres_url
 # The service and the loader read the URL from the environment, never from a command line.
 export DATABASE_URL=$pg_url
 target/release/tiketa-load prepare --content content --now "$NOW" >/dev/null

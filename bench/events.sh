@@ -18,26 +18,9 @@ WORK=target/bench-events
 
 cargo build --release --quiet -p booking-service -p tiketa-bench --bins
 rm -rf "$WORK" && mkdir -p "$WORK"
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
-trap cleanup EXIT
 
-# Starts a server in the background; sets `addr` (from its "listening on" line) and `pid` (the
-# server's own: `serve` execs it, so the background job is the server, not a shell).
-start() {
-  local name=$1; shift
-  "$@" >"$WORK/$name.out" 2>"$WORK/$name.err" &
-  pid=$!
-  pids+=($pid)
-  for _ in $(seq 1 200); do
-    if grep -qs "listening on http://" "$WORK/$name.out"; then
-      addr=$(sed -n 's|.*listening on http://||p' "$WORK/$name.out" | head -1)
-      return
-    fi
-    sleep 0.05
-  done
-  echo "$name did not start:" >&2; cat "$WORK/$name.err" >&2; exit 1
-}
+# start (servers stopped on exit) and postgres_url (the PostgreSQL server of this run).
+. bench/lib.sh
 
 serve() { exec target/release/tiketa-booking --content content --listen 127.0.0.1:0 --now "$NOW" \
   --post-limit 0 --hold-limit 0 --max-connections-per-client 0 "$@"; }
@@ -49,19 +32,7 @@ start b serve --db "$WORK/tiketa.db"; b=$addr
 target/release/tiketa-events latency --watch "$a" --book "$b" --count "$COUNT" --label "SQLite, 2 processes on one file"
 target/release/tiketa-events streams --addr "$a" --pid "$a_pid" --count "$STREAMS"
 
-if [ "${BENCH_PG:-1}" = 0 ]; then exit 0; fi
-if [ -z "${BENCH_DATABASE_URL:-}" ] && ! scripts/test-postgres bindir >/dev/null 2>&1; then
-  echo "PostgreSQL: skipped (no server binaries; apt-get install postgresql, or set BENCH_DATABASE_URL)"
-  exit 0
-fi
-pg_url=${BENCH_DATABASE_URL:-}
-if [ -z "$pg_url" ]; then
-  mkdir -p "$WORK/pg" && chmod 755 "$WORK" "$WORK/pg"
-  env=$(unset TIKETA_TEST_POSTGRES_DIR; TIKETA_TEST_POSTGRES_IN="$PWD/$WORK/pg" scripts/test-postgres start)
-  pg_url=$(sed -n "s/^export TIKETA_TEST_DATABASE_URL=//p" <<<"$env")
-  pg_dir=$(sed -n "s/^export TIKETA_TEST_POSTGRES_DIR=//p" <<<"$env")
-  trap 'cleanup; scripts/test-postgres stop "$pg_dir" >/dev/null 2>&1 || true' EXIT
-fi
+postgres_url
 # A database of its own (`roll`'s store creates it; with BENCH_DATABASE_URL its user needs
 # CREATEDB). The service and the loader read the URL from the environment, never a command line.
 pg_base=${pg_url%%\?*}
