@@ -192,8 +192,8 @@ impl Hub {
             .filter_map(|w| {
                 let read = w.read.lock().unwrap_or_else(|e| e.into_inner());
                 let seats = read.as_ref()?;
-                let expiry = seats.held.iter().map(|h| h.expires_at).filter(|t| *t > now).min();
-                Some(expiry.map_or(seats.showtime.starts_at, |e| e.min(seats.showtime.starts_at)))
+                let starts = seats.showtime.starts_at;
+                Some(seats.next_expiry(now).map_or(starts, |expiry| expiry.min(starts)))
             })
             .min()
     }

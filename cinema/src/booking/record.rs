@@ -117,9 +117,9 @@ impl ShowtimeSeats {
         self
     }
 
-    /// When the next hold ends, if any: when a live seat map must be looked at again even if
-    /// nothing is written.
-    pub fn next_expiry(&self) -> Option<DateTime<Utc>> {
-        self.held.iter().map(|h| h.expires_at).min()
+    /// When the next hold still live at `now` ends, if any: when a live seat map must be looked
+    /// at again even if nothing is written.
+    pub fn next_expiry(&self, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.held.iter().map(|h| h.expires_at).filter(|&at| super::decide::hold_is_live(at, now)).min()
     }
 }
