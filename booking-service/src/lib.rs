@@ -26,6 +26,7 @@ pub mod routes;
 pub mod security;
 pub mod server;
 pub mod site;
+pub mod ticket;
 pub mod vary;
 
 pub use app::App;

@@ -6,10 +6,12 @@
 //! share it without reaching into each other.
 
 pub mod booking;
+pub mod calendar;
 pub mod catalog;
 pub mod content_error;
 pub mod content_file;
 pub mod film;
+pub mod outbox;
 pub mod page_policy;
 pub mod poster_file;
 pub mod precompressed;

@@ -54,6 +54,8 @@ fn booking(showtime: &ShowtimeId, seats: &[&str]) -> NewBooking {
         email: None,
         reference: BookingReference::generate(&mut rng),
         token_hash: ManageToken::generate(&mut rng).hash(),
+        check_in_code: cinema::booking::CheckInCode::generate(&mut rand::rng()),
+        mail: None,
         idempotency: None,
         hold: None,
         now: now(),
@@ -203,9 +205,13 @@ async fn store_side_was_aborted_and_retried(
     let tx = other.transaction().await.unwrap();
     let booking_id: i64 = tx
         .query_one(
-            "INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at)
-             VALUES ($2, $1, 'other', decode(repeat('00', 32), 'hex'), now()) RETURNING id",
-            &[&id.as_str(), &format!("TK-0THR-{:0>4}", &seats[0][1..])],
+            "INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at, check_in_code)
+             VALUES ($2, $1, 'other', decode(repeat('00', 32), 'hex'), now(), $3) RETURNING id",
+            &[
+                &id.as_str(),
+                &format!("TK-0THR-{:0>4}", &seats[0][1..]),
+                &cinema::booking::CheckInCode::generate(&mut rand::rng()).as_str(),
+            ],
         )
         .await
         .unwrap()
@@ -949,8 +955,16 @@ fn a_version_1_database_gains_seat_holds_in_place_and_keeps_its_bookings() {
         }
         // What version 1 was: the same tables but seat_holds.
         let admin = setup.admin().await;
-        admin.batch_execute("DROP TABLE seat_holds; UPDATE tiketa_schema SET version = 1").await.unwrap();
-        assert_eq!(SCHEMA_VERSION, 2);
+        admin
+            .batch_execute(
+                "DROP TABLE seat_holds, outbox;
+                 ALTER TABLE bookings DROP COLUMN check_in_code, DROP COLUMN recovered_token_hash;
+                 DROP INDEX bookings_email;
+                 UPDATE tiketa_schema SET version = 1",
+            )
+            .await
+            .unwrap();
+        assert_eq!(SCHEMA_VERSION, 3);
         let store = Arc::new(PostgresDatabase::open(&setup.url, OpenMode::Existing).await.expect("upgraded"));
         let version: i64 = admin.query_one("SELECT version FROM tiketa_schema", &[]).await.unwrap().get(0);
         assert_eq!(version, SCHEMA_VERSION);

@@ -92,6 +92,8 @@ fn sustained_load(store: &SqliteBookingStore, db: &Path) -> u64 {
                             email: Some("load@example.com".into()),
                             reference: BookingReference::generate(&mut rng),
                             token_hash: token.hash(),
+                            check_in_code: cinema::booking::CheckInCode::generate(&mut rand::rng()),
+                            mail: None,
                             idempotency: None,
                             hold: None,
                             now: now(),

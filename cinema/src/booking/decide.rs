@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::hold::{HoldOutcome, MAX_HELD_SEATS, NewHold};
 use super::record::{NewBooking, PlaceOutcome};
-use super::{Fingerprint, ManageToken, TokenHash};
+use super::{Fingerprint, ManageToken, OwnerHashes};
 use crate::schedule::Showtime;
 
 /// Whether a showtime can no longer be booked or changed: archived, or started by `now`.
@@ -185,8 +185,14 @@ pub fn release(showtime: Option<&Showtime>) -> Result<(), HoldOutcome> {
 /// Whether `token` proves ownership of a booking whose stored hash is `stored` (`None`: no
 /// such reference). Always does the same work, so an unknown reference and a wrong token
 /// cannot be told apart by timing; a store must look up only the hash before calling this.
-pub fn owns(token: &ManageToken, stored: Option<&TokenHash>) -> bool {
-    token.verify(stored)
+pub fn owns(token: &ManageToken, stored: Option<&OwnerHashes>) -> bool {
+    token.verify_owner(stored)
+}
+
+/// Whether a recovery mail carries a booking's link: a booking still in force for a showtime
+/// still ahead. Links to past or cancelled bookings would only be noise in the mail.
+pub fn recoverable(cancelled: bool, showtime: &Showtime, now: DateTime<Utc>) -> bool {
+    !cancelled && !is_closed(showtime, now)
 }
 
 /// What a store knows about a booking to cancel, once [`owns`] said the token is its owner's.
@@ -394,8 +400,9 @@ mod tests {
         let mut rng = rand::rng();
         let token = ManageToken::generate(&mut rng);
         let other = ManageToken::generate(&mut rng);
-        assert!(owns(&token, Some(&token.hash())));
-        assert!(!owns(&other, Some(&token.hash())));
+        let stored = OwnerHashes { issued: token.hash(), recovered: None };
+        assert!(owns(&token, Some(&stored)));
+        assert!(!owns(&other, Some(&stored)));
         assert!(!owns(&token, None), "an unknown reference is owned by nobody");
     }
 }

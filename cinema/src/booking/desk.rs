@@ -9,14 +9,16 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
+use super::check_in::CheckInCode;
 use super::decide::is_closed;
 use super::error::BookingError;
 use super::hold::{Hold, HoldOutcome, HoldToken, NewHold, ReleaseHold};
 use super::idempotency::{Fingerprint, IdempotencyKey};
 use super::record::{BookingRecord, CancelOutcome, IdempotencyRecord, NewBooking, PlaceOutcome, ShowtimeSeats};
 use super::reference::BookingReference;
-use super::request::{BookingRequest, check_hold_seats};
+use super::request::{BookingRequest, check_email, check_hold_seats};
 use super::token::ManageToken;
+use crate::outbox::{NewMail, Recovery};
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::seat_map::SeatMap;
 use crate::store::{Store, StoreError};
@@ -79,11 +81,12 @@ impl Desk {
         let hold = request.hold_token.as_deref().map(hold_token).transpose()?.map(|t| t.hash());
         let fingerprint = Fingerprint::of(&showtime, &valid);
         for _ in 0..REFERENCE_ATTEMPTS {
-            let (reference, token) = {
+            let (reference, token, check_in_code) = {
                 // ThreadRng is a CSPRNG seeded from the OS; scoped so it is not held across await.
                 let mut rng = rand::rng();
-                (BookingReference::generate(&mut rng), ManageToken::generate(&mut rng))
+                (BookingReference::generate(&mut rng), ManageToken::generate(&mut rng), CheckInCode::generate(&mut rng))
             };
+            let mail = NewMail::confirmation(valid.email.as_deref(), &reference, &token, now);
             let booking = NewBooking {
                 showtime: showtime.clone(),
                 seats: valid.seats.clone(),
@@ -91,6 +94,8 @@ impl Desk {
                 email: valid.email.clone(),
                 reference,
                 token_hash: token.hash(),
+                check_in_code,
+                mail,
                 idempotency: key.as_ref().map(|k| IdempotencyRecord {
                     key_id: k.id(),
                     fingerprint,
@@ -178,6 +183,14 @@ impl Desk {
             CancelOutcome::NotFound => Err(BookingError::BookingNotFound),
             CancelOutcome::ShowtimeClosed => Err(BookingError::ShowtimeClosed(String::from("of this booking"))),
         }
+    }
+
+    /// Sends the manage links of an address's live bookings to it again (see
+    /// [`Store::recover`]); answers how many bookings the message carries. Callers must not
+    /// tell the requester that number: it would tell a stranger whether the address booked.
+    pub async fn recover(&self, email: &str, now: DateTime<Utc>) -> Result<usize, BookingError> {
+        let email = check_email(email)?;
+        Ok(self.store.recover(Recovery { email, now }).await?)
     }
 
     /// A booking, for whoever holds its token. The store answers an unknown reference and a

@@ -296,6 +296,8 @@ fn closing_commits_every_queued_booking_first() {
                 email: None,
                 reference: BookingReference::generate(&mut rand::rng()),
                 token_hash: token.hash(),
+                check_in_code: crate::booking::CheckInCode::generate(&mut rand::rng()),
+                mail: None,
                 idempotency: None,
                 hold: None,
                 now: now(),

@@ -7,6 +7,7 @@
 //! plain functions in [`decide`] over facts that a store gathers and applies inside one
 //! transaction, because checking them outside it would race.
 
+pub mod check_in;
 pub mod decide;
 pub(crate) mod desk;
 mod error;
@@ -19,6 +20,7 @@ mod request;
 mod token;
 pub mod visible_text;
 
+pub use check_in::CheckInCode;
 pub use desk::{Confirmation, Desk};
 pub use error::BookingError;
 pub use error_code::ErrorCode;
@@ -28,6 +30,6 @@ pub use record::{BookingRecord, CancelOutcome, IdempotencyRecord, NewBooking, Pl
 pub use reference::BookingReference;
 pub use request::{
     BookingRequest, MAX_EMAIL_CHARS, MAX_EMAIL_LOCAL_CHARS, MAX_NAME_CHARS, MAX_NAME_CODE_POINTS, MAX_SEATS,
-    ValidRequest, check_hold_seats,
+    ValidRequest, check_email, check_hold_seats,
 };
-pub use token::{ManageToken, TokenHash};
+pub use token::{ManageToken, OwnerHashes, TokenHash};

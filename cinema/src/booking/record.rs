@@ -6,7 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use super::hold::HeldSeat;
-use super::{BookingReference, Fingerprint, SealedToken, TokenHash};
+use super::{BookingReference, CheckInCode, Fingerprint, SealedToken, TokenHash};
+use crate::outbox::NewMail;
 use crate::schedule::{Showtime, ShowtimeId};
 
 /// A booking to make, already checked against the rules that need no database.
@@ -18,7 +19,12 @@ pub struct NewBooking {
     pub email: Option<String>,
     pub reference: BookingReference,
     pub token_hash: TokenHash,
+    /// What the ticket's QR code carries to the door (never the manage token).
+    pub check_in_code: CheckInCode,
     pub idempotency: Option<IdempotencyRecord>,
+    /// The confirmation to queue in the booking's transaction, if the booker gave an email
+    /// ([`NewMail::confirmation`]); queued only if the booking is placed.
+    pub mail: Option<NewMail>,
     /// The hash of the hold token the booker's seats are held with, if any: its holds do not
     /// block this booking, and the booking ends them.
     pub hold: Option<TokenHash>,
@@ -37,6 +43,7 @@ impl NewBooking {
             name: self.name.clone(),
             email: self.email.clone(),
             token_hash: self.token_hash,
+            check_in_code: self.check_in_code.clone(),
             created_at: DateTime::from_timestamp(self.now.timestamp(), 0).unwrap_or(self.now),
             cancelled_at: None,
         }
@@ -61,6 +68,7 @@ pub struct BookingRecord {
     pub name: String,
     pub email: Option<String>,
     pub token_hash: TokenHash,
+    pub check_in_code: CheckInCode,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
 }

@@ -103,7 +103,10 @@ fn check_name(raw: &str) -> Result<String, BookingError> {
 
 /// A deliberately plain check: one `@`, a non-empty local part, a dotted domain of letters,
 /// digits and hyphens, no spaces. Whether the mailbox exists is for a confirmation mail to find.
-fn check_email(email: &str) -> Result<String, BookingError> {
+/// Checks an email address as a booking form's (and the recovery form's) is checked; the
+/// address comes back trimmed.
+pub fn check_email(email: &str) -> Result<String, BookingError> {
+    let email = email.trim();
     let bad = || BookingError::InvalidEmail("is not an address such as \"ana@example.com\"".into());
     let length = email.chars().count();
     if length > MAX_EMAIL_CHARS {

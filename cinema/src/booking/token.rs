@@ -74,6 +74,29 @@ impl ManageToken {
     }
 }
 
+/// The token hashes that open one booking: the one made with the booking, and the one sent by
+/// the latest recovery mail (`POST /api/bookings/recover`), if any. A recovery adds a link
+/// rather than replacing the booker's: whoever asks for an address's links (the owner, or a
+/// stranger who knows the address) never breaks the link the booker already has. A later
+/// recovery replaces the earlier recovery's link.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OwnerHashes {
+    pub issued: TokenHash,
+    pub recovered: Option<TokenHash>,
+}
+
+impl ManageToken {
+    /// Whether this token opens a booking whose stored hashes are `stored` (`None`: no booking
+    /// has the reference given). Always two constant-time comparisons, against dummies where a
+    /// hash is missing, so neither an unknown reference nor a booking never recovered answers
+    /// faster than one that was.
+    pub fn verify_owner(&self, stored: Option<&OwnerHashes>) -> bool {
+        let issued = self.verify(stored.map(|s| &s.issued));
+        let recovered = self.verify(stored.and_then(|s| s.recovered.as_ref()));
+        issued | recovered
+    }
+}
+
 /// Never print a secret by accident (logs, panics, `{:?}` in a test failure).
 impl fmt::Debug for ManageToken {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -98,6 +121,21 @@ mod tests {
         assert_eq!(ManageToken::parse(token.as_str()), Some(token.clone()));
         assert_eq!(ManageToken::from_bytes(token.to_bytes()), token);
         assert!(!format!("{token:?}").contains(token.as_str()));
+    }
+
+    #[test]
+    fn either_the_issued_or_the_recovered_token_opens_a_booking() {
+        let mut rng = rand::rng();
+        let (issued, recovered, other) =
+            (ManageToken::generate(&mut rng), ManageToken::generate(&mut rng), ManageToken::generate(&mut rng));
+        let never = OwnerHashes { issued: issued.hash(), recovered: None };
+        let both = OwnerHashes { issued: issued.hash(), recovered: Some(recovered.hash()) };
+        assert!(issued.verify_owner(Some(&never)));
+        assert!(!recovered.verify_owner(Some(&never)));
+        assert!(issued.verify_owner(Some(&both)));
+        assert!(recovered.verify_owner(Some(&both)));
+        assert!(!other.verify_owner(Some(&both)));
+        assert!(!issued.verify_owner(None));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub use self::health::Unavailable;
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
+use crate::outbox::{MailClaim, MailResult, OutboxCounts, QueuedMail, Recovery};
 use crate::schedule::{Showtime, ShowtimeId};
 
 /// A store failure. The message says what the operator (or the client) can do about it.
@@ -123,7 +124,9 @@ pub trait Store: Send + Sync {
     fn showtime(&self, id: ShowtimeId) -> StoreFuture<'_, Option<Showtime>>;
 
     /// Places a booking: all its seats or none, decided by [`crate::booking::decide::place`]
-    /// inside one transaction. Answered once the booking is durable.
+    /// inside one transaction, with its check-in code and, if `booking.mail` is given, its
+    /// confirmation queued in the outbox in the same transaction. Answered once the booking is
+    /// durable.
     fn place(&self, booking: NewBooking) -> StoreFuture<'_, PlaceOutcome>;
 
     /// Adds seats to a token's hold as [`crate::booking::decide::hold`] decides, inside one
@@ -138,7 +141,8 @@ pub trait Store: Send + Sync {
     fn release(&self, release: ReleaseHold) -> StoreFuture<'_, HoldOutcome>;
 
     /// Cancels a booking as [`crate::booking::decide::cancel`] decides; its seats are free
-    /// once this answers.
+    /// once this answers. When it decides `Cancel`, the notice of
+    /// [`crate::outbox::NewMail::cancellation`] is queued in the same transaction.
     fn cancel(
         &self,
         reference: BookingReference,
@@ -146,10 +150,39 @@ pub trait Store: Send + Sync {
         now: DateTime<Utc>,
     ) -> StoreFuture<'_, CancelOutcome>;
 
-    /// One booking, if `token` is its manage token. An unknown reference and a wrong token
+    /// One booking, if `token` is one of its manage tokens (the one it was made with, or the
+    /// latest a recovery mail carried: see [`crate::booking::OwnerHashes`]). An unknown reference and a wrong token
     /// take the same work (look up the token hash only, then [`crate::booking::decide::owns`],
     /// then read the rest only for the owner), so that references cannot be probed by timing.
     fn booking(&self, reference: BookingReference, token: ManageToken) -> StoreFuture<'_, Option<BookingRecord>>;
+
+    /// One booking by its reference, whoever asks: for the mail sender, which renders a message
+    /// from the booking as it is when sent, and for the operator's tools. Never answers a
+    /// visitor's request.
+    fn booking_by_reference(&self, reference: BookingReference) -> StoreFuture<'_, Option<BookingRecord>>;
+
+    /// Sends the manage links of an address's bookings again. In one transaction: for every
+    /// booking whose email equals `recovery.email` (ignoring ASCII case) and that
+    /// [`crate::booking::decide::recoverable`] accepts at `recovery.now`, draws a fresh
+    /// [`ManageToken`] and keeps its hash as the booking's recovered hash (replacing an earlier
+    /// one; the booking's own token keeps working), then queues one
+    /// [`crate::outbox::MailKind::Recovery`] message to the address carrying those bookings and
+    /// tokens. Queues nothing when no booking qualifies. Answers how many bookings the message
+    /// carries (0: none queued).
+    fn recover(&self, recovery: Recovery) -> StoreFuture<'_, usize>;
+
+    /// Claims due outbox messages for a sender (see [`MailClaim`]): in one transaction, marks
+    /// them claimed by `claim.sender` until `claim.lease_until` and answers them, oldest first.
+    /// Two senders (in any processes, on any instances) never get the same message while a
+    /// claim holds; a message whose claim ran out is due again.
+    fn claim_mail(&self, claim: MailClaim) -> StoreFuture<'_, Vec<QueuedMail>>;
+
+    /// Records how a claimed message's send went (see [`MailResult`]); answers whether it was
+    /// applied (`false`: the sender no longer held the claim, and nothing changed).
+    fn finish_mail(&self, result: MailResult) -> StoreFuture<'_, bool>;
+
+    /// How many outbox messages are pending, failing and sent.
+    fn outbox_counts(&self) -> StoreFuture<'_, OutboxCounts>;
 
     /// A showtime (archived or not), its taken seats and its hold rows, ended ones possibly
     /// included (the caller applies [`ShowtimeSeats::at`] with its own clock), from the store's

@@ -158,6 +158,8 @@ pub fn request(showtime: &ShowtimeId, seats: &[&str]) -> Request {
             email: Some("ana@example.com".into()),
             reference: BookingReference::generate(&mut rng),
             token_hash: token.hash(),
+            check_in_code: cinema::booking::CheckInCode::generate(&mut rand::rng()),
+            mail: None,
             idempotency: None,
             hold: None,
             now: now(),

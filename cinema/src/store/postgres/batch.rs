@@ -294,8 +294,8 @@ async fn read_held(
 /// showtime: one statement.
 const INSERT_BATCH: &str = "
     WITH b AS (
-        INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[])
+        INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at, check_in_code)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bytea[], $6::timestamptz[], $20::text[])
         RETURNING id, reference
     ), s AS (
         INSERT INTO booking_seats (booking_id, position, showtime_id, seat)
@@ -332,6 +332,7 @@ async fn insert_accepted(
     let emails: Vec<Option<&str>> = chosen.iter().map(|b| b.email.as_deref()).collect();
     let hashes: Vec<&[u8]> = chosen.iter().map(|b| &b.token_hash.0[..]).collect();
     let created: Vec<_> = chosen.iter().map(|b| whole_seconds(b.now)).collect();
+    let codes: Vec<&str> = chosen.iter().map(|b| b.check_in_code.as_str()).collect();
     let (mut seat_refs, mut positions, mut seat_showtimes, mut seats) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for b in &chosen {
@@ -357,7 +358,7 @@ async fn insert_accepted(
     let hold_showtimes: Vec<&str> = held.iter().map(|b| b.showtime.as_str()).collect();
     let hold_tokens: Vec<&[u8]> = held.iter().map(|b| &b.hold.as_ref().expect("a hold").0[..]).collect();
     let stmt = tx.prepare_cached(INSERT_BATCH).await?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 19] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 20] = [
         &references,
         &showtimes,
         &names,
@@ -377,6 +378,7 @@ async fn insert_accepted(
         &payloads,
         &hold_showtimes,
         &hold_tokens,
+        &codes,
     ];
     tx.query_one(&stmt, &params).await?;
     Ok(())

@@ -162,7 +162,7 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         let fingerprint = b.idempotency.as_ref().map(|k| &k.fingerprint.0[..]);
         let sealed_token = b.idempotency.as_ref().map(|k| &k.sealed_token.0[..]);
         let hold = b.hold.as_ref().map(|h| &h.0[..]);
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 13] = [
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
             &reference,
             &showtime_id,
             &b.name,
@@ -176,12 +176,14 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
             &fingerprint,
             &sealed_token,
             &hold,
+            &b.check_in_code.as_str(),
         ];
         let stmt = tx.prepare_cached(INSERT_BOOKING).await?;
         let inserted = tx.query_one(&stmt, &params).await;
         match inserted {
             Ok(_) => {}
-            Err(e) if violates(&e, "bookings_reference_unique") => {
+            // A check-in code drawn twice is as unlikely, and answered the same: draw again.
+            Err(e) if violates(&e, "bookings_reference_unique") || violates(&e, "bookings_check_in_code_unique") => {
                 return Ok(Placing::Decided(PlaceOutcome::ReferenceTaken));
             }
             Err(e) if violates(&e, "booking_seats_one_holder") => return Ok(Placing::SeatConflict),
@@ -200,8 +202,8 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
 /// it runs too.
 const INSERT_BOOKING: &str = "
     WITH b AS (
-        INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
-        VALUES ($1, $2, $3, $4, $5, $6) RETURNING id
+        INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at, check_in_code)
+        VALUES ($1, $2, $3, $4, $5, $6, $14) RETURNING id
     ), s AS (
         INSERT INTO booking_seats (booking_id, position, showtime_id, seat)
         SELECT b.id, o.position::integer, $2, o.seat

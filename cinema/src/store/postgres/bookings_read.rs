@@ -12,7 +12,7 @@ use super::errors::{Fault, fixed};
 use super::schedule::{COLUMNS, showtime_from_row};
 use crate::booking::hold::HeldSeat;
 use crate::booking::record::{BookingRecord, ShowtimeSeats};
-use crate::booking::{BookingReference, ManageToken, TokenHash, decide};
+use crate::booking::{BookingReference, CheckInCode, ManageToken, OwnerHashes, TokenHash, decide};
 use crate::schedule::{Showtime, ShowtimeId};
 
 /// A booking's row id and record, if `token` is its manage token.
@@ -21,9 +21,17 @@ pub(super) async fn booking_of_owner(
     reference: &BookingReference,
     token: &ManageToken,
 ) -> Result<Option<(i64, BookingRecord)>, Fault> {
-    let stmt = client.prepare_cached("SELECT id, token_hash FROM bookings WHERE reference = $1").await?;
+    let stmt =
+        client.prepare_cached("SELECT id, token_hash, recovered_token_hash FROM bookings WHERE reference = $1").await?;
     let stored = match client.query_opt(&stmt, &[&reference.as_str()]).await? {
-        Some(row) => Some((row.try_get::<_, i64>(0)?, TokenHash(fixed(row.try_get(1)?, "token hash")?))),
+        Some(row) => {
+            let issued = TokenHash(fixed(row.try_get(1)?, "token hash")?);
+            let recovered = match row.try_get::<_, Option<Vec<u8>>>(2)? {
+                Some(hash) => Some(TokenHash(fixed(hash, "recovered token hash")?)),
+                None => None,
+            };
+            Some((row.try_get::<_, i64>(0)?, OwnerHashes { issued, recovered }))
+        }
         None => None,
     };
     let verified = decide::owns(token, stored.as_ref().map(|(_, hash)| hash));
@@ -37,7 +45,7 @@ pub(super) async fn booking_of_owner(
 pub(super) async fn booking_by_id(client: &impl GenericClient, id: i64) -> Result<BookingRecord, Fault> {
     let stmt = client
         .prepare_cached(
-            "SELECT b.reference, b.name, b.email, b.token_hash, b.created_at, b.cancelled_at,
+            "SELECT b.reference, b.name, b.email, b.token_hash, b.created_at, b.cancelled_at, b.check_in_code,
                     s.id, s.film_slug, s.studio, s.local_date, s.slot, s.starts_at, s.ends_at, s.archived
              FROM bookings b JOIN showtimes s ON s.id = b.showtime_id WHERE b.id = $1",
         )
@@ -48,11 +56,12 @@ pub(super) async fn booking_by_id(client: &impl GenericClient, id: i64) -> Resul
     let reference: String = row.try_get(0)?;
     Ok(BookingRecord {
         reference: BookingReference::parse(&reference).ok_or(Fault::Malformed("booking reference"))?,
-        showtime: showtime_from_row(&row, 6)?,
+        showtime: showtime_from_row(&row, 7)?,
         seats,
         name: row.try_get(1)?,
         email: row.try_get(2)?,
         token_hash: TokenHash(fixed(row.try_get(3)?, "token hash")?),
+        check_in_code: CheckInCode::parse(row.try_get(6)?).ok_or(Fault::Malformed("check-in code"))?,
         created_at: row.try_get(4)?,
         cancelled_at: row.try_get(5)?,
     })

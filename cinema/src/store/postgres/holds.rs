@@ -308,6 +308,8 @@ mod tests {
             email: None,
             reference: BookingReference::generate(&mut rand::rng()),
             token_hash: TokenHash([0; 32]),
+            check_in_code: crate::booking::CheckInCode::generate(&mut rand::rng()),
+            mail: None,
             idempotency: None,
             hold: hold.map(|t| TokenHash([t; 32])),
             now,

@@ -73,6 +73,29 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (showtime_id, seat)
     );
     CREATE INDEX seat_holds_token ON seat_holds (showtime_id, token_hash);",
+    // 3: tickets and mail (issue 11), as SQLite's migration 6: a booking's check-in code
+    // (bookings made before get one here), the hash of the manage token the latest recovery
+    // mail sent, and the outbox (see `outbox.rs`).
+    "ALTER TABLE bookings ADD COLUMN check_in_code text;
+    ALTER TABLE bookings ADD COLUMN recovered_token_hash bytea CHECK (octet_length(recovered_token_hash) = 32);
+    UPDATE bookings SET check_in_code = substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || '-' || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || '-' || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || '-' || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1) || substr('23456789ABCDEFGHJKMNPQRSTVWXYZ', 1 + floor(random() * 30)::integer, 1);
+    ALTER TABLE bookings ALTER COLUMN check_in_code SET NOT NULL;
+    ALTER TABLE bookings ADD CONSTRAINT bookings_check_in_code_unique UNIQUE (check_in_code);
+    CREATE INDEX bookings_email ON bookings (lower(email)) WHERE email IS NOT NULL;
+    CREATE TABLE outbox (
+        id            bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+        kind          text NOT NULL,
+        recipient     text NOT NULL,
+        payload       text NOT NULL,
+        created_at    timestamptz NOT NULL,
+        attempts      integer NOT NULL DEFAULT 0,
+        due_at        timestamptz NOT NULL,
+        claimed_by    text,
+        claimed_until timestamptz,
+        sent_at       timestamptz,
+        last_error    text
+    );
+    CREATE INDEX outbox_due ON outbox (due_at) WHERE sent_at IS NULL;",
 ];
 
 /// The schema version this build writes.

@@ -225,6 +225,10 @@ impl SqliteBookingStore {
         self.reads.with(|c| bookings_read::booking_of_owner(c, reference, token).map(|o| o.map(|(_, r)| r)))
     }
 
+    pub fn booking_by_reference(&self, reference: &BookingReference) -> Result<Option<BookingRecord>, StoreError> {
+        self.reads.with(|c| bookings_read::booking_by_reference(c, reference))
+    }
+
     pub fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError> {
         if let Some(seats) = self.showtime_seats_in_memory(id) {
             return Ok(Some(seats));

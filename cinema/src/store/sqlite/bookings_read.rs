@@ -14,7 +14,7 @@ use super::bookings_wal::ReadGate;
 use super::schedule::{live_showtimes, showtime};
 use super::{OpenMode, backend, open_connection};
 use crate::booking::record::{BookingRecord, ShowtimeSeats};
-use crate::booking::{BookingReference, ManageToken, TokenHash};
+use crate::booking::{BookingReference, CheckInCode, ManageToken, OwnerHashes, TokenHash};
 use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
 
@@ -81,19 +81,23 @@ pub(crate) fn booking_of_owner(
 fn booking_if_verified(
     conn: &Connection,
     reference: &BookingReference,
-    verify: impl FnOnce(Option<&TokenHash>) -> bool,
+    verify: impl FnOnce(Option<&OwnerHashes>) -> bool,
 ) -> rusqlite::Result<Option<(i64, BookingRecord)>> {
     let stored = conn
-        .prepare_cached("SELECT id, token_hash FROM bookings WHERE reference = ?1")?
+        .prepare_cached("SELECT id, token_hash, recovered_token_hash FROM bookings WHERE reference = ?1")?
         .query_row([reference.as_str()], |row| {
-            let hash: [u8; 32] = row.get_ref(1)?.as_blob()?.try_into().map_err(|_| {
-                rusqlite::Error::FromSqlConversionFailure(
-                    1,
-                    rusqlite::types::Type::Blob,
-                    "stored token hash is malformed".into(),
-                )
-            })?;
-            Ok((row.get::<_, i64>(0)?, TokenHash(hash)))
+            let hash = |i: usize, blob: &[u8]| -> rusqlite::Result<TokenHash> {
+                Ok(TokenHash(blob.try_into().map_err(|_| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        i,
+                        rusqlite::types::Type::Blob,
+                        "stored token hash is malformed".into(),
+                    )
+                })?))
+            };
+            let issued = hash(1, row.get_ref(1)?.as_blob()?)?;
+            let recovered = row.get_ref(2)?.as_blob_or_null()?.map(|b| hash(2, b)).transpose()?;
+            Ok((row.get::<_, i64>(0)?, OwnerHashes { issued, recovered }))
         })
         .optional()?;
     let verified = verify(stored.as_ref().map(|(_, hash)| hash));
@@ -103,13 +107,26 @@ fn booking_if_verified(
     }
 }
 
+/// A booking by its reference, without any token: for the mail sender and the operator.
+pub(crate) fn booking_by_reference(
+    conn: &Connection,
+    reference: &BookingReference,
+) -> rusqlite::Result<Option<BookingRecord>> {
+    let id: Option<i64> = conn
+        .prepare_cached("SELECT id FROM bookings WHERE reference = ?1")?
+        .query_row([reference.as_str()], |r| r.get(0))
+        .optional()?;
+    id.map(|id| booking_by_id(conn, id)).transpose()
+}
+
 pub(crate) fn booking_by_id(conn: &Connection, id: i64) -> rusqlite::Result<BookingRecord> {
     conn.prepare_cached(&format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE id = ?1"))?
         .query_row([id], BookingRow::read)?
         .complete(conn)
 }
 
-const BOOKING_COLUMNS: &str = "id, reference, showtime_id, name, email, token_hash, created_at, cancelled_at";
+const BOOKING_COLUMNS: &str =
+    "id, reference, showtime_id, name, email, token_hash, created_at, cancelled_at, check_in_code";
 
 /// A `bookings` row, before its seats and showtime are read.
 struct BookingRow {
@@ -121,6 +138,7 @@ struct BookingRow {
     token_hash: TokenHash,
     created_at: DateTime<Utc>,
     cancelled_at: Option<DateTime<Utc>>,
+    check_in_code: CheckInCode,
 }
 
 impl BookingRow {
@@ -143,6 +161,7 @@ impl BookingRow {
             token_hash: TokenHash(hash.try_into().map_err(|_| bad(5, "token hash"))?),
             created_at: timestamp(row.get(6)?)?,
             cancelled_at: row.get::<_, Option<i64>>(7)?.map(timestamp).transpose()?,
+            check_in_code: CheckInCode::parse(&row.get::<_, String>(8)?).ok_or_else(|| bad(8, "check-in code"))?,
         })
     }
 
@@ -160,6 +179,7 @@ impl BookingRow {
             name: self.name,
             email: self.email,
             token_hash: self.token_hash,
+            check_in_code: self.check_in_code,
             created_at: self.created_at,
             cancelled_at: self.cancelled_at,
         })
@@ -241,6 +261,8 @@ mod tests {
                 email: None,
                 reference: reference.clone(),
                 token_hash: token.hash(),
+                check_in_code: crate::booking::CheckInCode::generate(&mut rand::rng()),
+                mail: None,
                 idempotency: None,
                 hold: None,
                 now,
@@ -278,6 +300,7 @@ mod tests {
             });
             assert!(found.unwrap().is_none());
         }
-        assert_eq!(seen, [None, Some(token.hash())], "verify runs once on each path");
+        let stored = OwnerHashes { issued: token.hash(), recovered: None };
+        assert_eq!(seen, [None, Some(stored)], "verify runs once on each path");
     }
 }

@@ -356,8 +356,8 @@ fn place_booking(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOut
 
     let inserted = conn
         .prepare_cached(
-            "INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            "INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at, check_in_code)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
         )?
         .execute(params![
             b.reference.as_str(),
@@ -366,6 +366,7 @@ fn place_booking(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOut
             b.email,
             &b.token_hash.0[..],
             b.now.timestamp(),
+            b.check_in_code.as_str(),
         ]);
     match inserted {
         Ok(_) => {}
