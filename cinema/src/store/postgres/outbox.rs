@@ -22,13 +22,17 @@ use super::errors::Fault;
 use super::holds::as_stored;
 use super::transaction::{Work, in_transaction};
 use crate::outbox::{
-    MailBooking, MailClaim, MailId, MailKind, MailOutcome, MailResult, NewMail, OutboxCounts, QueuedMail, retry_delay,
+    MailBooking, MailClaim, MailId, MailKind, MailOutcome, MailResult, NewMail, OutboxCounts, QueuedMail,
 };
 use crate::store::StoreError;
 
-/// The longest `last_error` kept, in bytes: enough for an SMTP server's reply, not a whole
-/// transcript.
-pub(super) const ERROR_KEPT: usize = 1000;
+/// The longest failure reason kept for the operator, in characters: an SMTP server's words,
+/// not its essays (as the SQLite store keeps).
+pub(super) const MAX_ERROR_CHARS: usize = 500;
+
+/// How long a row this build cannot read waits before it is looked at again (as the SQLite
+/// store waits): it cannot be sent as it is, and must not hold a place in every claim.
+const UNREADABLE_RETRY: chrono::Duration = chrono::Duration::hours(1);
 
 /// Queues `mail` in the transaction `tx` belongs to, due at once.
 pub(super) async fn queue(tx: &impl GenericClient, mail: &NewMail) -> Result<(), Fault> {
@@ -78,7 +82,7 @@ fn claim_in<'a>(tx: &'a Transaction<'a>, claim: &'a MailClaim) -> Work<'a, Vec<Q
             // Never handed out, or it would take a sender's slot on every claim: failed like a
             // send, so the operator sees why and the others go out.
             tracing::error!("outbox message {id} cannot be read ({why}); it is set aside as failed");
-            let retry_at = claim.now + retry_delay(1);
+            let retry_at = claim.now + UNREADABLE_RETRY;
             fail(tx, id, &claim.sender.0, &why, retry_at).await?;
         }
         claimed.sort_by_key(|m| m.id);
@@ -162,20 +166,8 @@ async fn fail(
              WHERE id = $1 AND claimed_by = $2 AND sent_at IS NULL",
         )
         .await?;
-    let error = truncated(error, ERROR_KEPT);
+    let error: String = error.chars().take(MAX_ERROR_CHARS).collect();
     Ok(tx.execute(&stmt, &[&id, &sender, &error, &as_stored(retry_at)]).await? == 1)
-}
-
-/// At most `max` bytes of `text`, cut at a character boundary, marked when cut.
-fn truncated(text: &str, max: usize) -> String {
-    if text.len() <= max {
-        return text.to_string();
-    }
-    let mut end = max.saturating_sub('…'.len_utf8());
-    while !text.is_char_boundary(end) {
-        end -= 1;
-    }
-    format!("{}…", &text[..end])
 }
 
 /// See [`crate::store::Store::outbox_counts`].
@@ -191,19 +183,4 @@ pub(super) async fn counts(client: &impl GenericClient) -> Result<OutboxCounts, 
     let row = client.query_one(&stmt, &[]).await?;
     let count = |i: usize| row.try_get::<_, i64>(i).map(|n| u64::try_from(n).unwrap_or(0));
     Ok(OutboxCounts { pending: count(0)?, failing: count(1)?, sent: count(2)? })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_long_error_is_cut_at_a_character_boundary() {
-        assert_eq!(truncated("short", 10), "short");
-        let long = "é".repeat(600);
-        let cut = truncated(&long, ERROR_KEPT);
-        assert!(cut.len() <= ERROR_KEPT, "{}", cut.len());
-        assert!(cut.ends_with('…'));
-        assert!(cut.starts_with("éé"));
-    }
 }
