@@ -15,10 +15,11 @@
 //! cancellation's notice are queued in its transaction), [`holds`] (seat holds: hold and
 //! release), [`outbox`] (the mail outbox: queueing, and the senders' claims on its rows),
 //! [`recovery`] (an address's manage links sent again), [`showtime_lock`] (why a booking and
-//! a hold of one seat never both commit), [`bookings_read`], [`listen`] (the change feed from other instances), [`errors`] (what failures mean) and
-//! [`transaction`] (retries of transactions the server aborted on a conflict). A booking is
-//! acknowledged only after COMMIT returned, with `synchronous_commit` left on (the server's
-//! default; Tiketa never turns it off), so an acknowledged booking survives a server crash.
+//! a hold of one seat never both commit), [`bookings_read`], [`listen`] (the change feed from
+//! other instances), [`errors`] (what failures mean) and [`transaction`] (retries of
+//! transactions the server aborted on a conflict). A booking is acknowledged only after COMMIT
+//! returned, with `synchronous_commit` left on (the server's default; Tiketa never turns it
+//! off), so an acknowledged booking survives a server crash.
 //! Writes run in a task of their own, so one whose caller stopped waiting still ends with its
 //! commit applied to this instance's seat cache and published on its change feed.
 //!

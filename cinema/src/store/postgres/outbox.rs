@@ -28,7 +28,7 @@ use crate::store::StoreError;
 
 /// The longest failure reason kept for the operator, in characters: an SMTP server's words,
 /// not its essays (as the SQLite store keeps).
-pub(super) const MAX_ERROR_CHARS: usize = 500;
+const MAX_ERROR_CHARS: usize = 500;
 
 /// How long a row this build cannot read waits before it is looked at again (as the SQLite
 /// store waits): it cannot be sent as it is, and must not hold a place in every claim.
