@@ -22,17 +22,10 @@ use super::errors::Fault;
 use super::holds::as_stored;
 use super::transaction::{Work, in_transaction};
 use crate::outbox::{
-    MailBooking, MailClaim, MailId, MailKind, MailOutcome, MailResult, NewMail, OutboxCounts, QueuedMail,
+    MAX_ERROR_CHARS, MailBooking, MailClaim, MailId, MailKind, MailOutcome, MailResult, NewMail, OutboxCounts,
+    QueuedMail, UNREADABLE_RETRY,
 };
 use crate::store::StoreError;
-
-/// The longest failure reason kept for the operator, in characters: an SMTP server's words,
-/// not its essays (as the SQLite store keeps).
-const MAX_ERROR_CHARS: usize = 500;
-
-/// How long a row this build cannot read waits before it is looked at again (as the SQLite
-/// store waits): it cannot be sent as it is, and must not hold a place in every claim.
-const UNREADABLE_RETRY: chrono::Duration = chrono::Duration::hours(1);
 
 /// Queues `mail` in the transaction `tx` belongs to, due at once.
 pub(super) async fn queue(tx: &impl GenericClient, mail: &NewMail) -> Result<(), Fault> {
