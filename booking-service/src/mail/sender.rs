@@ -25,8 +25,9 @@ use cinema::booking::BookingRecord;
 use cinema::outbox::{MailClaim, MailOutcome, MailResult, QueuedMail, SenderId, retry_delay};
 use cinema::store::Store;
 use lettre::message::Mailbox;
-use tokio::sync::{Notify, watch};
+use tokio::sync::Notify;
 use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
 
 use super::MailSite;
 use super::message::compose;
@@ -61,14 +62,17 @@ pub struct SenderSettings {
 
 /// A running sender.
 pub struct Sender {
-    stop: watch::Sender<bool>,
     task: JoinHandle<()>,
 }
 
 impl Sender {
-    /// Starts the sender task for `store`, woken by `wakeup`.
-    pub fn spawn(store: Arc<dyn Store>, settings: SenderSettings, wakeup: Arc<Notify>) -> Sender {
-        let (stop, stopped) = watch::channel(false);
+    /// Starts the sender task for `store`, woken by `wakeup`, until `stop` is cancelled.
+    pub fn spawn(
+        store: Arc<dyn Store>,
+        settings: SenderSettings,
+        wakeup: Arc<Notify>,
+        stop: CancellationToken,
+    ) -> Sender {
         let id = sender_id();
         tracing::info!(sender = %id.0, transport = %settings.transport.describe(), "mail sender started");
         let worker = Worker {
@@ -77,16 +81,16 @@ impl Sender {
             settings,
             id,
             wakeup,
-            stopped,
+            stopped: stop,
             claim_error: None,
             counts_logged: None,
         };
-        Sender { stop, task: tokio::spawn(worker.run()) }
+        Sender { task: tokio::spawn(worker.run()) }
     }
 
-    /// Stops taking messages, finishes (and records) the one in hand, and returns when done.
-    pub async fn stop(self) {
-        let _ = self.stop.send(true);
+    /// Waits for the sender to end once its `stop` is cancelled: it takes no more messages,
+    /// and finishes (and records) the one in hand.
+    pub async fn join(self) {
         if let Err(e) = self.task.await {
             tracing::error!("the mail sender ended abnormally: {e}");
         }
@@ -131,7 +135,7 @@ struct Worker {
     clock: SenderClock,
     id: SenderId,
     wakeup: Arc<Notify>,
-    stopped: watch::Receiver<bool>,
+    stopped: CancellationToken,
     /// The last claim error logged, so a store that keeps failing is logged once, not per poll.
     claim_error: Option<String>,
     /// When the counts were last logged while mail was pending.
@@ -141,15 +145,15 @@ struct Worker {
 impl Worker {
     async fn run(mut self) {
         self.log_counts(true).await;
-        while !*self.stopped.borrow() {
+        while !self.stopped.is_cancelled() {
             let full = self.batch().await;
-            if full && !*self.stopped.borrow() {
+            if full && !self.stopped.is_cancelled() {
                 continue; // more may be due at once
             }
             tokio::select! {
                 () = self.wakeup.notified() => {}
                 () = tokio::time::sleep(POLL) => {}
-                _ = self.stopped.changed() => {}
+                () = self.stopped.cancelled() => {}
             }
         }
         tracing::info!("mail sender stopped");
@@ -182,7 +186,7 @@ impl Worker {
         let full = batch.len() == BATCH;
         let mut failed = false;
         for mail in batch {
-            if *self.stopped.borrow() {
+            if self.stopped.is_cancelled() {
                 break; // the rest of the claims run out and are taken again
             }
             if self.clock.now() + self.settings.send_timeout >= lease_until {
