@@ -15,7 +15,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-use cinema::outbox::OutboxCounts;
+use cinema::outbox::{OutboxCounts, Recovery};
 use common::pair::Pair;
 use common::{Fixture, SHOW, Server, wait_for};
 use mail_parser::{Message, MessageParser, MimeHeaders};
@@ -37,6 +37,7 @@ on_both_stores!(
     a_sigkill_between_commit_and_send_delivers_once_after_a_restart,
     a_refusing_smtp_server_is_retried_and_nothing_is_lost,
     two_instances_deliver_each_message_once,
+    a_recovery_message_carries_links_that_open_the_bookings,
 );
 
 /// The flags that send mail to `sink`.
@@ -197,14 +198,16 @@ fn a_sigkill_between_commit_and_send_delivers_once_after_a_restart(fixture: Fixt
     let dir = fixture.dir.path();
     let Some(stalled) = SmtpSink::start(&dir.join("stalled"), Behaviour::Stall) else { return };
     let working = SmtpSink::start(&dir.join("working"), Behaviour::Accept { refuse_first: 0 }).unwrap();
-    // A short lease, so the dead sender's claim runs out soon; a send may take most of it.
-    let lease = ["--mail-lease", "3", "--smtp-timeout", "2.5"].map(str::to_string);
+    // A short lease, so the dead sender's claim runs out soon; a send may take most of it (and
+    // should the kill come late, after the send timed out, the retry comes soon).
+    let lease = ["--mail-lease", "3", "--smtp-timeout", "2.5", "--mail-retry", "0.5"].map(str::to_string);
     let mut first = Server::start(&fixture, &args(&[smtp_flags(&stalled), lease.to_vec()].concat()));
     let booked = book(&Client::new(first.addr), "Dewi", Some("dewi@example.com"), &["C4"]);
     // The sender is in the middle of the send: the server has its connection, and no answer.
     stalled.wait_event("connected", PATIENCE);
     first.kill();
-    assert_eq!(counts(&fixture), OutboxCounts { pending: 1, failing: 0, sent: 0 }, "committed, not sent");
+    let c = counts(&fixture);
+    assert_eq!((c.pending, c.sent), (1, 0), "committed, not sent");
 
     let second = Server::start(&fixture, &args(&[smtp_flags(&working), lease.to_vec()].concat()));
     working.wait_event("received", PATIENCE);
@@ -287,6 +290,51 @@ fn two_instances_deliver_each_message_once(fixture: Fixture) {
     assert_eq!(messages.len(), BOOKINGS, "each message once");
     for b in &booked {
         assert_eq!(by_reference.get(b["reference"].as_str().unwrap()), Some(&1));
+    }
+}
+
+fn a_recovery_message_carries_links_that_open_the_bookings(fixture: Fixture) {
+    let Some(sink) = SmtpSink::start(&fixture.dir.path().join("smtp"), Behaviour::Accept { refuse_first: 0 }) else {
+        return;
+    };
+    let server = Server::start(&fixture, &args(&smtp_flags(&sink)));
+    let client = Client::new(server.addr);
+    let mine = [
+        book(&client, "Dewi", Some("dewi@example.com"), &["C4"]),
+        book(&client, "Dewi", Some("Dewi@Example.com"), &["C5"]),
+    ];
+    book(&client, "Ana", Some("ana@example.com"), &["C6"]);
+    wait_all_sent(&fixture, 3);
+    // What `POST /api/bookings/recover` does after its reply; the sender finds it by itself.
+    let recovered =
+        fixture.store().run(|s| s.recover(Recovery { email: "DEWI@example.com".into(), now: common::now() }));
+    assert_eq!(recovered.unwrap(), 2);
+    wait_all_sent(&fixture, 4);
+    let messages = sink.messages();
+    assert_eq!(messages.len(), 4);
+    let message = parse(&messages[3]);
+    assert_eq!(message.subject(), Some("Your bookings at The Time Gallery"));
+    assert!(message.message_id().unwrap().starts_with("tiketa.recovery."));
+    let to = message.to().unwrap().first().unwrap();
+    // To the address as it was asked for (the store matched it ignoring case).
+    assert_eq!((to.name(), to.address()), (None, Some("DEWI@example.com")));
+    let text = message.body_text(0).unwrap();
+    let links = manage_links(&text);
+    let mut references: Vec<&str> = links.iter().map(|(r, _)| r.as_str()).collect();
+    references.sort();
+    let mut expected: Vec<&str> = mine.iter().map(|b| b["reference"].as_str().unwrap()).collect();
+    expected.sort();
+    assert_eq!(references, expected, "one link per booking of the address:\n{text}");
+    for (reference, token) in &links {
+        let booked = mine.iter().find(|b| b["reference"] == reference.as_str()).unwrap();
+        assert_ne!(token, booked["manage_token"].as_str().unwrap(), "a fresh token");
+        let opened = client.get(&format!("/api/bookings/{reference}?token={token}")).unwrap();
+        assert_eq!(opened.status, 200, "{}", opened.text());
+        assert_eq!(opened.json()["reference"], reference.as_str());
+        // The booker's own link keeps working.
+        let own = booked["manage_token"].as_str().unwrap();
+        let reference = booked["reference"].as_str().unwrap();
+        assert_eq!(client.get(&format!("/api/bookings/{reference}?token={own}")).unwrap().status, 200);
     }
 }
 
