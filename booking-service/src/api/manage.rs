@@ -48,7 +48,7 @@ async fn show(reference: String, token: String, app: Arc<App>) -> Response {
 }
 
 async fn cancel(reference: String, token: String, app: Arc<App>) -> Response {
-    match app.desk.cancel(&reference, &token, app.clock.now()).await {
+    match app.desk.cancel(&reference, &token, app.clock.now()).await.inspect(|_| app.mail_wakeup.notify_one()) {
         Ok(b) => json(StatusCode::OK, &BookingView::new(&b, &app.catalog, None)),
         Err(e) => ApiError::from(e).into_response(),
     }
