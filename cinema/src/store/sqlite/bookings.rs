@@ -234,6 +234,11 @@ impl SqliteBookingStore {
         self.submit(|reply| Command::ClaimMail(Box::new(claim), reply))
     }
 
+    /// Whether any mail is due for a claim at `now`, from a read connection.
+    pub fn any_mail_due(&self, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.reads.with(|c| super::outbox::any_due(c, now))
+    }
+
     pub fn finish_mail(&self, result: MailResult) -> Pending<bool> {
         self.submit(|reply| Command::FinishMail(Box::new(result), reply))
     }

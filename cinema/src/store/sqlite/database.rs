@@ -155,9 +155,17 @@ impl Store for SqliteDatabase {
         Box::pin(async move { pending?.await })
     }
 
+    /// Looks on a read connection first: an idle sender polls every second on every instance,
+    /// and a poll that finds nothing due must not take the write lock bookings wait for.
     fn claim_mail(&self, claim: MailClaim) -> StoreFuture<'_, Vec<QueuedMail>> {
-        let pending = self.inner.bookings().map(|b| b.claim_mail(claim));
-        Box::pin(async move { pending?.await })
+        Box::pin(async move {
+            let now = claim.now;
+            if !self.blocking(move |db| db.bookings()?.any_mail_due(now)).await? {
+                return Ok(Vec::new());
+            }
+            let pending = self.inner.bookings().map(|b| b.claim_mail(claim));
+            pending?.await
+        })
     }
 
     fn finish_mail(&self, result: MailResult) -> StoreFuture<'_, bool> {

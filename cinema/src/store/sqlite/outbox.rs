@@ -26,6 +26,17 @@ pub(crate) fn queue(conn: &Connection, mail: &NewMail) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Whether any message is due for a claim at `now`: asked on a read connection first, so an
+/// idle sender's poll (every second, per instance) never takes the write lock that every
+/// process on the file shares with bookings.
+pub(crate) fn any_due(conn: &Connection, now: chrono::DateTime<chrono::Utc>) -> rusqlite::Result<bool> {
+    conn.prepare_cached(
+        "SELECT EXISTS (SELECT 1 FROM outbox
+             WHERE sent_at IS NULL AND due_at <= ?1 AND (claimed_until IS NULL OR claimed_until <= ?1))",
+    )?
+    .query_row([now.timestamp_millis()], |r| r.get(0))
+}
+
 /// Claims due messages for a sender (see [`crate::store::Store::claim_mail`]).
 pub(crate) fn claim(conn: &Connection, claim: &MailClaim) -> rusqlite::Result<Vec<QueuedMail>> {
     let now = claim.now.timestamp_millis();
@@ -175,5 +186,25 @@ mod tests {
         assert!(finish(&conn, &MailResult { id: mail[0].id, sender, outcome: MailOutcome::Sent { at: now } }).unwrap());
         assert!(!payload().contains(token.as_str()), "{}", payload());
         assert!(payload().contains(reference.as_str()));
+    }
+
+    /// An idle sender polls every second: with nothing due, its claim must not wait for the
+    /// write lock (held here by another process's transaction), which bookings need.
+    #[test]
+    fn an_idle_claim_answers_without_the_write_lock() {
+        use crate::store::Store;
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(open_connection(&path, OpenMode::Create).unwrap());
+        let store = crate::store::sqlite::SqliteDatabase::open(&path, OpenMode::Existing).unwrap();
+        let other = open_connection(&path, OpenMode::Existing).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let now = Utc::now();
+        let claim = MailClaim { sender: SenderId("a".into()), now, lease_until: now, limit: 1 };
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        // Through the writer, this would wait out the busy timeout for the lock, then fail.
+        assert_eq!(runtime.block_on(store.claim_mail(claim)).unwrap(), Vec::new());
+        other.execute_batch("ROLLBACK").unwrap();
+        runtime.block_on(store.close()).unwrap();
     }
 }
