@@ -2,22 +2,28 @@
 //! `TIKETA_TEST_DATABASE_URL` is set): every booking reply has the check-in code, the QR code
 //! and a calendar link with the token the request proved, as the OpenAPI document says; the QR
 //! code decodes (with `rqrr`, from the SVG drawn into pixels here) to the reference and the
-//! check-in code.
+//! check-in code; the booking's calendar file parses (with `icalendar`) with the showtime's
+//! instants and a stable UID, for the token's holder only.
 
 #[macro_use]
 mod common;
 
 use std::collections::BTreeSet;
 
+use chrono::{DateTime, Utc};
 use cinema::booking::CheckInCode;
 use cinema::booking::check_in::parse_ticket_payload;
 use common::{Fixture, SHOW, Server};
+use icalendar::{Calendar, CalendarDateTime, Component, DatePerhapsTime, EventLike};
 use serde_json::{Value, json};
 use test_support::{Client, Reply};
 
 on_both_stores!(
     every_booking_reply_carries_the_ticket_and_a_calendar_link_with_the_proven_token,
     the_ticket_qr_code_decodes_to_the_reference_and_the_check_in_code,
+    the_calendar_file_parses_with_the_showtime_instants_and_a_stable_uid,
+    the_calendar_file_answers_a_wrong_token_as_the_manage_route_does,
+    a_cancelled_booking_keeps_its_calendar_file_marked_cancelled,
 );
 
 /// Books `seats` of [`SHOW`] for Ana, with an email and an idempotency key.
@@ -105,6 +111,101 @@ fn the_ticket_qr_code_decodes_to_the_reference_and_the_check_in_code(fixture: Fi
         (reference.as_str(), code.as_str()),
         (booking["reference"].as_str().unwrap(), booking["check_in_code"].as_str().unwrap())
     );
+}
+
+fn the_calendar_file_parses_with_the_showtime_instants_and_a_stable_uid(fixture: Fixture) {
+    let server = Server::start(&fixture, &[]);
+    let client = Client::new(server.addr);
+    let booking = book(&client, &["E7", "E8"], "tickets-3").json();
+    let reference = booking["reference"].as_str().unwrap();
+    let token = booking["manage_token"].as_str().unwrap();
+    let reply = client.get(booking["calendar_url"].as_str().unwrap()).unwrap();
+    assert_eq!(reply.status, 200, "{}", reply.text());
+    assert_eq!(reply.header("content-type"), Some("text/calendar; charset=utf-8"));
+    assert_eq!(reply.header("content-disposition"), Some(format!("attachment; filename=\"{reference}.ics\"").as_str()));
+    assert_eq!(reply.header("cache-control"), Some("no-store"));
+    let text = reply.text();
+    assert!(!text.contains(token), "the file never carries the token: {text}");
+    // 10:00 at +07:00 on 2030-01-10, written in UTC.
+    assert!(text.contains("DTSTART:20300110T030000Z"), "{text}");
+
+    let calendar: Calendar = text.parse().unwrap_or_else(|e| panic!("{e}: {text}"));
+    let events: Vec<_> = calendar.events().collect();
+    assert_eq!(events.len(), 1, "{text}");
+    let event = events[0];
+    let instant = |field: &str| -> DatePerhapsTime {
+        let at: DateTime<Utc> = booking["showtime"][field].as_str().unwrap().parse().unwrap();
+        DatePerhapsTime::DateTime(CalendarDateTime::Utc(at))
+    };
+    assert_eq!(event.get_start(), Some(instant("starts_at")));
+    assert_eq!(event.get_end(), Some(instant("ends_at")));
+    // The real site.toml: base_url http://127.0.0.1:8080, the cinema "The Time Gallery".
+    assert_eq!(event.get_uid(), Some(format!("booking-{reference}@127.0.0.1").as_str()));
+    assert_eq!(event.get_summary(), Some("Aurora"));
+    assert_eq!(event.get_location(), Some("Studio 1, The Time Gallery"));
+    assert_eq!(event.get_url(), Some(format!("http://127.0.0.1:8080/booking/?ref={reference}").as_str()));
+    let description = event.get_description().unwrap();
+    for part in [reference, "E7, E8", booking["check_in_code"].as_str().unwrap()] {
+        assert!(description.contains(part), "{part} in {description:?}");
+    }
+
+    // The same file every time, by the header too, in any case of the reference; HEAD has
+    // GET's headers and no body.
+    let path = format!("/api/bookings/{}/calendar.ics", reference.to_lowercase());
+    let again = client.send("GET", &path, &[("X-Manage-Token", token)], None).unwrap();
+    assert_eq!((again.status, again.text()), (200, text));
+    let head = client.send("HEAD", &path, &[("X-Manage-Token", token)], None).unwrap();
+    assert_eq!(head.status, 200);
+    assert!(head.body.is_empty());
+    for name in ["content-type", "content-disposition", "cache-control", "content-length"] {
+        assert_eq!(head.header(name), reply.header(name), "{name}");
+    }
+}
+
+fn the_calendar_file_answers_a_wrong_token_as_the_manage_route_does(fixture: Fixture) {
+    let server = Server::start(&fixture, &[]);
+    let client = Client::new(server.addr);
+    let booking = book(&client, &["F1"], "tickets-4").json();
+    let reference = booking["reference"].as_str().unwrap();
+    let token = booking["manage_token"].as_str().unwrap();
+    let other_token = "0123456789abcdef0123456789abcdef";
+    let manage =
+        client.send("GET", &format!("/api/bookings/{reference}"), &[("X-Manage-Token", other_token)], None).unwrap();
+    assert_eq!(manage.status, 404);
+    assert_eq!(manage.json()["error"]["code"], "booking_not_found");
+    for path in [
+        calendar_url(reference, other_token),
+        calendar_url(reference, &token.to_uppercase()),
+        calendar_url(reference, ""),
+        format!("/api/bookings/{reference}/calendar.ics"),
+        calendar_url("TK-2222-2222", token),
+        calendar_url("nope", token),
+    ] {
+        let reply = client.get(&path).unwrap();
+        assert_eq!(reply.status, 404, "{path}");
+        assert_eq!(reply.header("content-type"), Some("application/json"), "{path}");
+        assert_eq!(reply.text(), manage.text(), "{path}: the manage route's very answer");
+    }
+}
+
+fn a_cancelled_booking_keeps_its_calendar_file_marked_cancelled(fixture: Fixture) {
+    let server = Server::start(&fixture, &[]);
+    let client = Client::new(server.addr);
+    let booking = book(&client, &["G2"], "tickets-5").json();
+    let url = booking["calendar_url"].as_str().unwrap();
+    let before = client.get(url).unwrap().text();
+    let path = format!("/api/bookings/{}", booking["reference"].as_str().unwrap());
+    let token = booking["manage_token"].as_str().unwrap();
+    assert_eq!(client.send("DELETE", &path, &[("X-Manage-Token", token)], None).unwrap().status, 200);
+    let reply = client.get(url).unwrap();
+    assert_eq!(reply.status, 200, "a cancelled booking still has its file");
+    let (before, after): (Calendar, Calendar) = (before.parse().unwrap(), reply.text().parse().unwrap());
+    let (was, is) = (before.events().next().unwrap(), after.events().next().unwrap());
+    assert_eq!(was.get_summary(), Some("Aurora"));
+    assert_eq!(is.get_uid(), was.get_uid(), "the same event, to be updated");
+    assert_eq!(is.get_start(), was.get_start());
+    assert_eq!(is.get_summary(), Some("Cancelled: Aurora"));
+    assert!(is.get_description().unwrap().contains("cancelled"));
 }
 
 /// The text of the one QR code drawn by `svg`.

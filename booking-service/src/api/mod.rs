@@ -6,6 +6,7 @@
 
 mod body;
 pub mod book;
+pub mod calendar;
 pub mod events;
 pub mod fallback;
 pub mod health;
@@ -32,6 +33,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/showtimes/{id}/bookings"),
     ("GET", "/api/bookings/{reference}"),
     ("DELETE", "/api/bookings/{reference}"),
+    ("GET", "/api/bookings/{reference}/calendar.ics"),
     ("GET", "/api/openapi.json"),
 ];
 

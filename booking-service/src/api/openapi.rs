@@ -134,6 +134,12 @@ mod tests {
         let written = crate::api::views::calendar_url(reference.as_str(), &token);
         assert!(url.is_match(&written), "{written}");
         assert_eq!(booking["properties"]["calendar_url"]["example"], written.as_str());
+
+        let reference_of = |path: &str| {
+            let parameters = doc["paths"][path]["parameters"].as_array().unwrap();
+            parameters.iter().find(|p| p["name"] == "reference").unwrap()["schema"]["pattern"].clone()
+        };
+        assert_eq!(reference_of("/api/bookings/{reference}/calendar.ics"), reference_of("/api/bookings/{reference}"));
     }
 
     #[test]

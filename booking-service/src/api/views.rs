@@ -102,12 +102,13 @@ impl<'a> BookingView<'a> {
 /// What a path segment or a query value may hold as is: RFC 3986's unreserved characters.
 const COMPONENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
 
+/// `text` percent-encoded for a path segment or a query value.
+pub fn url_component(text: &str) -> impl std::fmt::Display + '_ {
+    utf8_percent_encode(text, COMPONENT)
+}
+
 /// `/api/bookings/{reference}/calendar.ics?token=...`, each part percent-encoded (neither
 /// needs it today: a reference and a token are letters, digits and dashes).
 pub fn calendar_url(reference: &str, token: &ManageToken) -> String {
-    format!(
-        "/api/bookings/{}/calendar.ics?token={}",
-        utf8_percent_encode(reference, COMPONENT),
-        utf8_percent_encode(token.as_str(), COMPONENT)
-    )
+    format!("/api/bookings/{}/calendar.ics?token={}", url_component(reference), url_component(token.as_str()))
 }
