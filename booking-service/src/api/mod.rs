@@ -13,6 +13,7 @@ pub mod health;
 pub mod holds;
 pub mod manage;
 pub mod openapi;
+pub mod recovery;
 pub mod seats;
 pub mod showtimes;
 mod views;
@@ -34,6 +35,7 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/bookings/{reference}"),
     ("DELETE", "/api/bookings/{reference}"),
     ("GET", "/api/bookings/{reference}/calendar.ics"),
+    ("POST", "/api/bookings/recover"),
     ("GET", "/api/openapi.json"),
 ];
 

@@ -36,6 +36,7 @@ mod tests {
 
     use super::DOCUMENT;
     use crate::api::body::MAX_BODY;
+    use crate::rate_limit::RecoveryLimits;
 
     fn doc() -> Value {
         serde_json::from_str(DOCUMENT).expect("openapi.json is JSON")
@@ -140,6 +141,31 @@ mod tests {
             parameters.iter().find(|p| p["name"] == "reference").unwrap()["schema"]["pattern"].clone()
         };
         assert_eq!(reference_of("/api/bookings/{reference}/calendar.ics"), reference_of("/api/bookings/{reference}"));
+    }
+
+    #[test]
+    fn the_recovery_route_is_documented_with_the_codes_reply_and_limits() {
+        let doc = doc();
+        let post = &doc["paths"]["/api/bookings/recover"]["post"];
+        let body = post["requestBody"]["description"].as_str().unwrap();
+        assert!(body.contains(&format!("at most {MAX_BODY} bytes")), "{body}");
+        let schema = &doc["components"]["schemas"]["RecoveryRequest"];
+        assert_eq!(schema["properties"]["email"]["maxLength"], MAX_EMAIL_CHARS);
+        let example = &post["responses"]["202"]["content"]["application/json"]["schema"]["example"];
+        assert_eq!(example, &serde_json::to_value(crate::api::recovery::QUEUED).unwrap());
+        let description = post["description"].as_str().unwrap();
+        let client = format!(
+            "per client IP ({} at once, then {} an hour)",
+            RecoveryLimits::CLIENT_BURST,
+            RecoveryLimits::CLIENT_PER_HOUR
+        );
+        let address = format!(
+            "per address, whatever its case ({} at once, then {} an hour)",
+            RecoveryLimits::ADDRESS_BURST,
+            RecoveryLimits::ADDRESS_PER_HOUR
+        );
+        assert!(description.contains(&client), "{description}");
+        assert!(description.contains(&address), "{description}");
     }
 
     #[test]
