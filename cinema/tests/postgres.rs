@@ -731,6 +731,7 @@ fn new_hold(showtime: &ShowtimeId, token: &HoldToken, seats: &[&str], at: DateTi
 }
 
 /// What a contender for a seat asked, and how it ended.
+#[allow(clippy::large_enum_variant)] // one per racing task, for the length of a test
 enum Contender {
     Hold(HoldToken, Result<HoldOutcome, StoreError>),
     Book(Result<PlaceOutcome, StoreError>),
