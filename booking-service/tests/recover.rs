@@ -140,7 +140,6 @@ async fn a_client_asking_too_often_gets_429_whatever_the_address() {
 }
 
 #[tokio::test]
-#[ignore = "needs the SQLite store's recover, which the seam stubs (it answers an error)"]
 async fn a_recovery_queues_fresh_links_to_the_address_live_bookings_only() {
     let f = Fixture::new();
     let api = api(&f, &[]).await;
