@@ -7,6 +7,7 @@ use std::sync::Arc;
 use cinema::Catalog;
 use cinema::booking::Desk;
 use cinema::store::Store;
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::events::Hub;
@@ -29,6 +30,9 @@ pub struct App {
     pub cors_origins: Vec<String>,
     /// Live seats for the event streams.
     pub events: Arc<Hub>,
+    /// Poked after a change that queued mail (a booking, a cancellation, a recovery), so this
+    /// instance's mail sender sends it now rather than at its next poll.
+    pub mail_wakeup: Arc<Notify>,
 }
 
 impl App {
@@ -55,6 +59,7 @@ impl App {
             trusted_proxies,
             site,
             cors_origins,
+            mail_wakeup: Arc::new(Notify::new()),
         })
     }
 }

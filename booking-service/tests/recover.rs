@@ -2,18 +2,31 @@
 //! for an address with bookings and one without, `422` for what is not an address, `429` per
 //! address (whatever its case, from any client) and per client (whatever the address), and the
 //! queued message: one recovery row carrying fresh tokens for the address's live bookings only,
-//! each of which opens its booking.
+//! each of which opens its booking. Then end to end on the real `tiketa-booking` (SQLite, and
+//! PostgreSQL when `TIKETA_TEST_DATABASE_URL` is set): the message arrives as an `.eml` file
+//! for the known address only, its link opens the booking, and the log names neither address
+//! in full.
 
+#[macro_use]
 mod common;
 
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use cinema::outbox::MailBooking;
 use common::in_process::{Api, api, body};
-use common::{Fixture, SHOW};
+use common::{Fixture, SHOW, Server, wait_for};
+use mail_parser::MessageParser;
+use regex::Regex;
 use serde_json::{Value, json};
+use test_support::Client;
+use test_support::smtp::eml_files;
 use warp::http::Response;
 use warp::hyper::body::Bytes;
+
+on_both_stores!(a_recovery_request_mails_working_links_to_a_known_address_only);
 
 const PATH: &str = "/api/bookings/recover";
 
@@ -201,4 +214,79 @@ async fn queued_recoveries(f: &Fixture) -> Vec<(String, Vec<MailBooking>)> {
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+fn a_recovery_request_mails_working_links_to_a_known_address_only(fixture: Fixture) {
+    let outbox = fixture.dir.path().join("mail");
+    let flags = ["--outbox-dir", outbox.to_str().unwrap(), "--base-url", "https://tiketa.example"];
+    let mut server = Server::start_with(&fixture, &flags, |command| {
+        command.env("RUST_LOG", "warn,booking_service::api::recovery=debug").stderr(Stdio::piped());
+    });
+    let log = log_lines(&mut server);
+    let client = Client::new(server.addr);
+    let post = |email: &str| {
+        let body = json!({ "email": email }).to_string();
+        client.send("POST", PATH, &[("Content-Type", "application/json")], Some(body.as_bytes())).unwrap()
+    };
+    let booking = client
+        .send(
+            "POST",
+            &format!("/api/showtimes/{SHOW}/bookings"),
+            &[("Content-Type", "application/json")],
+            Some(json!({ "name": "Dewi", "email": "dewi@example.com", "seats": ["H3"] }).to_string().as_bytes()),
+        )
+        .unwrap()
+        .json();
+    wait_for("the confirmation's .eml", PATIENCE, || (eml_files(&outbox).len() == 1).then_some(()));
+
+    let unknown = post("nobody@example.com");
+    let known = post("DEWI@example.com");
+    assert_eq!((known.status, &known.body), (202, &unknown.body), "{}", known.text());
+    let headers = |reply: &test_support::Reply| -> Vec<(String, String)> {
+        reply.headers.iter().filter(|(name, _)| name != "date").cloned().collect()
+    };
+    assert_eq!(headers(&known), headers(&unknown));
+
+    // Both requests' work is done once the log says so, whatever order it ran in.
+    let mut said = Vec::new();
+    while !(said.iter().any(|l: &String| l.contains("no booking to send"))
+        && said.iter().any(|l| l.contains("recovery mail queued")))
+    {
+        said.push(log.recv_timeout(PATIENCE).expect("the log tells how both recoveries went"));
+    }
+    for line in &said {
+        assert!(!line.contains("nobody@") && !line.to_lowercase().contains("dewi@"), "an address in full: {line}");
+    }
+    assert!(said.iter().any(|l| l.contains("recovery mail queued") && l.contains("D…@example.com")), "{said:?}");
+
+    let files = wait_for("the recovery's .eml", PATIENCE, || {
+        let files = eml_files(&outbox);
+        (files.len() >= 2).then_some(files)
+    });
+    assert_eq!(files.len(), 2, "a confirmation and one recovery message, none to the unknown address");
+    let raw = std::fs::read(&files[1]).unwrap();
+    let message = MessageParser::default().parse(&raw).unwrap();
+    assert_eq!(message.to().unwrap().first().unwrap().address(), Some("DEWI@example.com"));
+    let text = message.body_text(0).unwrap();
+    let link = Regex::new(r"https://tiketa\.example/booking/\?ref=(TK-[0-9A-Z-]+)&token=([0-9a-f]{32})").unwrap();
+    let links: Vec<_> = link.captures_iter(&text).map(|c| (c[1].to_string(), c[2].to_string())).collect();
+    assert_eq!(links.len(), 1, "{text}");
+    let (reference, token) = &links[0];
+    assert_eq!(reference, booking["reference"].as_str().unwrap());
+    let opened = client.get(&format!("/api/bookings/{reference}?token={token}")).unwrap();
+    assert_eq!(opened.status, 200, "{}", opened.text());
+}
+
+/// The server's log, line by line, as it is written.
+fn log_lines(server: &mut Server) -> mpsc::Receiver<String> {
+    let stderr = server.child.stderr.take().expect("the server's stderr is piped");
+    let (lines, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
 }

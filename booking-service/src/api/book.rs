@@ -56,6 +56,7 @@ async fn handle(
     };
     match app.desk.book(&id, &request, key, app.clock.now()).await {
         Ok(c) => {
+            app.mail_wakeup.notify_one();
             let view = BookingView::new(&c.booking, &app.catalog, &c.token).showing_token();
             let mut res = json(StatusCode::CREATED, &view);
             let h = res.headers_mut();

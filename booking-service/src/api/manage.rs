@@ -52,7 +52,7 @@ async fn show(reference: String, token: String, app: Arc<App>) -> Response {
 
 async fn cancel(reference: String, token: String, app: Arc<App>) -> Response {
     let Some(token) = ManageToken::parse(&token) else { return not_found() };
-    match app.desk.cancel(&reference, token.as_str(), app.clock.now()).await {
+    match app.desk.cancel(&reference, token.as_str(), app.clock.now()).await.inspect(|_| app.mail_wakeup.notify_one()) {
         Ok(b) => json(StatusCode::OK, &BookingView::new(&b, &app.catalog, &token)),
         Err(e) => ApiError::from(e).into_response(),
     }

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
-use cinema::booking::{Desk, check_email};
+use cinema::booking::check_email;
 use futures_util::Stream;
 use serde::{Deserialize, Serialize};
 use warp::filters::BoxedFilter;
@@ -87,15 +87,20 @@ async fn handle(
         );
         return ApiError { message, ..limited }.into_response();
     }
-    tokio::spawn(recover(app.desk.clone(), email, app.clock.now()));
+    let now = app.clock.now();
+    tokio::spawn(recover(app, email, now));
     json(StatusCode::ACCEPTED, &QUEUED)
 }
 
-/// The store's part, after the reply: its outcome is for the log only.
-async fn recover(desk: Arc<Desk>, email: String, now: DateTime<Utc>) {
-    match desk.recover(&email, now).await {
+/// The store's part, after the reply: its outcome is for the log (and this instance's mail
+/// sender) only.
+async fn recover(app: Arc<App>, email: String, now: DateTime<Utc>) {
+    match app.desk.recover(&email, now).await {
         Ok(0) => tracing::debug!(to = %masked(&email), "recovery: no booking to send"),
-        Ok(bookings) => tracing::info!(to = %masked(&email), bookings, "recovery mail queued"),
+        Ok(bookings) => {
+            tracing::info!(to = %masked(&email), bookings, "recovery mail queued");
+            app.mail_wakeup.notify_one();
+        }
         Err(e) => tracing::error!(to = %masked(&email), "recovery mail not queued: {e}"),
     }
 }

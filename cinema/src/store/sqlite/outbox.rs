@@ -11,17 +11,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use super::bookings_read::timestamp_millis;
 use crate::booking::{ManageToken, decide};
 use crate::outbox::{
-    MailBooking, MailClaim, MailId, MailKind, MailOutcome, MailResult, NewMail, OutboxCounts, QueuedMail, Recovery,
+    MAX_ERROR_CHARS, MailBooking, MailClaim, MailId, MailKind, MailOutcome, MailResult, NewMail, OutboxCounts,
+    QueuedMail, Recovery, UNREADABLE_RETRY,
 };
 use crate::schedule::ShowtimeId;
-
-/// The longest failure reason kept for the operator: an SMTP server's words, not its essays.
-const MAX_ERROR_CHARS: usize = 500;
-
-/// How long a row whose payload cannot be read waits before it is looked at again: it cannot
-/// be sent as it is, and must not block the rows behind it. The operator sees it in
-/// `last_error` and in the failing count.
-const MALFORMED_RETRY_MS: i64 = 3_600_000;
 
 /// Queues a message, due at once.
 pub(crate) fn queue(conn: &Connection, mail: &NewMail) -> rusqlite::Result<()> {
@@ -69,7 +62,7 @@ pub(crate) fn claim(conn: &Connection, claim: &MailClaim) -> rusqlite::Result<Ve
                 conn.prepare_cached(
                     "UPDATE outbox SET attempts = attempts + 1, last_error = ?2, due_at = ?3 WHERE id = ?1",
                 )?
-                .execute(params![id, why, now + MALFORMED_RETRY_MS])?;
+                .execute(params![id, why, now + UNREADABLE_RETRY.num_milliseconds()])?;
             }
         }
     }
