@@ -12,7 +12,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::events::Hub;
 use crate::net::client_address::TrustedProxies;
-use crate::rate_limit::{RateLimits, RecoveryLimits};
+use crate::rate_limit::RateLimits;
 
 pub struct App {
     pub desk: Arc<Desk>,
@@ -21,8 +21,6 @@ pub struct App {
     pub seat_map_json: String,
     pub clock: Clock,
     pub limits: RateLimits,
-    /// Recovery requests' limits, per client and per address (their defaults for now).
-    pub recovery_limits: RecoveryLimits,
     /// Whose `X-Forwarded-For` names the client the limiters count.
     pub trusted_proxies: TrustedProxies,
     /// The built site to serve, if any.
@@ -55,7 +53,6 @@ impl App {
             seat_map_json,
             clock,
             limits,
-            recovery_limits: RecoveryLimits::default(),
             trusted_proxies,
             site,
             cors_origins,

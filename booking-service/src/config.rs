@@ -13,6 +13,7 @@ use clap::Parser;
 use crate::mail::transport::SmtpUrl;
 use crate::net::client_address::{TrustedProxies, TrustedProxy};
 use crate::net::{ConnectionSettings, file_limit};
+use crate::rate_limit::RecoveryLimits;
 
 /// Seat maps and bookings over JSON for the Tiketa static site.
 #[derive(Debug, Clone, Parser)]
@@ -55,6 +56,24 @@ pub struct Config {
     /// How many POSTs a client may make at once before the per-minute rate applies.
     #[arg(long, env = "TIKETA_POST_BURST", default_value_t = 10)]
     pub post_burst: u32,
+
+    /// Lost-link requests (`POST /api/bookings/recover`) allowed per client IP per hour; 0
+    /// turns the limit off.
+    #[arg(long, env = "TIKETA_RECOVER_LIMIT", default_value_t = RecoveryLimits::CLIENT_PER_HOUR)]
+    pub recover_limit: u32,
+
+    /// How many lost-link requests a client may make at once before the hourly rate applies.
+    #[arg(long, env = "TIKETA_RECOVER_BURST", default_value_t = RecoveryLimits::CLIENT_BURST)]
+    pub recover_burst: u32,
+
+    /// Lost-link messages one email address may be sent per hour, whoever asks (any case of
+    /// the address counts as one); 0 turns the limit off.
+    #[arg(long, env = "TIKETA_RECOVER_ADDRESS_LIMIT", default_value_t = RecoveryLimits::ADDRESS_PER_HOUR)]
+    pub recover_address_limit: u32,
+
+    /// How many lost-link messages one address may be sent at once before the hourly rate.
+    #[arg(long, env = "TIKETA_RECOVER_ADDRESS_BURST", default_value_t = RecoveryLimits::ADDRESS_BURST)]
+    pub recover_address_burst: u32,
 
     /// Hold changes (a seat chosen or given back in the picker) allowed per client IP per
     /// minute; 0 turns the limit off.
@@ -100,8 +119,9 @@ pub struct Config {
     #[arg(long, env = "TIKETA_NOW")]
     pub now: Option<DateTime<Utc>>,
 
-    /// The public address of the site, for the links in mail (the manage page, the booking's
-    /// calendar file). Default: `base_url` from the content's site.toml.
+    /// The public address of the site, for the links in mail (the manage page), the booking's
+    /// calendar file and the allowed CORS origin: it stands for site.toml's `base_url` in
+    /// everything the service writes. Default: `base_url` from the content's site.toml.
     #[arg(long = "base-url", env = "BASE_URL", value_parser = cinema::site_url::check)]
     pub base_url: Option<String>,
 

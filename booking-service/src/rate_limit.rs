@@ -23,12 +23,18 @@ const PRUNE_AT: usize = 10_000;
 pub struct RateLimits {
     pub bookings: RateLimiter,
     pub holds: RateLimiter,
+    pub recovery: RecoveryLimits,
 }
 
 impl RateLimits {
-    /// No limit at all (for tests).
+    /// No limit on bookings and holds (for tests). Lost-link requests keep their default
+    /// limits: they are part of that route's contract, and its tests check them.
     pub fn unlimited() -> Self {
-        RateLimits { bookings: RateLimiter::unlimited(), holds: RateLimiter::unlimited() }
+        RateLimits {
+            bookings: RateLimiter::unlimited(),
+            holds: RateLimiter::unlimited(),
+            recovery: RecoveryLimits::default(),
+        }
     }
 }
 

@@ -39,7 +39,7 @@ use crate::net::activity::{Activity, Watched, stalled};
 use crate::net::limits::{Admission, ConnectionLimits, Refusal};
 use crate::net::service::{ConnectionService, Warp};
 use crate::net::{ConnectionSettings, file_limit};
-use crate::rate_limit::{RateLimiter, RateLimits};
+use crate::rate_limit::{RateLimiter, RateLimits, RecoveryLimits};
 use crate::routes::routes;
 use crate::{App, cors};
 
@@ -54,7 +54,10 @@ const SETTLE: Duration = Duration::from_millis(100);
 
 /// Builds the app from the configuration: loads the content, opens the database.
 pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Arc<App>> {
-    let catalog = Catalog::load(&config.content)?;
+    let mut catalog = Catalog::load(&config.content)?;
+    if let Some(base_url) = &config.base_url {
+        catalog.settings.base_url = base_url.trim_end_matches('/').to_string();
+    }
     // The service never creates a database: a mistyped path must not serve an empty schedule.
     let store = cinema::store::open(&config.db, OpenMode::Existing).await.map_err(|e| match e {
         StoreError::Missing { .. } | StoreError::NotTiketa { .. } => {
@@ -75,6 +78,12 @@ pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Ar
         RateLimits {
             bookings: RateLimiter::new(config.post_limit, config.post_burst),
             holds: RateLimiter::new(config.hold_limit, config.hold_burst),
+            recovery: RecoveryLimits::new(
+                config.recover_limit,
+                config.recover_burst,
+                config.recover_address_limit,
+                config.recover_address_burst,
+            ),
         },
         config.trusted_proxies(),
         config.site.clone(),
@@ -85,8 +94,7 @@ pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Ar
 /// Starts the mail sender of `app`, as the configuration says, until `stop` is cancelled.
 pub fn start_mail(config: &Config, app: &App, stop: CancellationToken) -> anyhow::Result<Sender> {
     let route = config.mail_route().map_err(anyhow::Error::msg)?;
-    let base_url = config.base_url.as_deref().unwrap_or(&app.catalog.settings.base_url);
-    let site = MailSite::new(app.catalog.clone(), base_url);
+    let site = MailSite::new(app.catalog.clone(), &app.catalog.settings.base_url);
     let (transport, from) = match route {
         MailRoute::Smtp(url) => {
             let from = config.mail_from.clone().context("--smtp-url needs --mail-from")?;

@@ -170,13 +170,19 @@ impl HeldRequest {
         self.stream.write_all(b"1\r\n \r\n")
     }
 
-    /// Sends the rest of the body and reads the whole reply: status and JSON body.
-    fn finish(mut self) -> (u16, serde_json::Value) {
+    /// Sends the rest of the body. Every held request is completed this way before any reply
+    /// is read: one completed while the others wait for its reply would leave them stalled,
+    /// and a stalled client is cut off at shutdown (rightly).
+    fn complete(&mut self) {
         let body = booking("Held Open", &[&self.seat]);
         let mut end = format!("{:x}\r\n", body.len()).into_bytes();
         end.extend_from_slice(&body);
         end.extend_from_slice(b"\r\n0\r\n\r\n");
         self.stream.write_all(&end).unwrap_or_else(|e| panic!("a request in flight at SIGTERM was cut off: {e}"));
+    }
+
+    /// Reads the whole reply: status and JSON body.
+    fn reply(self) -> (u16, serde_json::Value) {
         let mut reply = BufReader::new(self.stream);
         let mut status = String::new();
         reply.read_line(&mut status).unwrap_or_else(|e| panic!("no reply to a request in flight at SIGTERM: {e}"));
@@ -231,10 +237,11 @@ fn sigterm_answers_the_requests_in_flight_and_keeps_what_it_acknowledged() {
         server.signal_term();
         // The signal was sent: from here on, the held requests' bodies complete.
         trickling.store(false, Ordering::Relaxed);
-        let held = trickler.join().unwrap();
+        let mut held = trickler.join().unwrap();
+        held.iter_mut().for_each(HeldRequest::complete);
         for request in held {
             let (showtime, seat) = (request.showtime.clone(), request.seat.clone());
-            let (status, body) = request.finish();
+            let (status, body) = request.reply();
             assert_eq!(status, 201, "{body}");
             acked.lock().unwrap().push(Acked {
                 reference: body["reference"].as_str().unwrap().into(),

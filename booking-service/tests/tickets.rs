@@ -206,6 +206,9 @@ fn a_cancelled_booking_keeps_its_calendar_file_marked_cancelled(fixture: Fixture
     assert_eq!(is.get_start(), was.get_start());
     assert_eq!(is.get_summary(), Some("Cancelled: Aurora"));
     assert!(is.get_description().unwrap().contains("cancelled"));
+    assert_eq!(was.get_status(), None);
+    assert_eq!(is.get_status(), Some(icalendar::EventStatus::Cancelled), "a calendar marks the event cancelled");
+    assert!(is.get_sequence() > was.get_sequence(), "and takes it as the newer version");
 }
 
 /// The text of the one QR code drawn by `svg`.

@@ -7,7 +7,7 @@
 //! same file twice updates one event instead of making two.
 
 use chrono::{DateTime, Utc};
-use icalendar::{Calendar, Component, Event, EventLike};
+use icalendar::{Calendar, Component, Event, EventLike, EventStatus};
 
 /// One event to write.
 #[derive(Debug, Clone)]
@@ -25,6 +25,9 @@ pub struct CalendarEvent {
     /// When this file was made (`DTSTAMP`). A build passes the showtime's own creation moment
     /// or another fixed instant, so the same showtime gives the same bytes every build.
     pub stamp: DateTime<Utc>,
+    /// A cancelled booking's event: `STATUS:CANCELLED` and a later `SEQUENCE`, so a calendar
+    /// that imported the booking before marks it cancelled instead of keeping it as it was.
+    pub cancelled: bool,
 }
 
 /// A UID for `kind` (`showtime`, `booking`) `id`, under the site's host, as RFC 5545 suggests.
@@ -51,6 +54,9 @@ pub fn ics(name: &str, events: &[CalendarEvent]) -> String {
         if let Some(url) = &e.url {
             event.url(url);
         }
+        if e.cancelled {
+            event.status(EventStatus::Cancelled).sequence(1);
+        }
         calendar.push(event.done());
     }
     calendar.done().to_string()
@@ -76,6 +82,7 @@ mod tests {
             ends_at: ends,
             url: Some("https://tiketa.example/book/akira-20261207-1900/".into()),
             stamp: starts,
+            cancelled: false,
         };
         let text = ics("The Time Gallery", std::slice::from_ref(&event));
         assert!(text.contains("DTSTART:20261207T120000Z"), "{text}");
@@ -86,6 +93,13 @@ mod tests {
         assert_eq!(parsed.get_location(), Some(event.location.as_str()));
         assert_eq!(parsed.get_start(), Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(starts))));
         assert_eq!(parsed.get_end(), Some(DatePerhapsTime::DateTime(CalendarDateTime::Utc(ends))));
+        assert_eq!(parsed.get_status(), None);
+
+        let text = ics("The Time Gallery", &[CalendarEvent { cancelled: true, ..event }]);
+        let parsed: Calendar = text.parse().unwrap();
+        let parsed = parsed.events().next().expect("one event");
+        assert_eq!(parsed.get_status(), Some(EventStatus::Cancelled));
+        assert_eq!(parsed.get_sequence(), Some(1));
     }
 
     #[test]

@@ -77,5 +77,6 @@ pub fn event(b: &BookingRecord, catalog: &Catalog) -> CalendarEvent {
         // The last change to the booking: the same file for the same booking, and a newer one
         // once it is cancelled.
         stamp: b.cancelled_at.unwrap_or(b.created_at),
+        cancelled,
     }
 }

@@ -68,7 +68,7 @@ async fn handle(
     app: Arc<App>,
 ) -> Response {
     let client = remote.map(|peer| app.trusted_proxies.client(peer.ip(), &headers));
-    if let Err(wait) = app.recovery_limits.per_client.check(client, Instant::now()) {
+    if let Err(wait) = app.limits.recovery.per_client.check(client, Instant::now()) {
         return ApiError::rate_limited(wait, "recovery requests").into_response();
     }
     let request: RecoveryRequest = match read_json(&headers, body).await {
@@ -79,7 +79,7 @@ async fn handle(
         Ok(email) => email,
         Err(e) => return ApiError::from(e).into_response(),
     };
-    if let Err(wait) = app.recovery_limits.per_address.check(email.to_ascii_lowercase(), Instant::now()) {
+    if let Err(wait) = app.limits.recovery.per_address.check(email.to_ascii_lowercase(), Instant::now()) {
         let limited = ApiError::rate_limited(wait, "recovery requests");
         let message = format!(
             "this address was sent its links a few times already; try again in {} s",
