@@ -41,6 +41,9 @@ pub const INDEX: UrlPattern = UrlPattern { pattern: "/", cache: CacheClass::Reva
 pub const FILM: UrlPattern = UrlPattern { pattern: "/films/{slug}/", cache: CacheClass::Revalidate };
 /// A live showtime's booking page.
 pub const BOOK: UrlPattern = UrlPattern { pattern: "/book/{id}/", cache: CacheClass::Revalidate };
+/// A live showtime's "add to calendar" file (`.ics`), beside its booking page. Revalidated: a
+/// film's title may change while the URL stays.
+pub const BOOK_CALENDAR: UrlPattern = UrlPattern { pattern: "/book/{id}/calendar.ics", cache: CacheClass::Revalidate };
 /// The "my booking" page: a booking opened by its reference and manage token.
 pub const BOOKING: UrlPattern = UrlPattern { pattern: "/booking/", cache: CacheClass::Revalidate };
 /// The page a server answers for a path the site does not hold.
@@ -59,7 +62,7 @@ pub const ASSET: UrlPattern = UrlPattern { pattern: "/assets/{path}.{hash}.{ext}
 /// Every kind of file the site has. A file no pattern names (nothing the generator writes) is
 /// [`CacheClass::Revalidate`]d: never stale, at worst a `304` more.
 pub const PATTERNS: &[UrlPattern] =
-    &[INDEX, FILM, BOOK, BOOKING, NOT_FOUND, SITEMAP, ROBOTS, SCHEDULE_JSON, POSTER, ASSET];
+    &[INDEX, FILM, BOOK, BOOK_CALENDAR, BOOKING, NOT_FOUND, SITEMAP, ROBOTS, SCHEDULE_JSON, POSTER, ASSET];
 
 /// The home page's URL.
 pub const INDEX_URL: &str = INDEX.pattern;
@@ -84,6 +87,11 @@ pub fn film_url(slug: &str) -> String {
 /// A showtime's booking page: `/book/<id>/`.
 pub fn book_url(showtime_id: &str) -> String {
     BOOK.fill(&[showtime_id])
+}
+
+/// A showtime's calendar file: `/book/<id>/calendar.ics`.
+pub fn book_calendar_url(showtime_id: &str) -> String {
+    BOOK_CALENDAR.fill(&[showtime_id])
 }
 
 /// A film's poster: `/posters/<slug>.<ext>`.
@@ -183,6 +191,7 @@ mod tests {
         assert_eq!(file_of(BOOKING_URL), "booking/index.html");
         assert_eq!(file_of(&film_url("akira")), "films/akira/index.html");
         assert_eq!(file_of(&book_url("a-1")), "book/a-1/index.html");
+        assert_eq!(file_of(&book_calendar_url("a-1")), "book/a-1/calendar.ics");
         assert_eq!(file_of(NOT_FOUND_URL), "404.html");
         assert_eq!(file_of(SITEMAP_URL), "sitemap.xml");
         assert_eq!(file_of(ROBOTS_URL), "robots.txt");
@@ -219,6 +228,7 @@ mod tests {
         }
         assert_eq!(class(&film_url("akira")), CacheClass::Revalidate);
         assert_eq!(class(&book_url("a-1")), CacheClass::Revalidate);
+        assert_eq!(class(&book_calendar_url("a-1")), CacheClass::Revalidate);
         assert_eq!(class(ROBOTS_URL), CacheClass::Short);
         assert_eq!(class(&poster_url("akira", "svg")), CacheClass::Short);
     }
@@ -249,6 +259,8 @@ mod tests {
         assert!(!FILM.names_file("films/akira/extra/index.html"));
         assert!(!FILM.names_file("films//index.html"), "a placeholder is never empty");
         assert!(!BOOK.names_file("book/a-1/calendar.ics"));
+        assert!(BOOK_CALENDAR.names_file("book/a-1/calendar.ics"));
+        assert!(!BOOK_CALENDAR.names_file("book/a-1/x/calendar.ics"));
         assert!(POSTER.names_file("posters/akira.v2.png"), "the slug takes what the extension leaves");
         assert!(ASSET.names_file("assets/icons/star.0123abcd.svg"));
         assert!(!ASSET.names_file("assets/.0123abcd.svg"));

@@ -140,8 +140,9 @@ fn a_second_roll_changes_nothing_and_a_later_one_removes_started_pages() {
 
     // By 10:30 the 09:00 (10 even studios) and 10:00 (11 odd studios) shows have started.
     let later = ws.run_ok("roll", "2026-11-24T10:30:00+07:00");
-    assert!(later.contains("rolled: 21 archived, 0 created") && later.contains(" 21 removed"), "{later}");
-    assert!(!ws.out().join("book/interstellar-20261124-1000").exists(), "an archived showtime's page and folder go");
+    // Their 21 booking pages and 21 calendar files go.
+    assert!(later.contains("rolled: 21 archived, 0 created") && later.contains(" 42 removed"), "{later}");
+    assert!(!ws.out().join("book/interstellar-20261124-1000").exists(), "an archived showtime's folder goes");
     assert!(ws.out().join("book/interstellar-20261124-1400/index.html").is_file());
     let after = snapshot(&ws.out());
     let index = std::path::PathBuf::from("index.html");
@@ -183,12 +184,14 @@ fn an_edit_rewrites_exactly_the_pages_it_changes() {
     assert_eq!(written(&line), 1, "{line}");
     assert!(ws.read("films/akira/index.html").contains("One more paragraph."));
 
-    // The title shows on the film page, its booking pages, its poster, the index and the feed.
+    // The title shows on the film page, its booking pages and calendar files, its poster, the
+    // index and the feed.
     let text = std::fs::read_to_string(&film).unwrap();
     std::fs::write(&film, text.replace("title = \"Akira\"", "title = \"AKIRA\"")).unwrap();
     let line = ws.run_ok("roll", NOW);
-    // 14 booking pages + film page + poster + index + schedule.json.
-    assert_eq!(written(&line), 18, "{line}");
+    // 14 booking pages + 14 calendar files + film page + poster + index + schedule.json.
+    assert_eq!(written(&line), 32, "{line}");
+    assert!(ws.read("book/akira-20261124-1800/calendar.ics").contains("SUMMARY:AKIRA\r\n"));
     assert!(ws.read("book/akira-20261124-1800/index.html").contains("AKIRA"));
     assert!(!ws.read("book/interstellar-20261124-1800/index.html").contains("AKIRA"));
 

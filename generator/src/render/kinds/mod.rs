@@ -17,6 +17,7 @@
 pub mod asset;
 pub mod book;
 pub mod booking;
+pub mod calendar;
 pub mod film;
 pub mod index;
 pub mod not_found;
@@ -67,6 +68,7 @@ pub static KINDS: &[&dyn PageKind] = &[
     &film::FilmPage,
     &poster::Poster,
     &book::Book,
+    &calendar::ShowtimeCalendar,
     &asset::Asset,
 ];
 
