@@ -49,6 +49,24 @@ fn a_roll_builds_every_page_a_visitor_needs() {
     assert_eq!(feed["showtimes"].as_array().unwrap().len(), 324);
     assert_eq!(feed["time_zone"], "Asia/Jakarta");
     assert!(ws.read("sitemap.xml").contains("<loc>http://127.0.0.1:8080/films/akira/</loc>"));
+
+    // Every page hands the scripts the site's URL patterns, which name the files written.
+    for page in ["index.html", "404.html", "films/akira/index.html", "book/akira-20261124-1800/index.html"] {
+        let html = ws.read(page);
+        let tag = &html[html.find("<html ").unwrap()..];
+        let tag = &tag[..tag.find('>').unwrap()];
+        let url = |name: &str, value: &str| {
+            let start =
+                tag.find(&format!(" data-url-{name}=\"")).unwrap_or_else(|| panic!("{page}: no {name} in {tag}"));
+            let pattern = tag[start..].split('"').nth(1).unwrap();
+            pattern.replace("{slug}", value).replace("{id}", value)
+        };
+        let file = |url: String| ws.out().join(cinema::site_paths::file_of(&url));
+        assert!(file(url("film", "akira")).is_file(), "{page}: {tag}");
+        assert!(file(url("book", "akira-20261124-1800")).is_file(), "{page}: {tag}");
+        assert!(file(url("book-calendar", "akira-20261124-1800")).is_file(), "{page}: {tag}");
+        assert!(file(url("booking", "")).is_file(), "{page}: {tag}");
+    }
 }
 
 fn json_ld(html: &str) -> serde_json::Value {

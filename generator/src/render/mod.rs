@@ -182,6 +182,29 @@ struct SiteGlobal {
     max_seats: usize,
     /// For the `<meta http-equiv="Content-Security-Policy">` every page carries.
     content_security_policy: String,
+    /// The URL patterns of the pages scripts link to, for `base.html`'s `data-url-*`.
+    urls: SiteUrls,
+}
+
+/// `site.urls`: [`cinema::site_paths`]' patterns (`/films/{slug}/`), so that templates and,
+/// through `data-url-*` attributes on `<html>`, the theme's scripts spell no site path.
+#[derive(serde::Serialize)]
+struct SiteUrls {
+    index: &'static str,
+    film: &'static str,
+    book: &'static str,
+    book_calendar: &'static str,
+    booking: &'static str,
+}
+
+impl SiteUrls {
+    const OF_THE_SITE: SiteUrls = SiteUrls {
+        index: site_paths::INDEX.pattern,
+        film: site_paths::FILM.pattern,
+        book: site_paths::BOOK.pattern,
+        book_calendar: site_paths::BOOK_CALENDAR.pattern,
+        booking: site_paths::BOOKING.pattern,
+    };
 }
 
 impl From<&SiteSettings> for SiteGlobal {
@@ -198,6 +221,7 @@ impl From<&SiteSettings> for SiteGlobal {
             horizon_days: s.horizon_days,
             max_seats: cinema::booking::MAX_SEATS,
             content_security_policy: csp::policy(s),
+            urls: SiteUrls::OF_THE_SITE,
         }
     }
 }
