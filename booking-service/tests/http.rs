@@ -319,6 +319,20 @@ async fn files_the_site_has_under_api_are_served_and_the_rest_is_the_apis_json_4
 }
 
 #[tokio::test]
+async fn a_showtimes_calendar_file_is_served_as_a_calendar_and_revalidated() {
+    let f = Fixture::new();
+    let dist = site(&f.dir.path().join("dist"));
+    std::fs::create_dir_all(dist.join("book/akira-20261124-2200")).unwrap();
+    let ics = "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nEND:VCALENDAR\r\n";
+    std::fs::write(dist.join("book/akira-20261124-2200/calendar.ics"), ics).unwrap();
+    let s = service(&f, Some(&dist)).await;
+    let res = s.get("/book/akira-20261124-2200/calendar.ics", &[]).await;
+    assert_eq!((res.status().as_u16(), res.body().as_ref()), (200, ics.as_bytes()));
+    assert!(header(&res, "content-type").unwrap().starts_with("text/calendar"), "{:?}", header(&res, "content-type"));
+    assert_eq!(header(&res, "cache-control"), Some("no-cache"), "its film's title may change under the same URL");
+}
+
+#[tokio::test]
 async fn symlinks_never_lead_out_of_the_site() {
     let f = Fixture::new();
     let dist = site(&f.dir.path().join("dist"));

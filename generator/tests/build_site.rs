@@ -49,6 +49,24 @@ fn a_roll_builds_every_page_a_visitor_needs() {
     assert_eq!(feed["showtimes"].as_array().unwrap().len(), 324);
     assert_eq!(feed["time_zone"], "Asia/Jakarta");
     assert!(ws.read("sitemap.xml").contains("<loc>http://127.0.0.1:8080/films/akira/</loc>"));
+
+    // Every page hands the scripts the site's URL patterns, which name the files written.
+    for page in ["index.html", "404.html", "films/akira/index.html", "book/akira-20261124-1800/index.html"] {
+        let html = ws.read(page);
+        let tag = &html[html.find("<html ").unwrap()..];
+        let tag = &tag[..tag.find('>').unwrap()];
+        let url = |name: &str, value: &str| {
+            let start =
+                tag.find(&format!(" data-url-{name}=\"")).unwrap_or_else(|| panic!("{page}: no {name} in {tag}"));
+            let pattern = tag[start..].split('"').nth(1).unwrap();
+            pattern.replace("{slug}", value).replace("{id}", value)
+        };
+        let file = |url: String| ws.out().join(cinema::site_paths::file_of(&url));
+        assert!(file(url("film", "akira")).is_file(), "{page}: {tag}");
+        assert!(file(url("book", "akira-20261124-1800")).is_file(), "{page}: {tag}");
+        assert!(file(url("book-calendar", "akira-20261124-1800")).is_file(), "{page}: {tag}");
+        assert!(file(url("booking", "")).is_file(), "{page}: {tag}");
+    }
 }
 
 fn json_ld(html: &str) -> serde_json::Value {
@@ -140,8 +158,9 @@ fn a_second_roll_changes_nothing_and_a_later_one_removes_started_pages() {
 
     // By 10:30 the 09:00 (10 even studios) and 10:00 (11 odd studios) shows have started.
     let later = ws.run_ok("roll", "2026-11-24T10:30:00+07:00");
-    assert!(later.contains("rolled: 21 archived, 0 created") && later.contains(" 21 removed"), "{later}");
-    assert!(!ws.out().join("book/interstellar-20261124-1000").exists(), "an archived showtime's page and folder go");
+    // Their 21 booking pages and 21 calendar files go.
+    assert!(later.contains("rolled: 21 archived, 0 created") && later.contains(" 42 removed"), "{later}");
+    assert!(!ws.out().join("book/interstellar-20261124-1000").exists(), "an archived showtime's folder goes");
     assert!(ws.out().join("book/interstellar-20261124-1400/index.html").is_file());
     let after = snapshot(&ws.out());
     let index = std::path::PathBuf::from("index.html");
@@ -183,12 +202,14 @@ fn an_edit_rewrites_exactly_the_pages_it_changes() {
     assert_eq!(written(&line), 1, "{line}");
     assert!(ws.read("films/akira/index.html").contains("One more paragraph."));
 
-    // The title shows on the film page, its booking pages, its poster, the index and the feed.
+    // The title shows on the film page, its booking pages and calendar files, its poster, the
+    // index and the feed.
     let text = std::fs::read_to_string(&film).unwrap();
     std::fs::write(&film, text.replace("title = \"Akira\"", "title = \"AKIRA\"")).unwrap();
     let line = ws.run_ok("roll", NOW);
-    // 14 booking pages + film page + poster + index + schedule.json.
-    assert_eq!(written(&line), 18, "{line}");
+    // 14 booking pages + 14 calendar files + film page + poster + index + schedule.json.
+    assert_eq!(written(&line), 32, "{line}");
+    assert!(ws.read("book/akira-20261124-1800/calendar.ics").contains("SUMMARY:AKIRA\r\n"));
     assert!(ws.read("book/akira-20261124-1800/index.html").contains("AKIRA"));
     assert!(!ws.read("book/interstellar-20261124-1800/index.html").contains("AKIRA"));
 

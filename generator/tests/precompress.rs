@@ -48,7 +48,7 @@ fn check_variants(site: &Path) -> usize {
             continue;
         }
         let bytes = std::fs::read(path).unwrap();
-        let text = ["html", "css", "js", "json", "xml", "svg", "txt"].contains(&ext);
+        let text = ["html", "css", "js", "json", "xml", "svg", "txt", "ics"].contains(&ext);
         let (gz, br) =
             (PathBuf::from(format!("{}.gz", path.display())), PathBuf::from(format!("{}.br", path.display())));
         if text && bytes.len() >= 512 {
@@ -104,9 +104,10 @@ fn an_edit_recompresses_only_what_changed_and_removed_pages_lose_their_variants(
     );
     assert_eq!(unbrotli(&std::fs::read(ws.out().join("films/akira/index.html.br")).unwrap()), page);
 
-    // By 10:30 the 09:00 and 10:00 shows have started: their pages go, variants and folders too.
+    // By 10:30 the 09:00 and 10:00 shows have started: their pages and calendar files go,
+    // variants and folders too.
     let line = ws.run_ok("roll", "2026-11-24T10:30:00+07:00");
-    assert!(line.contains(" 21 removed"), "{line}");
+    assert!(line.contains(" 42 removed"), "{line}");
     assert!(!ws.out().join("book/interstellar-20261124-1000").exists());
     let left = identities(&ws.out());
     assert!(left.keys().all(|p| !p.starts_with("book/interstellar-20261124-1000")));
@@ -133,7 +134,7 @@ fn the_first_build_after_the_upgrade_replaces_a_plain_dist_folder_keeping_unchan
     let before = snapshot(&ws.out());
 
     let line = ws.run_ok("roll", NOW);
-    assert!(line.contains("site: 0 pages written, 378 unchanged"), "{line}");
+    assert!(line.contains("site: 0 pages written, 702 unchanged"), "{line}");
     assert!(ws.out().symlink_metadata().unwrap().file_type().is_symlink(), "dist is now a symlink");
     let after = snapshot(&ws.out());
     for (path, old) in &before {

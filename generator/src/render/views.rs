@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use cinema::schedule::slots_of;
-use cinema::site_paths::{book_url, film_url};
+use cinema::site_paths::{book_calendar_url, book_url, film_url};
 use cinema::{Catalog, Film, Showtime};
 use serde::Serialize;
 
@@ -70,6 +70,8 @@ impl FilmView {
 pub struct ShowtimeView {
     pub id: String,
     pub url: String,
+    /// The showtime's "add to calendar" file, `/book/<id>/calendar.ics`.
+    pub calendar_url: String,
     pub film_slug: String,
     pub studio: u32,
     pub date: String,
@@ -90,6 +92,7 @@ impl ShowtimeView {
         ShowtimeView {
             id: showtime.id.to_string(),
             url: book_url(showtime.id.as_str()),
+            calendar_url: book_calendar_url(showtime.id.as_str()),
             film_slug: showtime.film_slug.clone(),
             studio: showtime.studio,
             date: showtime.local_date.format("%Y-%m-%d").to_string(),

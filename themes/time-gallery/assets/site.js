@@ -12,6 +12,48 @@
   root.classList.remove("no-js");
   root.classList.add("js");
 
+  // ---------- The site's URLs ----------
+  //
+  // The generator puts the site's URL patterns on <html> (`data-url-film="/films/{slug}/"`,
+  // `data-url-book="/book/{id}/"`, ...; see docs/theme-contract.md), so this script spells no
+  // site path: it fills a pattern's `{name}` placeholders, or reads them back from a path.
+
+  var PLACEHOLDER = /\{([a-z_]+)\}/g;
+
+  // `siteUrl("film", { slug: "akira" })` -> "/films/akira/": each value URI-encoded.
+  function siteUrl(name, values) {
+    return (root.getAttribute("data-url-" + name) || "").replace(PLACEHOLDER, function (_, key) {
+      return encodeURIComponent(values[key] == null ? "" : String(values[key]));
+    });
+  }
+
+  // The placeholders' values if `path` is one of pattern `name`'s URLs (a folder's final "/"
+  // may be left out), else null: `siteUrlValues("book", "/book/akira-20261124-1800")` ->
+  // { id: "akira-20261124-1800" }.
+  function siteUrlValues(name, path) {
+    var pattern = root.getAttribute("data-url-" + name);
+    if (!pattern) return null;
+    var folder = pattern.charAt(pattern.length - 1) === "/";
+    var keys = [];
+    var source = (folder ? pattern.slice(0, -1) : pattern).split(PLACEHOLDER).map(function (part, i) {
+      // split() with a capturing group puts the placeholders' names at the odd places.
+      if (i % 2 === 1) {
+        keys.push(part);
+        return "([^/]+)";
+      }
+      return part.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    }).join("");
+    var match = new RegExp("^" + source + (folder ? "/?$" : "$")).exec(path);
+    if (!match) return null;
+    var values = {};
+    try {
+      keys.forEach(function (key, i) { values[key] = decodeURIComponent(match[i + 1]); });
+    } catch (e) {
+      return null; // a malformed %-escape
+    }
+    return values;
+  }
+
   var EMBED_BASE = "https://www.youtube-nocookie.com/embed/";
   var YOUTUBE_ID = /^[A-Za-z0-9_-]{6,20}$/;
   var FOCUSABLE = [
@@ -239,21 +281,23 @@
   // ---------- An old booking link ----------
   //
   // A booking page lives until its showtime starts; the next roll removes it, and the link lands
-  // on the 404 page. There, `/book/<film>-YYYYMMDD-HHMM/` is recognised: the visitor is told
+  // on the 404 page. There, a booking page's URL (`data-url-book`) whose id is
+  // `<film>-YYYYMMDD-HHMM` is recognised: the visitor is told
   // the screening has passed and offered the film's next showtimes, read from the film's own
   // static page (so it works on any CDN, without the booking service). A film that is no longer
   // showing keeps the generic 404.
 
-  var OLD_BOOKING_PATH = /^\/book\/([a-z0-9]+(?:-[a-z0-9]+)*)-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})\/?$/;
+  var OLD_SHOWTIME_ID = /^([a-z0-9]+(?:-[a-z0-9]+)*)-(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})$/;
   var NEXT_SHOWTIMES = 4;
 
   function initPassedShowtime() {
     var panel = document.getElementById("passed-showtime");
-    var match = OLD_BOOKING_PATH.exec(window.location.pathname);
+    var path = siteUrlValues("book", window.location.pathname);
+    var match = path && OLD_SHOWTIME_ID.exec(path.id);
     if (!panel || !match) return;
     var slug = match[1];
     var wanted = match[2] + match[3] + match[4] + "-" + match[5] + match[6];
-    var filmUrl = "/films/" + slug + "/";
+    var filmUrl = siteUrl("film", { slug: slug });
 
     fetch(filmUrl, { headers: { Accept: "text/html" }, credentials: "same-origin" })
       .then(function (res) {
@@ -327,17 +371,18 @@
   }
 
   // A showtime link of the film page, rebuilt here with its date (the film page shows the
-  // date in the day's heading). Text only, through textContent.
+  // date in the day's heading). Text only, through textContent; the link is made from the
+  // showtime's id and the booking pages' URL pattern, not taken from the fetched page.
   function nextShowtime(source) {
     var day = source.closest(".schedule__day");
     var dateEl = day && day.querySelector(".schedule__date");
     var timeEl = source.querySelector("time[datetime]");
     var spoken = source.querySelector(".sr-only");
-    var href = source.getAttribute("href") || "";
+    var id = source.getAttribute("data-showtime-id") || "";
     var li = document.createElement("li");
     var a = document.createElement("a");
     a.className = "showtime";
-    a.href = /^\/book\/[a-z0-9-]+\/$/.test(href) ? href : "/";
+    a.href = /^[a-z0-9-]+$/.test(id) ? siteUrl("book", { id: id }) : "/";
     if (spoken) {
       var sr = document.createElement("span");
       sr.className = "sr-only";

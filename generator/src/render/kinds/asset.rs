@@ -1,20 +1,35 @@
 //! One of the theme's assets, `/assets/<name>.<hash>.<ext>`: copied as it is.
 
-use cinema::site_paths;
+use cinema::site_paths::{self, UrlPattern};
 
-use super::super::Renderer;
+use super::{PageKind, Site, key};
+use crate::error::BuildError;
+use crate::output::manifest::Digest;
 
-pub fn path(r: &Renderer, name: &str) -> String {
-    let path = &r.assets.by_name[name].output_path;
-    debug_assert!(site_paths::is_asset(path), "{path} is outside {}", site_paths::ASSETS_DIR);
-    path.clone()
-}
+/// Item `i` is the theme's asset `i`, in name order.
+pub struct Asset;
 
-/// Its output path holds its content hash.
-pub fn input_key(r: &Renderer, name: &str, h: &mut blake3::Hasher) {
-    h.update(b"asset").update(r.assets.by_name[name].output_path.as_bytes());
-}
+impl PageKind for Asset {
+    fn pattern(&self) -> &'static UrlPattern {
+        &site_paths::ASSET
+    }
 
-pub fn render(r: &Renderer, name: &str) -> Vec<u8> {
-    r.assets.by_name[name].bytes.clone()
+    fn count(&self, site: &Site) -> usize {
+        site.assets().len()
+    }
+
+    fn url(&self, site: &Site, i: usize) -> String {
+        format!("/{}", site.assets()[i].output_path)
+    }
+
+    /// Its output path holds its content hash.
+    fn input_key(&self, site: &Site, i: usize) -> Option<Digest> {
+        Some(key(b"asset", |h| {
+            h.update(site.assets()[i].output_path.as_bytes());
+        }))
+    }
+
+    fn render(&self, site: &Site, i: usize) -> Result<Vec<u8>, BuildError> {
+        Ok(site.assets()[i].bytes.clone())
+    }
 }

@@ -1,12 +1,134 @@
-//! Page kinds, one file each: where a kind's file goes (from [`cinema::site_paths`]), what its
-//! input key is made of (so an incremental build skips it when nothing it reads changed), and
-//! how it is rendered. [`super::Renderer`] dispatches a [`super::PageJob`] to its kind.
+//! Page kinds, one file each. A kind declares everything about its files:
+//! - where they are: its URL pattern in [`cinema::site_paths`], which also holds the pattern's
+//!   cache class, so the booking service (which serves the files) and the generator read the
+//!   class from the same line;
+//! - how many there are and each one's URL;
+//! - what each is made from: its input key, so an incremental build skips a file when
+//!   nothing it reads changed;
+//! - how it is rendered.
+//!
+//! A kind reads the build only through [`Site`]'s methods. Adding a kind is its file here
+//! (with its pattern in `site_paths`) and one line in [`KINDS`].
+//!
+//! There is no commit order to declare: a build writes every file into a new folder that no
+//! reader sees, and publishes the folder whole by one `rename(2)` (see `output`), so no file
+//! can be seen before another one it links to.
 
 pub mod asset;
 pub mod book;
 pub mod booking;
-pub mod feeds;
+pub mod calendar;
 pub mod film;
 pub mod index;
 pub mod not_found;
 pub mod poster;
+pub mod robots;
+pub mod schedule_json;
+pub mod sitemap;
+
+use cinema::Showtime;
+use cinema::site_paths::UrlPattern;
+
+use super::site::Site;
+use crate::error::BuildError;
+use crate::output::manifest::Digest;
+
+/// One kind of file of the site. Its files are numbered `0..count`; the number means what the
+/// kind says (film `i`, showtime `i`, asset `i` of [`Site`]).
+pub trait PageKind: Sync {
+    /// The shape of this kind's URLs and their cache class, from [`cinema::site_paths`].
+    /// Every URL [`PageKind::url`] gives matches it.
+    fn pattern(&self) -> &'static UrlPattern;
+
+    /// How many files of this kind the site has.
+    fn count(&self, site: &Site) -> usize;
+
+    /// File `item`'s URL (`/films/akira/`); its path under the output root follows from it
+    /// ([`cinema::site_paths::file_of`]).
+    fn url(&self, site: &Site, item: usize) -> String;
+
+    /// A hash of everything file `item` is made from, or `None` (the default) when it is
+    /// rendered every build: equal keys must mean equal bytes.
+    fn input_key(&self, _site: &Site, _item: usize) -> Option<Digest> {
+        None
+    }
+
+    /// File `item`'s bytes.
+    fn render(&self, site: &Site, item: usize) -> Result<Vec<u8>, BuildError>;
+}
+
+/// Every kind of file the generator writes.
+pub static KINDS: &[&dyn PageKind] = &[
+    &index::Index,
+    &booking::Booking,
+    &not_found::NotFound,
+    &sitemap::Sitemap,
+    &robots::Robots,
+    &schedule_json::ScheduleJson,
+    &film::FilmPage,
+    &poster::Poster,
+    &book::Book,
+    &calendar::ShowtimeCalendar,
+    &asset::Asset,
+];
+
+/// An input key: `tag` (the kind's, so two kinds never share a key) and what `feed` adds.
+fn key(tag: &[u8], feed: impl FnOnce(&mut blake3::Hasher)) -> Digest {
+    let mut h = blake3::Hasher::new();
+    h.update(tag);
+    feed(&mut h);
+    Digest::from(h.finalize())
+}
+
+/// Feeds a showtime's identity and times into a key.
+fn hash_showtime(h: &mut blake3::Hasher, s: &Showtime) {
+    h.update(s.id.as_str().as_bytes());
+    h.update(&s.starts_at.timestamp().to_le_bytes());
+    h.update(&s.ends_at.timestamp().to_le_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    use cinema::Catalog;
+    use cinema::schedule::plan_horizon;
+    use cinema::site_paths::{self, CacheClass};
+
+    use super::*;
+    use crate::render::ThemePaths;
+
+    fn repo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    }
+
+    /// Every file of every kind, from the real content and theme, is named by its kind's
+    /// pattern and by no other: the service, which finds a file's class by its pattern, gives
+    /// it the class the kind declares. The classes themselves are pinned here per kind.
+    #[test]
+    fn every_file_of_a_kind_has_its_kinds_pattern_and_cache_class() {
+        let catalog = Catalog::load(&repo().join("content")).unwrap();
+        let showtimes = plan_horizon(&catalog, "2026-11-24T01:00:00Z".parse().unwrap());
+        let theme = ThemePaths::new(&repo().join("themes/time-gallery"));
+        let site = Site::new(&catalog, &theme, blake3::hash(b"theme"), &showtimes).unwrap();
+        let expected = |pattern: &str| match pattern {
+            "/posters/{slug}.{ext}" | "/robots.txt" => CacheClass::Short,
+            "/assets/{path}.{hash}.{ext}" => CacheClass::Immutable,
+            _ => CacheClass::Revalidate,
+        };
+        for kind in KINDS {
+            let pattern = kind.pattern();
+            let count = kind.count(&site);
+            assert!(count > 0, "{}: the real site has files of every kind", pattern.pattern);
+            for item in 0..count {
+                let file = site_paths::file_of(&kind.url(&site, item));
+                assert_eq!(site_paths::kind_of(Path::new(&file)), Some(pattern), "{file}");
+                assert_eq!(site_paths::cache_class(Path::new(&file)), expected(pattern.pattern), "{file}");
+            }
+        }
+        for pattern in site_paths::PATTERNS {
+            let declaring = KINDS.iter().filter(|k| k.pattern() == pattern).count();
+            assert_eq!(declaring, 1, "{}: one kind writes each kind of file", pattern.pattern);
+        }
+    }
+}

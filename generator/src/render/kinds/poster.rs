@@ -1,29 +1,43 @@
 //! A film's poster, `/posters/<slug>.<ext>`: the film's own image, or an SVG drawn for it.
 
-use cinema::site_paths;
+use cinema::site_paths::{self, UrlPattern};
 
-use super::super::{Renderer, poster, poster_url};
+use super::super::poster;
+use super::{PageKind, Site, key};
 use crate::error::BuildError;
+use crate::output::manifest::Digest;
 
-/// Where film `i`'s poster goes, under the output root.
-pub fn path(r: &Renderer, i: usize) -> String {
-    site_paths::file_of(&poster_url(&r.catalog.films[i]))
-}
+/// Item `i` is film `i`'s poster.
+pub struct Poster;
 
-/// A drawn poster is made from the film's view; a film's own image has no key (it is read
-/// every build, and linked from the published build when its bytes are the same).
-pub fn input_key(r: &Renderer, i: usize, h: &mut blake3::Hasher) -> Option<()> {
-    if r.catalog.films[i].poster.is_some() {
-        return None;
+impl PageKind for Poster {
+    fn pattern(&self) -> &'static UrlPattern {
+        &site_paths::POSTER
     }
-    h.update(b"poster").update(r.film_keys[i].as_bytes());
-    Some(())
-}
 
-pub fn render(r: &Renderer, i: usize) -> Result<Vec<u8>, BuildError> {
-    let film = &r.catalog.films[i];
-    Ok(match r.catalog.read_poster(film)? {
-        Some(bytes) => bytes,
-        None => poster::svg(film, &r.catalog.settings.name).into_bytes(),
-    })
+    fn count(&self, site: &Site) -> usize {
+        site.films().len()
+    }
+
+    fn url(&self, site: &Site, i: usize) -> String {
+        site.films()[i].poster_url.clone()
+    }
+
+    /// A drawn poster is made from the film's view; a film's own image has no key (it is read
+    /// every build, and linked from the published build when its bytes are the same).
+    fn input_key(&self, site: &Site, i: usize) -> Option<Digest> {
+        if site.film(i).poster.is_some() {
+            return None;
+        }
+        Some(key(b"poster", |h| {
+            h.update(site.film_key(i).as_bytes());
+        }))
+    }
+
+    fn render(&self, site: &Site, i: usize) -> Result<Vec<u8>, BuildError> {
+        Ok(match site.read_poster(i)? {
+            Some(bytes) => bytes,
+            None => poster::svg(site.film(i), &site.settings().name).into_bytes(),
+        })
+    }
 }

@@ -1,0 +1,221 @@
+//! What a page kind may read of a build: a [`Site`].
+//!
+//! Made once per build (Markdown rendered, views formatted, templates loaded, every film's key
+//! hashed), then only read, by many rendering threads at once. Its fields are private to this
+//! file, so a kind in `kinds/` sees the build through the methods below only: how the facts
+//! are cached (per-film showtime indexes, the seat grid drawn once) can change without
+//! touching a kind, and a kind cannot quietly depend on more than it declares in its input key.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+
+use cinema::{Catalog, Film, Showtime, SiteSettings};
+use minijinja::{Environment, UndefinedBehavior, Value, context};
+
+use super::assets::{Asset, Assets};
+use super::views::{FilmView, ShowtimeView};
+use super::{SiteGlobal, ThemePaths, csp, html_formatter, poster_url, template_loader};
+use crate::error::BuildError;
+
+/// One build's catalog, live showtimes and theme, ready to render any page from.
+pub struct Site<'a> {
+    /// Borrowed for the build: films, settings and the content folder, never copied.
+    catalog: &'a Catalog,
+    env: Environment<'static>,
+    templates_dir: PathBuf,
+    films: Vec<FilmView>,
+    film_values: Vec<Value>,
+    film_by_slug: HashMap<String, usize>,
+    /// Borrowed, and formatted into views only for the page that needs them: at 10,000 films
+    /// the views of every showtime at once would cost more memory than the rest of the build.
+    showtimes: &'a [Showtime],
+    /// Indexes into `showtimes`, per film, so a film page does not scan the whole schedule.
+    showtimes_by_film: Vec<Vec<usize>>,
+    tz: chrono_tz::Tz,
+    seat_map: Value,
+    /// `seat-grid.html` rendered once: the room is the same for every showtime, and drawing
+    /// its 216 seats is most of a booking page's rendering time.
+    seat_grid: Value,
+    /// In name order.
+    assets: Vec<Asset>,
+    /// Per film: a hash of the film's view and of everything every page shares (theme,
+    /// settings, seat map, generator version). See [`Site::film_key`].
+    film_keys: Vec<blake3::Hash>,
+}
+
+impl<'a> Site<'a> {
+    /// Prepares everything pages share. `showtimes` are the live ones, in start order.
+    pub fn new(
+        catalog: &'a Catalog,
+        theme: &ThemePaths,
+        theme_hash: blake3::Hash,
+        showtimes: &'a [Showtime],
+    ) -> Result<Self, BuildError> {
+        if !theme.templates.is_dir() {
+            return Err(BuildError::Other(format!(
+                "{}: no templates folder; pass the theme folder with --theme (it holds templates/ and assets/)",
+                theme.templates.display()
+            )));
+        }
+        let assets = Assets::load(&theme.assets)?;
+        let settings = &catalog.settings;
+        let films: Vec<FilmView> = catalog.films.iter().map(|f| FilmView::new(catalog, f, poster_url(f))).collect();
+        let film_values = films
+            .iter()
+            .map(|f| context! { lore_html => Value::from_safe_string(f.lore_html.clone()), ..Value::from_serialize(f) })
+            .collect();
+        let film_by_slug: HashMap<String, usize> = films.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
+        let tz = settings.time_zone;
+        let mut showtimes_by_film = vec![Vec::new(); films.len()];
+        for (i, s) in showtimes.iter().enumerate() {
+            if let Some(&f) = film_by_slug.get(&s.film_slug) {
+                showtimes_by_film[f].push(i);
+            }
+        }
+
+        let mut env = Environment::new();
+        env.set_loader(template_loader(theme.templates.clone()));
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
+        env.set_keep_trailing_newline(true);
+        env.set_formatter(html_formatter);
+        env.add_global("site", Value::from_serialize(SiteGlobal::from(settings)));
+        let urls: HashMap<String, String> =
+            assets.by_name.keys().map(|k| (k.clone(), assets.url(k).expect("listed"))).collect();
+        env.add_function("asset", move |name: &str| -> Result<String, minijinja::Error> {
+            urls.get(name).cloned().ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::InvalidOperation,
+                    format!("no asset named {name:?} in the theme's assets/ folder"),
+                )
+            })
+        });
+
+        let shared = shared_key(theme_hash, settings, &catalog.seat_map);
+        let film_keys = films
+            .iter()
+            .map(|f| {
+                let mut h = blake3::Hasher::new();
+                h.update(shared.as_bytes());
+                h.update(&serde_json::to_vec(f).expect("a film view serialises"));
+                h.update(f.lore_html.as_bytes());
+                h.finalize()
+            })
+            .collect();
+
+        let seat_map = Value::from_serialize(&catalog.seat_map);
+        let seat_grid = env
+            .get_template("seat-grid.html")
+            .and_then(|t| t.render(context! { seat_map => &seat_map }))
+            .map_err(|e| BuildError::template(&theme.templates, &e))?;
+
+        Ok(Site {
+            seat_grid: Value::from_safe_string(seat_grid),
+            film_keys,
+            env,
+            templates_dir: theme.templates.clone(),
+            catalog,
+            films,
+            film_values,
+            film_by_slug,
+            showtimes,
+            showtimes_by_film,
+            tz,
+            seat_map,
+            assets: assets.by_name.into_values().collect(),
+        })
+    }
+
+    /// The site's settings (`site.toml`, with any `--base-url` applied).
+    pub fn settings(&self) -> &SiteSettings {
+        &self.catalog.settings
+    }
+
+    /// Every film as templates see it, in catalog order: a film's number is its place here.
+    pub fn films(&self) -> &[FilmView] {
+        &self.films
+    }
+
+    /// Every film as a template value (`lore_html` marked safe), in the same order.
+    pub fn film_values(&self) -> &[Value] {
+        &self.film_values
+    }
+
+    /// Film `i` as it was loaded from `content/films`: for its poster file.
+    pub fn film(&self, i: usize) -> &Film {
+        &self.catalog.films[i]
+    }
+
+    /// Film `i`'s own poster image, or `None` when it names none (one is drawn for it).
+    pub fn read_poster(&self, i: usize) -> Result<Option<Vec<u8>>, BuildError> {
+        Ok(self.catalog.read_poster(&self.catalog.films[i])?)
+    }
+
+    /// A hash of film `i`'s view and of everything every page shares (the generator's version,
+    /// the theme, the settings, the seat map): what a kind's input key starts from.
+    pub fn film_key(&self, i: usize) -> blake3::Hash {
+        self.film_keys[i]
+    }
+
+    /// The number of the film `showtime` is of, or `None` when that film is gone.
+    pub fn film_of(&self, showtime: &Showtime) -> Option<usize> {
+        self.film_by_slug.get(&showtime.film_slug).copied()
+    }
+
+    /// The live showtimes, in start order (a showtime's number is its place here).
+    pub fn showtimes(&self) -> &'a [Showtime] {
+        self.showtimes
+    }
+
+    /// Film `i`'s live showtimes, in start order.
+    pub fn showtimes_of(&self, i: usize) -> impl Iterator<Item = &'a Showtime> + '_ {
+        self.showtimes_by_film[i].iter().map(|&s| &self.showtimes[s])
+    }
+
+    /// A showtime as templates see it, in the cinema's zone.
+    pub fn showtime_view(&self, showtime: &Showtime) -> ShowtimeView {
+        ShowtimeView::new(showtime, self.tz)
+    }
+
+    /// The auditorium, as templates see it.
+    pub fn seat_map(&self) -> &Value {
+        &self.seat_map
+    }
+
+    /// `seat-grid.html` rendered (safe HTML): the same for every showtime.
+    pub fn seat_grid(&self) -> &Value {
+        &self.seat_grid
+    }
+
+    /// The theme's assets, in name order, each with its hashed output path.
+    pub fn assets(&self) -> &[Asset] {
+        &self.assets
+    }
+
+    /// Renders the theme's `template` as the page at `page_url` with `ctx` (and the globals).
+    /// Fails naming the template when it fails, or when the page's `<head>` lacks the
+    /// Content-Security-Policy every page must carry.
+    pub fn page(&self, template: &str, page_url: &str, ctx: Value) -> Result<Vec<u8>, BuildError> {
+        let dir = &self.templates_dir;
+        let tmpl = self.env.get_template(template).map_err(|e| BuildError::template(dir, &e))?;
+        let html = tmpl.render(context! { page_url => page_url, ..ctx }).map_err(|e| BuildError::template(dir, &e))?;
+        let head = &html[..html.find("</head>").unwrap_or(html.len())];
+        if !head.contains(csp::META_TAG) {
+            return Err(BuildError::Other(format!(
+                "{}: the page has no Content-Security-Policy in its <head>; put <meta http-equiv=\"Content-Security-Policy\" content=\"{{{{ site.content_security_policy }}}}\"> first in the <head> of the base template (see docs/theme-contract.md)",
+                dir.join(template).display()
+            )));
+        }
+        Ok(html.into_bytes())
+    }
+}
+
+/// A hash of what every page shares: the generator's version, the theme's files (hashed once
+/// per build by the caller), the settings and the seat map.
+fn shared_key(theme_hash: blake3::Hash, settings: &SiteSettings, seat_map: &cinema::SeatMap) -> blake3::Hash {
+    let mut h = blake3::Hasher::new();
+    h.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
+    h.update(theme_hash.as_bytes());
+    h.update(&serde_json::to_vec(settings).expect("settings serialise"));
+    h.update(&serde_json::to_vec(seat_map).expect("the seat map serialises"));
+    h.finalize()
+}
