@@ -73,6 +73,7 @@ fn event(settings: &SiteSettings, film: &FilmView, showtime: &Showtime) -> Calen
         ends_at: showtime.ends_at,
         url: Some(page),
         stamp: stamp(showtime),
+        cancelled: false,
     }
 }
 
