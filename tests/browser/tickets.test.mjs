@@ -392,7 +392,7 @@ describe('Tickets in Chromium: the ticket, my tickets, print, lost link', { skip
       await page.getByRole('button', { name: 'Book 2 seats' }).click();
       const confirmation = page.locator('.booking-confirmation');
       await confirmation.waitFor();
-      await confirmation.screenshot({ path: join(dir, `ticket-confirmation-${width}.png`) });
+      await page.screenshot({ path: join(dir, `ticket-confirmation-${width}.png`), fullPage: true });
       const manage = await confirmation.locator('a.manage-link').getAttribute('href');
       // A second booking in the list, cancelled.
       const other = await book([width < 600 ? 'J8' : 'M8'], 'Other');
