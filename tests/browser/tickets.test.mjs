@@ -392,6 +392,7 @@ describe('Tickets in Chromium: the ticket, my tickets, print, lost link', { skip
       await page.getByRole('button', { name: 'Book 2 seats' }).click();
       const confirmation = page.locator('.booking-confirmation');
       await confirmation.waitFor();
+      await page.evaluate(() => window.scrollTo(0, 0)); // the sticky header at the top, where it belongs
       await page.screenshot({ path: join(dir, `ticket-confirmation-${width}.png`), fullPage: true });
       const manage = await confirmation.locator('a.manage-link').getAttribute('href');
       // A second booking in the list, cancelled.
