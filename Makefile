@@ -16,7 +16,8 @@ BOOKING  := $(RELEASE)/tiketa-booking
 LISTEN   ?= 127.0.0.1:8080
 DB       ?= var/tiketa.db
 
-# site.toml's base_url holds unless the port or the base URL was given to make.
+# site.toml's base_url holds unless the port or the base URL was given to make. The booking
+# service takes the same flag for the links in its mail (written to var/outbox/ by `make run`).
 ifneq ($(origin BASE_URL),undefined)
 GEN_FLAGS := --base-url $(BASE_URL)
 else ifneq ($(origin LISTEN),file)
@@ -45,7 +46,7 @@ build: binaries
 
 ## Build, then serve the site and the booking API on one port (LISTEN=host:port). Ctrl-C stops it.
 run: build
-	$(BOOKING) --db $(DB) --content content --site dist --listen $(LISTEN)
+	$(BOOKING) --db $(DB) --content content --site dist --listen $(LISTEN) $(GEN_FLAGS)
 
 ## For content authors: rebuild on every edit, with live reload in the open browser.
 watch: binaries

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use cinema::Catalog;
 use cinema::booking::Desk;
 use cinema::store::Store;
+use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::events::Hub;
 use crate::net::client_address::TrustedProxies;
-use crate::rate_limit::RateLimits;
+use crate::rate_limit::{RateLimits, RecoveryLimits};
 
 pub struct App {
     pub desk: Arc<Desk>,
@@ -20,6 +21,8 @@ pub struct App {
     pub seat_map_json: String,
     pub clock: Clock,
     pub limits: RateLimits,
+    /// Recovery requests' limits, per client and per address (their defaults for now).
+    pub recovery_limits: RecoveryLimits,
     /// Whose `X-Forwarded-For` names the client the limiters count.
     pub trusted_proxies: TrustedProxies,
     /// The built site to serve, if any.
@@ -27,6 +30,9 @@ pub struct App {
     pub cors_origins: Vec<String>,
     /// Live seats for the event streams.
     pub events: Arc<Hub>,
+    /// Poked after a change that queued mail (a booking, a cancellation, a recovery), so this
+    /// instance's mail sender sends it now rather than at its next poll.
+    pub mail_wakeup: Arc<Notify>,
 }
 
 impl App {
@@ -49,9 +55,11 @@ impl App {
             seat_map_json,
             clock,
             limits,
+            recovery_limits: RecoveryLimits::default(),
             trusted_proxies,
             site,
             cors_origins,
+            mail_wakeup: Arc::new(Notify::new()),
         })
     }
 }

@@ -10,6 +10,7 @@ use chrono::{DateTime, Utc};
 use cinema::store::DatabaseUrl;
 use clap::Parser;
 
+use crate::mail::transport::SmtpUrl;
 use crate::net::client_address::{TrustedProxies, TrustedProxy};
 use crate::net::{ConnectionSettings, file_limit};
 
@@ -20,7 +21,7 @@ use crate::net::{ConnectionSettings, file_limit};
     version,
     // A flag given twice takes the last value, so scripts can append overrides.
     args_override_self = true,
-    after_help = "Examples:\n  tiketa-booking\n  tiketa-booking --site dist --listen 127.0.0.1:8080\n  DATABASE_URL=/srv/tiketa/tiketa.db PORT=0.0.0.0:9000 tiketa-booking --cors-origin https://tiketa.example"
+    after_help = "Examples:\n  tiketa-booking\n  tiketa-booking --site dist --listen 127.0.0.1:8080\n  DATABASE_URL=/srv/tiketa/tiketa.db PORT=0.0.0.0:9000 tiketa-booking --cors-origin https://tiketa.example\n  SMTP_URL=smtp://127.0.0.1:25 MAIL_FROM='The Time Gallery <tickets@tiketa.example>' BASE_URL=https://tiketa.example tiketa-booking\n\nMail: without --smtp-url, every message (confirmation, cancellation notice, recovery links) is written as an .eml file into --outbox-dir, which any mail client opens."
 )]
 pub struct Config {
     /// The database that `tiketa-gen roll` writes showtimes into: a SQLite file path (or
@@ -98,6 +99,53 @@ pub struct Config {
     /// tests and demos.
     #[arg(long, env = "TIKETA_NOW")]
     pub now: Option<DateTime<Utc>>,
+
+    /// The public address of the site, for the links in mail (the manage page, the booking's
+    /// calendar file). Default: `base_url` from the content's site.toml.
+    #[arg(long = "base-url", env = "BASE_URL", value_parser = cinema::site_url::check)]
+    pub base_url: Option<String>,
+
+    /// Send mail through this SMTP server: smtp://HOST:PORT, or smtp://USER:PASSWORD@HOST:PORT.
+    /// Spoken without TLS (this build has none): a mail server on this host or a trusted
+    /// network that relays onwards. Needs --mail-from. Without it, mail goes to --outbox-dir.
+    #[arg(long = "smtp-url", env = "SMTP_URL")]
+    pub smtp_url: Option<SmtpUrl>,
+
+    /// Who mail is from: `tickets@tiketa.example` or `The Time Gallery
+    /// <tickets@tiketa.example>`. Required with --smtp-url; for .eml files the default is the
+    /// cinema's name at `tickets@` the site's host.
+    #[arg(long = "mail-from", env = "MAIL_FROM", value_parser = parse_mailbox)]
+    pub mail_from: Option<lettre::message::Mailbox>,
+
+    /// Where mail is written as .eml files when no --smtp-url is given (created if missing).
+    /// Default: `outbox/` beside a SQLite database (var/outbox for var/tiketa.db); with
+    /// PostgreSQL, var/outbox in the working folder (give every instance its own, or a shared
+    /// one: each message is written once, named by its outbox row).
+    #[arg(long = "outbox-dir", env = "TIKETA_OUTBOX_DIR")]
+    pub outbox_dir: Option<PathBuf>,
+
+    /// Seconds a sender's claim on an outbox message lasts: a sender that dies mid-send leaves
+    /// its messages to other senders (or to itself after a restart) after this long. More
+    /// than --smtp-timeout.
+    #[arg(long = "mail-lease", env = "TIKETA_MAIL_LEASE", default_value = "300", value_parser = seconds)]
+    pub mail_lease: Duration,
+
+    /// Seconds one delivery to the SMTP server may take before it counts as failed and is
+    /// retried later.
+    #[arg(long = "smtp-timeout", env = "TIKETA_SMTP_TIMEOUT", default_value = "30", value_parser = seconds)]
+    pub smtp_timeout: Duration,
+
+    /// Seconds before a failed message is tried again the first time; each later wait doubles,
+    /// up to 120 times this (an hour by default). A message is never given up.
+    #[arg(long = "mail-retry", env = "TIKETA_MAIL_RETRY", default_value = "30", value_parser = seconds)]
+    pub mail_retry: Duration,
+}
+
+/// Where mail goes, as the flags decide.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MailRoute {
+    Smtp(SmtpUrl),
+    Files(PathBuf),
 }
 
 impl Config {
@@ -116,6 +164,32 @@ impl Config {
         }
     }
 
+    /// Where mail goes: the SMTP server, or the outbox folder (see `--outbox-dir`). An error
+    /// says which flag to fix.
+    pub fn mail_route(&self) -> Result<MailRoute, String> {
+        if let Some(url) = &self.smtp_url {
+            if self.mail_from.is_none() {
+                return Err(format!(
+                    "--smtp-url {url} needs --mail-from (MAIL_FROM), the address mail is sent from, such as tickets@tiketa.example"
+                ));
+            }
+            if self.smtp_timeout >= self.mail_lease {
+                return Err(format!(
+                    "--smtp-timeout ({} s) must be shorter than --mail-lease ({} s), or a slow send outlives its claim and another sender sends the message again",
+                    self.smtp_timeout.as_secs_f64(),
+                    self.mail_lease.as_secs_f64()
+                ));
+            }
+            return Ok(MailRoute::Smtp(url.clone()));
+        }
+        let dir = match (&self.outbox_dir, &self.db) {
+            (Some(dir), _) => dir.clone(),
+            (None, DatabaseUrl::Sqlite(db)) => db.parent().unwrap_or(std::path::Path::new(".")).join("outbox"),
+            (None, DatabaseUrl::Postgres(_)) => PathBuf::from("var/outbox"),
+        };
+        Ok(MailRoute::Files(dir))
+    }
+
     /// The listen address; a bare port means loopback.
     pub fn listen_addr(&self) -> Result<SocketAddr, String> {
         let text = self.listen.trim();
@@ -127,11 +201,17 @@ impl Config {
     }
 }
 
-/// A positive number of seconds, fractions allowed (`0.5`).
 fn parse_database_url(text: &str) -> Result<DatabaseUrl, String> {
     text.parse().map_err(|e: cinema::store::database_url::UnknownDatabase| e.to_string())
 }
 
+fn parse_mailbox(text: &str) -> Result<lettre::message::Mailbox, String> {
+    text.trim().parse().map_err(|e| {
+        format!("{text:?} is not a mail address ({e}); expected tickets@tiketa.example or \"The Time Gallery <tickets@tiketa.example>\"")
+    })
+}
+
+/// A positive number of seconds, fractions allowed (`0.5`).
 fn seconds(text: &str) -> Result<Duration, String> {
     text.trim()
         .parse::<f64>()
@@ -189,5 +269,56 @@ mod tests {
         assert!(e.to_string().contains("positive number of seconds"), "{e}");
         let bad = Config::try_parse_from(["tiketa-booking", "--listen", "nope"]).unwrap();
         assert!(bad.listen_addr().unwrap_err().contains("host:port"));
+    }
+
+    #[test]
+    fn mail_goes_to_smtp_or_beside_the_database() {
+        let c = Config::try_parse_from(["tiketa-booking"]).unwrap();
+        assert_eq!(c.mail_route(), Ok(MailRoute::Files(PathBuf::from("var/outbox"))));
+        assert_eq!(
+            (c.mail_lease, c.smtp_timeout, c.mail_retry, c.base_url),
+            (Duration::from_secs(300), Duration::from_secs(30), Duration::from_secs(30), None)
+        );
+        let c = Config::try_parse_from(["tiketa-booking", "--db", "/srv/t/t.db"]).unwrap();
+        assert_eq!(c.mail_route(), Ok(MailRoute::Files(PathBuf::from("/srv/t/outbox"))));
+        let c = Config::try_parse_from(["tiketa-booking", "--db", "postgres://u@h/db"]).unwrap();
+        assert_eq!(c.mail_route(), Ok(MailRoute::Files(PathBuf::from("var/outbox"))));
+        let c = Config::try_parse_from(["tiketa-booking", "--outbox-dir", "/tmp/mail"]).unwrap();
+        assert_eq!(c.mail_route(), Ok(MailRoute::Files(PathBuf::from("/tmp/mail"))));
+        let c = Config::try_parse_from(["tiketa-booking", "--smtp-url", "smtp://127.0.0.1:2525"]).unwrap();
+        assert!(c.mail_route().unwrap_err().contains("--mail-from"));
+        let c = Config::try_parse_from([
+            "tiketa-booking",
+            "--smtp-url",
+            "smtp://127.0.0.1:2525",
+            "--mail-from",
+            "The Time Gallery <tickets@tiketa.example>",
+            "--base-url",
+            "https://tiketa.example/",
+        ])
+        .unwrap();
+        assert!(matches!(c.mail_route(), Ok(MailRoute::Smtp(u)) if u.port == 2525));
+        assert_eq!(c.base_url.as_deref(), Some("https://tiketa.example"));
+        let c = Config::try_parse_from([
+            "tiketa-booking",
+            "--smtp-url",
+            "smtp://127.0.0.1:2525",
+            "--mail-from",
+            "tickets@tiketa.example",
+            "--mail-lease",
+            "10",
+            "--smtp-timeout",
+            "10",
+        ])
+        .unwrap();
+        assert!(c.mail_route().unwrap_err().contains("shorter than --mail-lease"));
+        for (flag, value, why) in [
+            ("--mail-from", "not an address", "not a mail address"),
+            ("--smtp-url", "smtps://mail.example", "TLS"),
+            ("--base-url", "tiketa.example", "http"),
+        ] {
+            let e = Config::try_parse_from(["tiketa-booking", flag, value]).unwrap_err();
+            assert!(e.to_string().contains(why), "{flag}: {e}");
+        }
     }
 }

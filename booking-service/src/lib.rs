@@ -5,8 +5,9 @@
 //! [`routes`] combines the filters of [`api`] (one file per route), [`site`] and the
 //! cross-cutting pieces ([`cors`], [`security`], [`rate_limit`], [`guard`], [`recover`],
 //! [`head`], [`compress`] with [`encoding`], [`vary`]); [`events`] keeps the live seats that
-//! the event streams send; [`server`] binds, accepts, serves and
-//! shuts down, within the bounds of [`net`]; [`config`] is the command line.
+//! the event streams send; [`mail`] delivers the outbox (confirmations, cancellation notices,
+//! recovery links); [`server`] binds, accepts, serves and shuts down, within the bounds of
+//! [`net`]; [`config`] is the command line.
 
 pub mod api;
 pub mod api_error;
@@ -19,6 +20,7 @@ pub mod encoding;
 pub mod events;
 pub mod guard;
 pub mod head;
+pub mod mail;
 pub mod net;
 pub mod rate_limit;
 pub mod recover;

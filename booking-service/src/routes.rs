@@ -38,6 +38,10 @@ pub fn routes(app: Arc<App>) -> Result<BoxedFilter<(Response,)>, String> {
         .unify()
         .or(api::manage::route(app.clone()))
         .unify()
+        .or(api::calendar::route(app.clone()))
+        .unify()
+        .or(api::recovery::route(app.clone()))
+        .unify()
         .or(api::openapi::route())
         .unify()
         .boxed();

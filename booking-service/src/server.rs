@@ -7,7 +7,8 @@
 //!
 //! Shutdown is a first-class path: on SIGINT or SIGTERM the listener closes (no new
 //! connections), connections that wait on their client close (see
-//! [`crate::net::activity::stalled`]), requests in flight finish (up to [`DRAIN`]), then the
+//! [`crate::net::activity::stalled`]), requests in flight finish (up to [`DRAIN`]), the mail
+//! sender finishes the message in hand (its other claims run out and are sent later), then the
 //! booking store's writer commits whatever was queued and closes the database. Only then does
 //! the process exit.
 
@@ -24,11 +25,16 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::{GracefulShutdown, Watcher};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, MailRoute};
+use crate::mail::MailSite;
+use crate::mail::message::default_from;
+use crate::mail::sender::{Sender, SenderSettings};
+use crate::mail::transport::Transport;
 use crate::net::activity::{Activity, Watched, stalled};
 use crate::net::limits::{Admission, ConnectionLimits, Refusal};
 use crate::net::service::{ConnectionService, Warp};
@@ -76,9 +82,43 @@ pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Ar
     ))
 }
 
+/// Starts the mail sender of `app`, as the configuration says, until `stop` is cancelled.
+pub fn start_mail(config: &Config, app: &App, stop: CancellationToken) -> anyhow::Result<Sender> {
+    let route = config.mail_route().map_err(anyhow::Error::msg)?;
+    let base_url = config.base_url.as_deref().unwrap_or(&app.catalog.settings.base_url);
+    let site = MailSite::new(app.catalog.clone(), base_url);
+    let (transport, from) = match route {
+        MailRoute::Smtp(url) => {
+            let from = config.mail_from.clone().context("--smtp-url needs --mail-from")?;
+            (Transport::smtp(url, config.smtp_timeout), from)
+        }
+        MailRoute::Files(dir) => {
+            let transport = Transport::files(dir.clone()).with_context(|| {
+                format!(
+                    "cannot create the mail folder {}; create it, or choose another with --outbox-dir",
+                    dir.display()
+                )
+            })?;
+            (transport, config.mail_from.clone().unwrap_or_else(|| default_from(&site)))
+        }
+    };
+    let settings = SenderSettings {
+        transport,
+        site,
+        from,
+        lease: config.mail_lease,
+        send_timeout: config.smtp_timeout,
+        first_retry: config.mail_retry,
+        clock: app.clock,
+    };
+    Ok(Sender::spawn(app.desk.store().clone(), settings, app.mail_wakeup.clone(), stop))
+}
+
 /// Runs the service until SIGINT or SIGTERM.
 pub async fn run(config: Config) -> anyhow::Result<()> {
     let listen = config.listen_addr().map_err(anyhow::Error::msg)?;
+    // A mail setting that cannot work stops the start before the database is touched.
+    config.mail_route().map_err(anyhow::Error::msg)?;
     let files = match file_limit::raise() {
         Ok(limit) => limit.now,
         Err(e) => {
@@ -89,6 +129,8 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let settings = config.connection_settings(files);
     let app = build_app(&config, listen).await?;
     let filter = routes(app.clone()).map_err(anyhow::Error::msg)?;
+    let stop_mail = CancellationToken::new();
+    let mail = start_mail(&config, &app, stop_mail.clone())?;
     let listener = TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}; is another program using the port? (--listen)"))?;
@@ -117,8 +159,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         // pages reconnect (to another instance, if this one was behind a load balancer).
         tracing::info!(streams = events.streams(), "ending the open event streams");
         events.stop();
+        stop_mail.cancel();
     };
     serve(filter, listener, settings, shutdown).await;
+    // Its last send is recorded before the store closes.
+    mail.join().await;
     // The store commits what was queued and answers it before the database is released.
     if let Err(e) = app.desk.store().close().await {
         tracing::error!("closing the database: {e}");

@@ -206,6 +206,15 @@ pub enum MailOutcome {
     Failed { error: String, retry_at: DateTime<Utc> },
 }
 
+/// The longest failure reason a store keeps for the operator: an SMTP server's words, not its
+/// essays.
+pub const MAX_ERROR_CHARS: usize = 500;
+
+/// How long a row this build cannot read (a malformed payload, an unknown kind) waits before
+/// a store looks at it again: it cannot be sent as it is, and must not block the rows behind
+/// it. The operator sees it in `last_error` and in the failing count.
+pub const UNREADABLE_RETRY: chrono::Duration = chrono::Duration::hours(1);
+
 /// How long after its `attempts`-th failed send a message is tried again: 30 s, doubling, at
 /// most an hour. A message is never given up: an SMTP server that is down all night gets its
 /// mail in the morning. The operator sees each failure in the log.

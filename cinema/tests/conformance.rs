@@ -9,6 +9,7 @@ mod conformance {
     pub mod booking;
     pub mod holds;
     pub mod lifecycle;
+    pub mod mail;
     pub mod support;
 }
 
@@ -71,4 +72,11 @@ conformance!(
     lifecycle::a_healthy_store_checks_ok,
     lifecycle::the_change_feed_tells_of_a_booking_and_a_cancel,
     lifecycle::another_store_learns_of_bookings_and_cancels_within_a_second,
+    mail::a_booking_with_an_email_queues_one_confirmation_and_a_refused_one_none,
+    mail::a_cancellation_queues_one_notice,
+    mail::a_claim_holds_until_its_lease_ends_and_only_its_sender_finishes_it,
+    mail::a_sender_finishes_its_claim_after_its_lease_if_nobody_took_it,
+    mail::a_failed_send_is_due_again_at_its_retry_and_never_lost,
+    mail::senders_racing_from_two_stores_claim_each_message_once,
+    mail::a_recovery_adds_a_link_to_each_live_booking_and_keeps_the_bookers_own,
 );

@@ -11,8 +11,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use cinema::booking::{
-    BookingReference, CancelOutcome, Fingerprint, Hold, HoldOutcome, HoldToken, IdempotencyRecord, ManageToken,
-    NewBooking, NewHold, PlaceOutcome, SealedToken,
+    BookingReference, CancelOutcome, CheckInCode, Fingerprint, Hold, HoldOutcome, HoldToken, IdempotencyRecord,
+    ManageToken, NewBooking, NewHold, PlaceOutcome, SealedToken,
+};
+use cinema::outbox::{
+    MailBooking, MailClaim, MailId, MailKind, MailOutcome, MailResult, NewMail, OutboxCounts, QueuedMail, Recovery,
+    SenderId,
 };
 use cinema::schedule::{Showtime, ShowtimeId};
 use cinema::store::changes::Received;
@@ -731,6 +735,7 @@ fn new_hold(showtime: &ShowtimeId, token: &HoldToken, seats: &[&str], at: DateTi
 }
 
 /// What a contender for a seat asked, and how it ended.
+#[allow(clippy::large_enum_variant)] // one per racing task, for the length of a test
 enum Contender {
     Hold(HoldToken, Result<HoldOutcome, StoreError>),
     Book(Result<PlaceOutcome, StoreError>),
@@ -995,5 +1000,483 @@ fn a_roll_deletes_ended_holds_and_keeps_live_ones() {
         let left: Vec<String> =
             admin.query("SELECT showtime_id FROM seat_holds", &[]).await.unwrap().iter().map(|r| r.get(0)).collect();
         assert_eq!(left, [second.as_str()], "the hold that ended at the roll's moment is gone, the live one stays");
+    });
+}
+
+// The mail outbox (issue 11): queued in the booking's transaction, claimed by senders of any
+// instance without two ever holding one message, and the recovery of lost links.
+
+/// A booking by `email` with its confirmation queued, as the desk makes it, and its token.
+fn mailed_booking(showtime: &ShowtimeId, seats: &[&str], email: &str) -> (NewBooking, ManageToken) {
+    let token = ManageToken::generate(&mut rand::rng());
+    let mut request = booking(showtime, seats);
+    request.email = Some(email.to_string());
+    request.token_hash = token.hash();
+    request.mail = NewMail::confirmation(Some(email), &request.reference, &token, request.now);
+    (request, token)
+}
+
+/// Every outbox row's transaction (`xmin`) and payload, by id.
+async fn outbox_rows(admin: &tokio_postgres::Client) -> Vec<(String, String, String)> {
+    admin
+        .query("SELECT xmin::text, kind, payload FROM outbox ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect()
+}
+
+/// The transaction (`xmin`) that wrote the booking `reference`.
+async fn booking_transaction(admin: &tokio_postgres::Client, reference: &BookingReference) -> String {
+    admin
+        .query_one("SELECT xmin::text FROM bookings WHERE reference = $1", &[&reference.as_str()])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+fn claim(sender: &str, at: DateTime<Utc>, lease: chrono::Duration, limit: usize) -> MailClaim {
+    MailClaim { sender: SenderId(sender.into()), now: at, lease_until: at + lease, limit }
+}
+
+fn sent(mail: &QueuedMail, sender: &str, at: DateTime<Utc>) -> MailResult {
+    MailResult { id: mail.id, sender: SenderId(sender.into()), outcome: MailOutcome::Sent { at } }
+}
+
+/// One booking at a time (the single path): a placed booking with an email queues exactly one
+/// confirmation, written by the booking's own transaction; a refused one (seat taken, check-in
+/// code taken) queues none; a cancel queues one notice, a second cancel none.
+#[test]
+fn a_booking_with_an_email_queues_one_confirmation_in_its_own_transaction() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let store = setup.store().await;
+        store.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let admin = setup.admin().await;
+        let (request, token) = mailed_booking(&id, &["A1"], "ana@example.com");
+        let placed = match store.place(request.clone()).await.unwrap() {
+            PlaceOutcome::Placed(record) => record,
+            other => panic!("{other:?}"),
+        };
+        let rows = outbox_rows(&admin).await;
+        assert_eq!(rows.len(), 1, "{rows:?}");
+        assert_eq!(rows[0].0, booking_transaction(&admin, &request.reference).await, "written with the booking");
+        assert_eq!(rows[0].1, "confirmation");
+        let carried = MailBooking::from_payload(&rows[0].2).unwrap();
+        assert_eq!(carried, [MailBooking { reference: request.reference.clone(), token: Some(token.clone()) }]);
+        let row = admin
+            .query_one("SELECT recipient, created_at, due_at, attempts, sent_at IS NULL FROM outbox", &[])
+            .await
+            .unwrap();
+        let (recipient, created_at, due_at, attempts, unsent): (String, DateTime<Utc>, DateTime<Utc>, i32, bool) =
+            (row.get(0), row.get(1), row.get(2), row.get(3), row.get(4));
+        assert_eq!(
+            (recipient.as_str(), created_at, due_at, attempts, unsent),
+            ("ana@example.com", now(), now(), 0, true)
+        );
+
+        // Refused: the seat is taken, or the check-in code drawn is another booking's.
+        let (taken, _) = mailed_booking(&id, &["A1"], "bo@example.com");
+        let refused = store.place(taken).await.unwrap();
+        assert!(matches!(&refused, PlaceOutcome::SeatsTaken(s) if s == &["A1"]), "{refused:?}");
+        let (mut same_code, _) = mailed_booking(&id, &["A2"], "cy@example.com");
+        same_code.check_in_code = placed.check_in_code.clone();
+        let refused = store.place(same_code).await.unwrap();
+        assert!(matches!(refused, PlaceOutcome::ReferenceTaken), "the desk draws again: {refused:?}");
+        assert_eq!(outbox_rows(&admin).await.len(), 1, "a refused booking queues nothing");
+
+        // A cancel queues its notice in its transaction; a second cancel queues nothing.
+        assert!(matches!(
+            store.cancel(request.reference.clone(), token.clone(), now()).await.unwrap(),
+            CancelOutcome::Cancelled(_)
+        ));
+        assert!(matches!(
+            store.cancel(request.reference.clone(), token, now()).await.unwrap(),
+            CancelOutcome::Cancelled(_)
+        ));
+        let rows = outbox_rows(&admin).await;
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert_eq!(rows[1].1, "cancellation");
+        assert_eq!(rows[1].0, booking_transaction(&admin, &request.reference).await, "written with the cancel");
+        assert_eq!(
+            MailBooking::from_payload(&rows[1].2).unwrap(),
+            [MailBooking { reference: request.reference, token: None }]
+        );
+    });
+}
+
+/// Group commit: many bookings with emails placed at once (some refused for a seat asked
+/// twice) queue one confirmation per placed booking, each in its booking's transaction, and
+/// none for the others. Then the same from two instances racing for seats, with a check-in
+/// code already taken among them (the batch that meets it is placed again booking by booking):
+/// still one confirmation per placed booking.
+#[test]
+fn bookings_with_emails_placed_at_once_queue_one_confirmation_per_placed_booking() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let admin = setup.admin().await;
+
+        // One instance: 200 requests for 150 seats, decided in batches.
+        let requests: Vec<NewBooking> = (0..200)
+            .map(|n| mailed_booking(&id, &[&format!("B{}", n % 150)], &format!("p{n}@example.com")).0)
+            .collect();
+        let (placed, refused) = place_all(&requests, |_| a.clone()).await;
+        assert_eq!((placed.len(), refused), (150, 50), "one per seat");
+        let row = admin.query_one("SELECT count(*), count(DISTINCT xmin::text) FROM bookings", &[]).await.unwrap();
+        let (bookings, transactions): (i64, i64) = (row.get(0), row.get(1));
+        assert_eq!(bookings, 150);
+        assert!(transactions < bookings / 4, "{bookings} bookings in {transactions} transactions: not grouped");
+        assert_eq!(confirmations_of_their_own_bookings(&admin).await, (150, 150));
+
+        // Two instances for the same 100 seats; one request reuses a placed booking's code.
+        let taken_code: String =
+            admin.query_one("SELECT check_in_code FROM bookings LIMIT 1", &[]).await.unwrap().get(0);
+        let mut requests: Vec<NewBooking> = (0..200)
+            .map(|n| mailed_booking(&id, &[&format!("C{}", n % 100)], &format!("q{n}@example.com")).0)
+            .collect();
+        requests[77].check_in_code = CheckInCode::parse(&taken_code).unwrap();
+        requests[77].seats = vec!["D1".into()];
+        let (placed, refused) = place_all(&requests, |i| if i % 2 == 0 { a.clone() } else { b.clone() }).await;
+        assert_eq!((placed.len(), refused), (100, 100), "one per seat; the code drawn twice refused");
+        assert!(!placed.contains(&requests[77].reference));
+        assert_eq!(confirmations_of_their_own_bookings(&admin).await, (250, 250));
+        let counts = b.outbox_counts().await.unwrap();
+        assert_eq!(counts, OutboxCounts { pending: 250, failing: 0, sent: 0 });
+    });
+}
+
+/// Places every request at once, each from a task of its own on the store `through` names:
+/// the references placed, and how many were refused (seats or code taken).
+async fn place_all(
+    requests: &[NewBooking],
+    through: impl Fn(usize) -> Arc<PostgresDatabase>,
+) -> (Vec<BookingReference>, usize) {
+    let tasks: Vec<_> = requests
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            let (store, request) = (through(i), r.clone());
+            tokio::spawn(async move { store.place(request).await })
+        })
+        .collect();
+    let (mut placed, mut refused) = (Vec::new(), 0);
+    for task in tasks {
+        match task.await.unwrap().unwrap() {
+            PlaceOutcome::Placed(record) => placed.push(record.reference),
+            PlaceOutcome::SeatsTaken(_) | PlaceOutcome::ReferenceTaken => refused += 1,
+            other => panic!("{other:?}"),
+        }
+    }
+    (placed, refused)
+}
+
+/// How many outbox rows there are, and how many of them are the confirmation of a booking
+/// that exists, written by that booking's transaction.
+async fn confirmations_of_their_own_bookings(admin: &tokio_postgres::Client) -> (i64, i64) {
+    let row = admin
+        .query_one(
+            "SELECT (SELECT count(*) FROM outbox), count(*) FROM outbox o
+             JOIN bookings b ON b.reference = (o.payload::jsonb -> 'bookings' -> 0 ->> 'reference')
+             WHERE o.kind = 'confirmation' AND o.xmin::text = b.xmin::text",
+            &[],
+        )
+        .await
+        .unwrap();
+    (row.get(0), row.get(1))
+}
+
+/// Two instances' senders, many at once, claim in small bites until the outbox is empty:
+/// no message is handed out twice, and together they get every one.
+#[test]
+fn senders_of_two_instances_claiming_at_once_never_share_a_message_and_get_them_all() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let places: Vec<_> = (0..300)
+            .map(|n| {
+                let (store, request) = (a.clone(), mailed_booking(&id, &[&format!("S{n}")], "x@example.com").0);
+                tokio::spawn(async move { store.place(request).await })
+            })
+            .collect();
+        for place in places {
+            assert!(matches!(place.await.unwrap().unwrap(), PlaceOutcome::Placed(_)));
+        }
+        let gate = Arc::new(tokio::sync::Barrier::new(16));
+        let senders: Vec<_> = (0..16)
+            .map(|n| {
+                let (store, gate) = (if n % 2 == 0 { a.clone() } else { b.clone() }, gate.clone());
+                tokio::spawn(async move {
+                    gate.wait().await;
+                    let sender = format!("sender-{n}");
+                    let mut got = Vec::new();
+                    loop {
+                        let batch =
+                            store.claim_mail(claim(&sender, now(), chrono::Duration::minutes(5), 7)).await.unwrap();
+                        if batch.is_empty() {
+                            return got;
+                        }
+                        assert!(batch.windows(2).all(|w| w[0].id < w[1].id), "oldest first");
+                        got.extend(batch.into_iter().map(|m| (sender.clone(), m)));
+                        assert!(got.len() <= 300, "{sender} was handed more messages than there are");
+                    }
+                })
+            })
+            .collect();
+        let mut claimed = Vec::new();
+        for sender in senders {
+            claimed.extend(sender.await.unwrap());
+        }
+        let mut ids: Vec<MailId> = claimed.iter().map(|(_, m)| m.id).collect();
+        ids.sort();
+        let claims = ids.len();
+        ids.dedup();
+        assert_eq!(claims, ids.len(), "no message claimed twice");
+        assert_eq!(ids.len(), 300, "every message claimed");
+        let busy = claimed.iter().map(|(s, _)| s).collect::<std::collections::HashSet<_>>().len();
+        eprintln!("300 messages claimed by {busy} of 16 senders");
+        assert_eq!(a.outbox_counts().await.unwrap(), OutboxCounts { pending: 300, failing: 0, sent: 0 });
+        for (sender, mail) in &claimed {
+            assert!(b.finish_mail(sent(mail, sender, now())).await.unwrap());
+        }
+        assert_eq!(a.outbox_counts().await.unwrap(), OutboxCounts { pending: 0, failing: 0, sent: 300 });
+        let later = now() + chrono::Duration::hours(1);
+        assert!(a.claim_mail(claim("late", later, chrono::Duration::minutes(5), 10)).await.unwrap().is_empty());
+    });
+}
+
+/// A lease that runs out makes the message due again; once another sender claimed it, the
+/// first sender's late result changes nothing. Sent wipes the tokens from the row; Failed
+/// counts the attempt, keeps the error (cut to a sane length) and delays the next claim.
+#[test]
+fn an_expired_lease_is_claimed_again_and_only_the_holder_finishes_it() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let (request, token) = mailed_booking(&id, &["A1"], "ana@example.com");
+        a.place(request.clone()).await.unwrap();
+        let lease = chrono::Duration::minutes(1);
+        let first = a.claim_mail(claim("a", now(), lease, 10)).await.unwrap();
+        assert_eq!(first.len(), 1);
+        assert_eq!(first[0].kind, MailKind::Confirmation);
+        assert_eq!(first[0].bookings[0].token.as_ref(), Some(&token));
+        let during = now() + chrono::Duration::seconds(59);
+        assert!(b.claim_mail(claim("b", during, lease, 10)).await.unwrap().is_empty(), "the lease holds");
+        let after = now() + chrono::Duration::seconds(61);
+        let second = b.claim_mail(claim("b", after, lease, 10)).await.unwrap();
+        assert_eq!(second.iter().map(|m| m.id).collect::<Vec<_>>(), [first[0].id], "due again once the lease ran out");
+        let failed = MailResult {
+            id: first[0].id,
+            sender: SenderId("a".into()),
+            outcome: MailOutcome::Failed { error: "late".into(), retry_at: after },
+        };
+        assert!(!a.finish_mail(failed).await.unwrap(), "a's claim was taken over");
+        assert!(!a.finish_mail(sent(&first[0], "a", after)).await.unwrap(), "a's claim was taken over");
+
+        // b fails: one attempt, the error cut, due again at the retry time and not before.
+        let admin = setup.admin().await;
+        let retry_at = after + chrono::Duration::seconds(30);
+        let failed = MailResult {
+            id: second[0].id,
+            sender: SenderId("b".into()),
+            outcome: MailOutcome::Failed { error: "451 try later ".repeat(1000), retry_at },
+        };
+        assert!(b.finish_mail(failed.clone()).await.unwrap());
+        assert!(!b.finish_mail(failed).await.unwrap(), "the claim ended with the result");
+        let row = admin.query_one("SELECT attempts, last_error, due_at FROM outbox", &[]).await.unwrap();
+        let (attempts, error, due_at): (i32, String, DateTime<Utc>) = (row.get(0), row.get(1), row.get(2));
+        assert_eq!((attempts, due_at), (1, retry_at));
+        assert!(error.starts_with("451 try later"));
+        assert_eq!(error.chars().count(), 500, "the error cut to 500 characters");
+        assert_eq!(a.outbox_counts().await.unwrap(), OutboxCounts { pending: 1, failing: 1, sent: 0 });
+        let early = retry_at - chrono::Duration::seconds(1);
+        assert!(a.claim_mail(claim("a", early, lease, 10)).await.unwrap().is_empty(), "not due before its retry");
+        let third = a.claim_mail(claim("a", retry_at, lease, 10)).await.unwrap();
+        assert_eq!(third.len(), 1);
+        assert_eq!(third[0].attempts, 1);
+
+        // Sent: the token leaves the row, the reference stays, and it is never claimed again.
+        let payload: String = admin.query_one("SELECT payload FROM outbox", &[]).await.unwrap().get(0);
+        assert!(payload.contains(token.as_str()), "unsent, the row carries the token");
+        assert!(a.finish_mail(sent(&third[0], "a", retry_at)).await.unwrap());
+        let payload: String = admin.query_one("SELECT payload FROM outbox", &[]).await.unwrap().get(0);
+        assert!(!payload.contains(token.as_str()), "sent, the token is wiped: {payload}");
+        assert_eq!(
+            MailBooking::from_payload(&payload).unwrap(),
+            [MailBooking { reference: request.reference, token: None }]
+        );
+        assert_eq!(b.outbox_counts().await.unwrap(), OutboxCounts { pending: 0, failing: 0, sent: 1 });
+        let much_later = now() + chrono::Duration::days(1);
+        assert!(b.claim_mail(claim("b", much_later, lease, 10)).await.unwrap().is_empty(), "sent is never due");
+        assert!(!a.finish_mail(sent(&third[0], "a", much_later)).await.unwrap(), "finished once");
+    });
+}
+
+/// A recovery mails a fresh token for each live booking of the address (any ASCII case, but
+/// not a cancelled one nor one whose showtime started): it opens the booking while the
+/// booker's own token still does, and a second recovery's token replaces the first's.
+#[test]
+fn a_recovery_token_opens_the_booking_beside_the_booker_s_and_the_next_recovery_replaces_it() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(2), now()).await.unwrap();
+        let (early, late) = (showtime(0), showtime(1));
+        let (live, live_token) = mailed_booking(&late.id, &["A1"], "Ana@Example.com");
+        let (other_case, _) = mailed_booking(&late.id, &["A2"], "ana@example.COM");
+        let (cancelled, cancelled_token) = mailed_booking(&late.id, &["A3"], "ana@example.com");
+        let (started, _) = mailed_booking(&early.id, &["A1"], "ana@example.com");
+        let (stranger, _) = mailed_booking(&late.id, &["A4"], "bo@example.com");
+        for request in [&live, &other_case, &cancelled, &started, &stranger] {
+            assert!(matches!(a.place(request.clone()).await.unwrap(), PlaceOutcome::Placed(_)));
+        }
+        a.cancel(cancelled.reference.clone(), cancelled_token, now()).await.unwrap();
+        let admin = setup.admin().await;
+        let queued = outbox_rows(&admin).await.len();
+        // Between the two showtimes' starts.
+        let at = early.starts_at + chrono::Duration::minutes(1);
+        assert!(at < late.starts_at);
+
+        let recovery = Recovery { email: "ANA@example.com".into(), now: at };
+        assert_eq!(b.recover(recovery.clone()).await.unwrap(), 2);
+        let first = recovery_tokens(&admin).await;
+        assert_eq!(first.len(), 1, "one message");
+        let first = &first[0];
+        let mut carried: Vec<&BookingReference> = first.iter().map(|m| &m.reference).collect();
+        carried.sort_by_key(|r| r.as_str().to_string());
+        let mut expected = vec![&live.reference, &other_case.reference];
+        expected.sort_by_key(|r| r.as_str().to_string());
+        assert_eq!(carried, expected, "the live bookings of the address, and only they");
+        let row =
+            admin.query_one("SELECT recipient, created_at FROM outbox WHERE kind = 'recovery'", &[]).await.unwrap();
+        assert_eq!((row.get::<_, String>(0), row.get::<_, DateTime<Utc>>(1)), ("ANA@example.com".to_string(), at));
+        let recovered = |mails: &[MailBooking], reference: &BookingReference| {
+            mails.iter().find(|m| &m.reference == reference).unwrap().token.clone().unwrap()
+        };
+        let first_token = recovered(first, &live.reference);
+        assert!(
+            a.booking(live.reference.clone(), first_token.clone()).await.unwrap().is_some(),
+            "the mailed link opens it"
+        );
+        assert!(
+            a.booking(live.reference.clone(), live_token.clone()).await.unwrap().is_some(),
+            "the booker's still does"
+        );
+        assert!(
+            a.booking(other_case.reference.clone(), first_token.clone()).await.unwrap().is_none(),
+            "one token, one booking"
+        );
+
+        assert_eq!(a.recover(recovery).await.unwrap(), 2);
+        let both = recovery_tokens(&admin).await;
+        assert_eq!(both.len(), 2);
+        let second_token = recovered(&both[1], &live.reference);
+        assert!(a.booking(live.reference.clone(), second_token).await.unwrap().is_some(), "the new link opens it");
+        assert!(a.booking(live.reference.clone(), first_token).await.unwrap().is_none(), "the earlier link no longer");
+        assert!(a.booking(live.reference.clone(), live_token).await.unwrap().is_some(), "the booker's still does");
+
+        // No live booking, no message.
+        assert_eq!(a.recover(Recovery { email: "nobody@example.com".into(), now: at }).await.unwrap(), 0);
+        let after_start = late.starts_at;
+        assert_eq!(a.recover(Recovery { email: "bo@example.com".into(), now: after_start }).await.unwrap(), 0);
+        assert_eq!(outbox_rows(&admin).await.len(), queued + 2, "only the two recoveries were queued");
+    });
+}
+
+/// The bookings each queued recovery message carries, oldest message first.
+async fn recovery_tokens(admin: &tokio_postgres::Client) -> Vec<Vec<MailBooking>> {
+    let rows = admin.query("SELECT payload FROM outbox WHERE kind = 'recovery' ORDER BY id", &[]).await.unwrap();
+    rows.iter().map(|r| MailBooking::from_payload(r.get(0)).unwrap()).collect()
+}
+
+/// A database made before tickets and mail (schema version 2, with bookings) is upgraded in
+/// place: its bookings stay, each with a check-in code of its own, and they can be mailed.
+#[test]
+fn a_version_2_database_gains_check_in_codes_and_the_outbox_and_keeps_its_bookings() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let id = showtime(0).id;
+        let mut references = Vec::new();
+        {
+            let store = setup.store().await;
+            store.roll(plan(1), now()).await.unwrap();
+            for n in 1..=40 {
+                let request = booking(&id, &[&format!("A{n}")]);
+                references.push(request.reference.clone());
+                assert!(matches!(store.place(request).await, Ok(PlaceOutcome::Placed(_))));
+            }
+            store.close().await.unwrap();
+        }
+        // What version 2 was: no outbox, no check-in codes, no recovered tokens.
+        let admin = setup.admin().await;
+        admin
+            .batch_execute(
+                "DROP TABLE outbox;
+                 ALTER TABLE bookings DROP COLUMN check_in_code, DROP COLUMN recovered_token_hash;
+                 DROP INDEX bookings_email;
+                 UPDATE tiketa_schema SET version = 2",
+            )
+            .await
+            .unwrap();
+        assert_eq!(SCHEMA_VERSION, 3);
+        let store = Arc::new(PostgresDatabase::open(&setup.url, OpenMode::Existing).await.expect("upgraded"));
+        let version: i64 = admin.query_one("SELECT version FROM tiketa_schema", &[]).await.unwrap().get(0);
+        assert_eq!(version, SCHEMA_VERSION);
+        assert_eq!(store.showtime_seats(id.clone()).await.unwrap().unwrap().taken.len(), 40, "bookings kept");
+        let mut codes = std::collections::HashSet::new();
+        for reference in &references {
+            let record = store.booking_by_reference(reference.clone()).await.unwrap().expect("kept");
+            assert_eq!(CheckInCode::parse(record.check_in_code.as_str()), Some(record.check_in_code.clone()));
+            codes.insert(record.check_in_code.as_str().to_string());
+        }
+        assert_eq!(codes.len(), 40, "each its own code");
+        let (request, _) = mailed_booking(&id, &["B1"], "ana@example.com");
+        assert!(matches!(store.place(request).await.unwrap(), PlaceOutcome::Placed(_)));
+        assert_eq!(store.outbox_counts().await.unwrap(), OutboxCounts { pending: 1, failing: 0, sent: 0 });
+        assert!(store.booking_by_reference(BookingReference::generate(&mut rand::rng())).await.unwrap().is_none());
+    });
+}
+
+/// A row this build cannot read (edited by hand) is never handed to a sender, where it would
+/// fail every send and hold a place in every claim: it is set aside as failed, with why, and
+/// the messages behind it go out.
+#[test]
+fn an_unreadable_message_is_set_aside_as_failed_and_the_others_are_claimed() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let store = setup.store().await;
+        store.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let admin = setup.admin().await;
+        admin
+            .execute(
+                "INSERT INTO outbox (kind, recipient, payload, created_at, due_at) VALUES ('spam', 'x@example.com', '{}', $1, $1)",
+                &[&now()],
+            )
+            .await
+            .unwrap();
+        let (request, _) = mailed_booking(&id, &["A1"], "ana@example.com");
+        store.place(request.clone()).await.unwrap();
+        let claimed = store.claim_mail(claim("a", now(), chrono::Duration::minutes(1), 10)).await.unwrap();
+        assert_eq!(claimed.len(), 1, "{claimed:?}");
+        assert_eq!(claimed[0].bookings[0].reference, request.reference);
+        let row = admin
+            .query_one("SELECT attempts, last_error, claimed_by IS NULL, due_at FROM outbox WHERE kind = 'spam'", &[])
+            .await
+            .unwrap();
+        let (attempts, error, unclaimed, due_at): (i32, String, bool, DateTime<Utc>) =
+            (row.get(0), row.get(1), row.get(2), row.get(3));
+        assert_eq!((attempts, unclaimed), (1, true));
+        assert!(error.contains("spam"), "{error}");
+        assert_eq!(due_at, now() + chrono::Duration::hours(1), "looked at again in an hour");
+        assert_eq!(store.outbox_counts().await.unwrap(), OutboxCounts { pending: 2, failing: 1, sent: 0 });
     });
 }

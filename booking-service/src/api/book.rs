@@ -56,7 +56,8 @@ async fn handle(
     };
     match app.desk.book(&id, &request, key, app.clock.now()).await {
         Ok(c) => {
-            let view = BookingView::new(&c.booking, &app.catalog, Some(c.token.as_str()));
+            app.mail_wakeup.notify_one();
+            let view = BookingView::new(&c.booking, &app.catalog, &c.token).showing_token();
             let mut res = json(StatusCode::CREATED, &view);
             let h = res.headers_mut();
             if let Ok(location) = HeaderValue::from_str(&format!("/api/bookings/{}", c.booking.reference)) {

@@ -1,10 +1,12 @@
 //! `GET` and `DELETE /api/bookings/{reference}`: a booking, for whoever holds its manage token
 //! (`X-Manage-Token` header or `?token=`). A wrong token is answered exactly like an unknown
 //! reference, `404`, and after the same work (see `cinema::booking::decide::owns`), so references cannot
-//! be probed by the answer or by its timing.
+//! be probed by the answer or by its timing. A malformed token is refused before the store, as
+//! the desk itself refuses it, with the same `404`.
 
 use std::sync::Arc;
 
+use cinema::booking::{BookingError, ManageToken};
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::{HeaderMap, StatusCode};
@@ -27,7 +29,7 @@ pub fn route(app: Arc<App>) -> BoxedFilter<(Response,)> {
 }
 
 /// The token from the header, else from the query string; empty if neither has it.
-fn token() -> impl Filter<Extract = (String,), Error = std::convert::Infallible> + Clone {
+pub(super) fn token() -> impl Filter<Extract = (String,), Error = std::convert::Infallible> + Clone {
     warp::header::headers_cloned().and(warp::query::raw().or(warp::any().map(String::new)).unify()).map(
         |headers: HeaderMap, query: String| {
             headers
@@ -41,15 +43,22 @@ fn token() -> impl Filter<Extract = (String,), Error = std::convert::Infallible>
 }
 
 async fn show(reference: String, token: String, app: Arc<App>) -> Response {
-    match app.desk.booking(&reference, &token).await {
-        Ok(b) => json(StatusCode::OK, &BookingView::new(&b, &app.catalog, None)),
+    let Some(token) = ManageToken::parse(&token) else { return not_found() };
+    match app.desk.booking(&reference, token.as_str()).await {
+        Ok(b) => json(StatusCode::OK, &BookingView::new(&b, &app.catalog, &token)),
         Err(e) => ApiError::from(e).into_response(),
     }
 }
 
 async fn cancel(reference: String, token: String, app: Arc<App>) -> Response {
-    match app.desk.cancel(&reference, &token, app.clock.now()).await {
-        Ok(b) => json(StatusCode::OK, &BookingView::new(&b, &app.catalog, None)),
+    let Some(token) = ManageToken::parse(&token) else { return not_found() };
+    match app.desk.cancel(&reference, token.as_str(), app.clock.now()).await.inspect(|_| app.mail_wakeup.notify_one()) {
+        Ok(b) => json(StatusCode::OK, &BookingView::new(&b, &app.catalog, &token)),
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// What an unknown reference, a wrong token and a malformed one all get.
+pub(super) fn not_found() -> Response {
+    ApiError::from(BookingError::BookingNotFound).into_response()
 }

@@ -6,12 +6,14 @@
 
 mod body;
 pub mod book;
+pub mod calendar;
 pub mod events;
 pub mod fallback;
 pub mod health;
 pub mod holds;
 pub mod manage;
 pub mod openapi;
+pub mod recovery;
 pub mod seats;
 pub mod showtimes;
 mod views;
@@ -32,6 +34,8 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("POST", "/api/showtimes/{id}/bookings"),
     ("GET", "/api/bookings/{reference}"),
     ("DELETE", "/api/bookings/{reference}"),
+    ("GET", "/api/bookings/{reference}/calendar.ics"),
+    ("POST", "/api/bookings/recover"),
     ("GET", "/api/openapi.json"),
 ];
 

@@ -28,14 +28,15 @@ mod tests {
     use std::collections::BTreeSet;
 
     use cinema::booking::{
-        BookingReference, ErrorCode, IdempotencyKey, MAX_EMAIL_CHARS, MAX_NAME_CHARS, MAX_NAME_CODE_POINTS, MAX_SEATS,
-        ManageToken,
+        BookingReference, CheckInCode, ErrorCode, IdempotencyKey, MAX_EMAIL_CHARS, MAX_NAME_CHARS,
+        MAX_NAME_CODE_POINTS, MAX_SEATS, ManageToken,
     };
     use cinema::schedule::ShowtimeId;
     use serde_json::Value;
 
     use super::DOCUMENT;
     use crate::api::body::MAX_BODY;
+    use crate::rate_limit::RecoveryLimits;
 
     fn doc() -> Value {
         serde_json::from_str(DOCUMENT).expect("openapi.json is JSON")
@@ -110,6 +111,61 @@ mod tests {
         }
         let body = doc["paths"]["/api/showtimes/{id}/bookings"]["post"]["requestBody"]["description"].as_str().unwrap();
         assert!(body.contains(&format!("at most {MAX_BODY} bytes")), "{body}");
+    }
+
+    #[test]
+    fn the_ticket_fields_are_documented_as_the_views_write_them() {
+        let doc = doc();
+        let booking = &doc["components"]["schemas"]["Booking"];
+        let required: BTreeSet<&str> =
+            booking["required"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect();
+        for field in ["check_in_code", "ticket_svg", "calendar_url"] {
+            assert!(required.contains(field), "{field} is in every Booking reply");
+        }
+        let code = pattern(&booking["properties"]["check_in_code"]);
+        let sample = CheckInCode::generate(&mut rand::rng());
+        for text in probes(sample.as_str(), 4) {
+            // The pattern is the written form a reply carries, not every form the parser reads.
+            let written = CheckInCode::parse(&text).is_some_and(|c| c.as_str() == text);
+            assert_eq!(code.is_match(&text), written, "check-in code {text:?}");
+        }
+        let url = pattern(&booking["properties"]["calendar_url"]);
+        let reference = BookingReference::parse("TK-7Q4M-2XHD").unwrap();
+        let token = ManageToken::from_bytes([0x5c; ManageToken::BYTES]);
+        let written = crate::api::views::calendar_url(reference.as_str(), &token);
+        assert!(url.is_match(&written), "{written}");
+        assert_eq!(booking["properties"]["calendar_url"]["example"], written.as_str());
+
+        let reference_of = |path: &str| {
+            let parameters = doc["paths"][path]["parameters"].as_array().unwrap();
+            parameters.iter().find(|p| p["name"] == "reference").unwrap()["schema"]["pattern"].clone()
+        };
+        assert_eq!(reference_of("/api/bookings/{reference}/calendar.ics"), reference_of("/api/bookings/{reference}"));
+    }
+
+    #[test]
+    fn the_recovery_route_is_documented_with_the_codes_reply_and_limits() {
+        let doc = doc();
+        let post = &doc["paths"]["/api/bookings/recover"]["post"];
+        let body = post["requestBody"]["description"].as_str().unwrap();
+        assert!(body.contains(&format!("at most {MAX_BODY} bytes")), "{body}");
+        let schema = &doc["components"]["schemas"]["RecoveryRequest"];
+        assert_eq!(schema["properties"]["email"]["maxLength"], MAX_EMAIL_CHARS);
+        let example = &post["responses"]["202"]["content"]["application/json"]["schema"]["example"];
+        assert_eq!(example, &serde_json::to_value(crate::api::recovery::QUEUED).unwrap());
+        let description = post["description"].as_str().unwrap();
+        let client = format!(
+            "per client IP ({} at once, then {} an hour)",
+            RecoveryLimits::CLIENT_BURST,
+            RecoveryLimits::CLIENT_PER_HOUR
+        );
+        let address = format!(
+            "per address, whatever its case ({} at once, then {} an hour)",
+            RecoveryLimits::ADDRESS_BURST,
+            RecoveryLimits::ADDRESS_PER_HOUR
+        );
+        assert!(description.contains(&client), "{description}");
+        assert!(description.contains(&address), "{description}");
     }
 
     #[test]

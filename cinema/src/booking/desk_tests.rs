@@ -362,3 +362,34 @@ fn the_in_memory_seats_follow_every_commit() {
     let later = at("2026-11-24T10:00:00+07:00");
     assert_eq!(block(f.desk.seats(SHOW, later)).unwrap_err().code().as_str(), "showtime_closed");
 }
+
+#[test]
+fn a_booking_with_an_email_queues_its_confirmation_and_one_without_none() {
+    let f = fixture();
+    f.book(&["A1"]).unwrap();
+    assert_eq!(f.rows("SELECT count(*) FROM outbox"), 0, "no email, no mail");
+    let with_email = BookingRequest { email: Some("ana@example.com".into()), ..req("Ana", &["A2"]) };
+    let c = block(f.desk.book(SHOW, &with_email, Some("key-1"), now())).unwrap();
+    let replay = block(f.desk.book(SHOW, &with_email, Some("key-1"), now())).unwrap();
+    assert!(replay.replayed);
+    assert_eq!(f.rows("SELECT count(*) FROM outbox WHERE kind = 'confirmation'"), 1, "one, replay or not");
+    let payload: String =
+        rusqlite::Connection::open(&f.path).unwrap().query_row("SELECT payload FROM outbox", [], |r| r.get(0)).unwrap();
+    let bookings = crate::outbox::MailBooking::from_payload(&payload).unwrap();
+    assert_eq!(bookings[0].reference, c.booking.reference);
+    assert_eq!(bookings[0].token.as_ref(), Some(&c.token), "the link carries the booker's token");
+    assert!(CheckInCode::parse(c.booking.check_in_code.as_str()).is_some());
+    assert_ne!(c.booking.check_in_code.as_str().replace('-', "").to_lowercase(), c.token.as_str());
+}
+
+#[test]
+fn recovery_checks_the_address_and_tells_nothing_of_it_in_its_error() {
+    let f = fixture();
+    let err = block(f.desk.recover("not an address", now())).unwrap_err();
+    assert_eq!(err.code(), crate::booking::ErrorCode::InvalidEmail);
+    assert_eq!(block(f.desk.recover("  nobody@example.com ", now())).unwrap(), 0);
+    let with_email = BookingRequest { email: Some("ana@example.com".into()), ..req("Ana", &["A2"]) };
+    block(f.desk.book(SHOW, &with_email, None, now())).unwrap();
+    assert_eq!(block(f.desk.recover(" Ana@Example.com", now())).unwrap(), 1);
+    assert_eq!(f.rows("SELECT count(*) FROM outbox WHERE kind = 'recovery'"), 1);
+}

@@ -169,6 +169,14 @@ pub fn request(showtime: &ShowtimeId, seats: &[&str]) -> Request {
 }
 
 impl Request {
+    /// The same request with its confirmation to queue, as the desk sends one for a booker who
+    /// gave an email.
+    pub fn with_mail(mut self) -> Self {
+        let b = &self.booking;
+        self.booking.mail = cinema::outbox::NewMail::confirmation(b.email.as_deref(), &b.reference, &self.token, b.now);
+        self
+    }
+
     /// The same request under an idempotency key `key` (its id as the store sees it) whose
     /// request fingerprint is `fingerprint`.
     pub fn with_key(mut self, key: u8, fingerprint: u8) -> Self {

@@ -7,13 +7,17 @@
 //! it is free (up to [`MAX_BATCH`]) and places them together: one fact query per kind for the
 //! whole batch, the decisions of [`decide::place`] in queue order (a seat taken by an earlier
 //! booking of the batch counts as taken for a later one, a hold ended by an earlier booking
-//! of the batch holds nothing for a later one, a key used earlier in the batch is replayed), one statement that writes every accepted booking, its seats, its key and one
-//! notification per showtime, and one COMMIT. Answers go out only after COMMIT returned.
+//! of the batch holds nothing for a later one, a key used earlier in the batch is replayed),
+//! one statement that writes every accepted booking, its seats, its key, its confirmation if
+//! it carries one, and one notification per showtime, and one COMMIT. Answers go out only
+//! after COMMIT returned.
 //!
 //! A batch the database refuses (another instance took a seat between the fact query and the
-//! insert, a deadlock, a connection lost before COMMIT) is rolled back whole and each of its
-//! bookings placed again in a transaction of its own ([`super::bookings::place`]), so one
-//! conflict never fails the others. A batch whose COMMIT fails answers each booking with the
+//! insert, a reference or check-in code drawn twice, a deadlock, a connection lost before
+//! COMMIT) is rolled back whole and each of its bookings placed again in a transaction of its
+//! own ([`super::bookings::place`]), so one conflict never fails the others; a drawn value
+//! taken then answers [`PlaceOutcome::ReferenceTaken`] for that booking alone, and the desk
+//! draws again. A batch whose COMMIT fails answers each booking with the
 //! error, as a single booking would: whether it was kept is unknown, and a client's retry with
 //! its `Idempotency-Key` finds out.
 
@@ -32,6 +36,7 @@ use super::{holds, showtime_lock};
 use crate::booking::SealedToken;
 use crate::booking::decide::{self, PlaceDecision, PlaceFacts};
 use crate::booking::record::{NewBooking, PlaceOutcome};
+use crate::outbox::{MailBooking, NewMail};
 use crate::store::StoreError;
 
 /// The most bookings placed in one transaction: bounds the latency a batch adds.
@@ -290,8 +295,8 @@ async fn read_held(
 
 /// Every accepted booking, its seats (in showtime and seat order, so overlapping batches lock
 /// the index's entries in one order), its key, the end of the holds of those that had a hold
-/// token (all that token's rows on the booking's showtime), and one notification per
-/// showtime: one statement.
+/// token (all that token's rows on the booking's showtime), the confirmations of those that
+/// carry one (in queue order), and one notification per showtime: one statement.
 const INSERT_BATCH: &str = "
     WITH b AS (
         INSERT INTO bookings (reference, showtime_id, name, email, token_hash, created_at, check_in_code)
@@ -315,9 +320,17 @@ const INSERT_BATCH: &str = "
         DELETE FROM seat_holds AS h USING unnest($18::text[], $19::bytea[]) AS t (showtime_id, token_hash)
         WHERE h.showtime_id = t.showtime_id AND h.token_hash = t.token_hash
         RETURNING 1
+    ), m AS (
+        INSERT INTO outbox (kind, recipient, payload, created_at, due_at)
+        SELECT z.kind, z.recipient, z.payload, z.queued_at, z.queued_at
+        FROM unnest($21::text[], $22::text[], $23::text[], $24::text[], $25::timestamptz[]) WITH ORDINALITY
+            AS z (reference, kind, recipient, payload, queued_at, position)
+        JOIN b USING (reference)
+        ORDER BY z.position
+        RETURNING 1
     ), n AS (SELECT pg_notify($16, p) FROM unnest($17::text[]) AS p)
     SELECT (SELECT count(*) FROM b), (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM h),
-        (SELECT count(*) FROM n)";
+        (SELECT count(*) FROM m), (SELECT count(*) FROM n)";
 
 async fn insert_accepted(
     tx: &Transaction<'_>,
@@ -357,8 +370,15 @@ async fn insert_accepted(
     let held: Vec<&&NewBooking> = chosen.iter().filter(|b| b.hold.is_some()).collect();
     let hold_showtimes: Vec<&str> = held.iter().map(|b| b.showtime.as_str()).collect();
     let hold_tokens: Vec<&[u8]> = held.iter().map(|b| &b.hold.as_ref().expect("a hold").0[..]).collect();
+    let mailed: Vec<(&str, &NewMail)> =
+        chosen.iter().filter_map(|b| b.mail.as_ref().map(|m| (b.reference.as_str(), m))).collect();
+    let mail_refs: Vec<&str> = mailed.iter().map(|(reference, _)| *reference).collect();
+    let mail_kinds: Vec<&str> = mailed.iter().map(|(_, m)| m.kind.as_str()).collect();
+    let mail_recipients: Vec<&str> = mailed.iter().map(|(_, m)| m.recipient.as_str()).collect();
+    let mail_payloads: Vec<String> = mailed.iter().map(|(_, m)| MailBooking::to_payload(&m.bookings)).collect();
+    let mail_at: Vec<_> = mailed.iter().map(|(_, m)| m.now).collect();
     let stmt = tx.prepare_cached(INSERT_BATCH).await?;
-    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 20] = [
+    let params: [&(dyn tokio_postgres::types::ToSql + Sync); 25] = [
         &references,
         &showtimes,
         &names,
@@ -379,6 +399,11 @@ async fn insert_accepted(
         &hold_showtimes,
         &hold_tokens,
         &codes,
+        &mail_refs,
+        &mail_kinds,
+        &mail_recipients,
+        &mail_payloads,
+        &mail_at,
     ];
     tx.query_one(&stmt, &params).await?;
     Ok(())

@@ -16,6 +16,10 @@
 //! other request, waiting on the lock until that booking's COMMIT, then reads the key and
 //! replays it (without the lock it would find the seats held and answer "taken").
 //!
+//! A booking's confirmation (`NewBooking::mail`) is inserted into the outbox by the statement
+//! that writes the booking, and a cancellation's notice by the cancelling transaction once
+//! [`decide::cancel`] said `Cancel`: a refused booking or a second cancel queues nothing.
+//!
 //! Every transaction that takes or frees seats also calls `pg_notify` (see [`super::listen`]),
 //! which PostgreSQL delivers to the other instances only if and when it commits.
 
@@ -27,10 +31,11 @@ use super::errors::{Fault, fixed, violates};
 use super::listen::Notify;
 use super::lock;
 use super::transaction::{ATTEMPTS, Work, backoff, in_transaction};
-use super::{holds, showtime_lock};
+use super::{holds, outbox, showtime_lock};
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
 use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, Fingerprint, ManageToken, SealedToken};
+use crate::outbox::{MailBooking, NewMail};
 use crate::store::StoreError;
 
 /// How one attempt at placing ended.
@@ -162,7 +167,12 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
         let fingerprint = b.idempotency.as_ref().map(|k| &k.fingerprint.0[..]);
         let sealed_token = b.idempotency.as_ref().map(|k| &k.sealed_token.0[..]);
         let hold = b.hold.as_ref().map(|h| &h.0[..]);
-        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 14] = [
+        // A booking without mail binds NULLs for it, which then writes no row.
+        let mail_kind = b.mail.as_ref().map(|m| m.kind.as_str());
+        let mail_recipient = b.mail.as_ref().map(|m| m.recipient.as_str());
+        let mail_payload = b.mail.as_ref().map(|m| MailBooking::to_payload(&m.bookings));
+        let mail_at = b.mail.as_ref().map(|m| m.now);
+        let params: [&(dyn tokio_postgres::types::ToSql + Sync); 18] = [
             &reference,
             &showtime_id,
             &b.name,
@@ -177,6 +187,10 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
             &sealed_token,
             &hold,
             &b.check_in_code.as_str(),
+            &mail_kind,
+            &mail_recipient,
+            &mail_payload,
+            &mail_at,
         ];
         let stmt = tx.prepare_cached(INSERT_BOOKING).await?;
         let inserted = tx.query_one(&stmt, &params).await;
@@ -196,8 +210,10 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
 
 /// A booking with its seats, its idempotency key's record (`$10`..`$12`, NULL for a booking
 /// without a key, which then writes none), the end of its hold (`$13`, the hold token's hash:
-/// all that token's rows on the showtime; NULL deletes none) and its notification, in one
-/// statement.
+/// all that token's rows on the showtime; NULL deletes none), its confirmation mail (`$15`..`$18`:
+/// kind, recipient, payload, queued at; NULL for a booking without mail, which then queues
+/// none) and its notification, in one statement: the mail is queued exactly when the booking
+/// is written.
 /// Data-modifying `WITH` parts always run to completion; the notification is selected so that
 /// it runs too.
 const INSERT_BOOKING: &str = "
@@ -216,8 +232,13 @@ const INSERT_BOOKING: &str = "
     ), h AS (
         DELETE FROM seat_holds WHERE showtime_id = $2 AND token_hash = $13::bytea
         RETURNING 1
+    ), m AS (
+        INSERT INTO outbox (kind, recipient, payload, created_at, due_at)
+        SELECT $15::text, $16::text, $17::text, $18::timestamptz, $18::timestamptz FROM b WHERE $15::text IS NOT NULL
+        RETURNING 1
     ), n AS (SELECT pg_notify($8, $9) FROM b)
-    SELECT b.id, (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM h), (SELECT count(*) FROM n)
+    SELECT b.id, (SELECT count(*) FROM s), (SELECT count(*) FROM k), (SELECT count(*) FROM h), (SELECT count(*) FROM m),
+        (SELECT count(*) FROM n)
     FROM b";
 
 /// Waits for an idempotency key's lock ([`lock::idempotency_key`]).
@@ -290,6 +311,9 @@ fn cancel_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a CancelInput<'x>) -> Wor
         tx.execute("UPDATE booking_seats SET active = false WHERE booking_id = $1", &[&id]).await?;
         input.notify.send(tx, &record.showtime.id).await?;
         record.cancelled_at = Some(cancelled_at);
+        if let Some(notice) = NewMail::cancellation(&record, input.now) {
+            outbox::queue(tx, &notice).await?;
+        }
         Ok((CancelOutcome::Cancelled(Box::new(record)), true))
     })
 }

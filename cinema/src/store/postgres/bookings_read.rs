@@ -41,6 +41,19 @@ pub(super) async fn booking_of_owner(
     }
 }
 
+/// A booking by its reference, whoever asks: for the mail sender and the operator's tools,
+/// never a visitor (see [`crate::store::Store::booking_by_reference`]).
+pub(super) async fn booking_by_reference(
+    client: &impl GenericClient,
+    reference: &BookingReference,
+) -> Result<Option<BookingRecord>, Fault> {
+    let stmt = client.prepare_cached("SELECT id FROM bookings WHERE reference = $1").await?;
+    match client.query_opt(&stmt, &[&reference.as_str()]).await? {
+        Some(row) => Ok(Some(booking_by_id(client, row.try_get(0)?).await?)),
+        None => Ok(None),
+    }
+}
+
 /// One booking with its showtime and its seats in the order they were requested.
 pub(super) async fn booking_by_id(client: &impl GenericClient, id: i64) -> Result<BookingRecord, Fault> {
     let stmt = client

@@ -11,13 +11,15 @@
 //! The pieces: [`migrations`] (the schema, versioned in `tiketa_schema`, migrated once under an
 //! advisory lock), [`schedule`] (roll, serialised by an advisory lock), [`batch`] (group
 //! commit: the bookings queued at one moment placed in one transaction), [`bookings`] (place and
-//! cancel one at a time, decided by [`crate::booking::decide`]), [`holds`] (seat holds: hold and
-//! release), [`showtime_lock`] (why a booking and a hold of one seat never both commit),
-//! [`bookings_read`],
-//! [`listen`] (the change feed from other instances), [`errors`] (what failures mean) and
-//! [`transaction`] (retries of transactions the server aborted on a conflict). A booking is
-//! acknowledged only after COMMIT returned, with `synchronous_commit` left on (the server's
-//! default; Tiketa never turns it off), so an acknowledged booking survives a server crash.
+//! cancel one at a time, decided by [`crate::booking::decide`]; a booking's confirmation and a
+//! cancellation's notice are queued in its transaction), [`holds`] (seat holds: hold and
+//! release), [`outbox`] (the mail outbox: queueing, and the senders' claims on its rows),
+//! [`recovery`] (an address's manage links sent again), [`showtime_lock`] (why a booking and
+//! a hold of one seat never both commit), [`bookings_read`], [`listen`] (the change feed from
+//! other instances), [`errors`] (what failures mean) and [`transaction`] (retries of
+//! transactions the server aborted on a conflict). A booking is acknowledged only after COMMIT
+//! returned, with `synchronous_commit` left on (the server's default; Tiketa never turns it
+//! off), so an acknowledged booking survives a server crash.
 //! Writes run in a task of their own, so one whose caller stopped waiting still ends with its
 //! commit applied to this instance's seat cache and published on its change feed.
 //!
@@ -51,6 +53,8 @@ mod holds;
 mod listen;
 mod lock;
 mod migrations;
+mod outbox;
+mod recovery;
 mod schedule;
 mod showtime_lock;
 mod transaction;
@@ -375,24 +379,30 @@ impl Store for PostgresDatabase {
         })
     }
 
-    fn booking_by_reference(&self, _reference: BookingReference) -> StoreFuture<'_, Option<BookingRecord>> {
-        not_yet("reading a booking by reference")
+    fn booking_by_reference(&self, reference: BookingReference) -> StoreFuture<'_, Option<BookingRecord>> {
+        Box::pin(async move {
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
+            Ok(bookings_read::booking_by_reference(&client, &reference).await?)
+        })
     }
 
-    fn recover(&self, _recovery: Recovery) -> StoreFuture<'_, usize> {
-        not_yet("recovery mail")
+    fn recover(&self, recovery: Recovery) -> StoreFuture<'_, usize> {
+        self.write(move |db| async move { recovery::recover(&db.pool, &recovery).await })
     }
 
-    fn claim_mail(&self, _claim: MailClaim) -> StoreFuture<'_, Vec<QueuedMail>> {
-        not_yet("the mail outbox")
+    fn claim_mail(&self, claim: MailClaim) -> StoreFuture<'_, Vec<QueuedMail>> {
+        self.write(move |db| async move { outbox::claim(&db.pool, &claim).await })
     }
 
-    fn finish_mail(&self, _result: MailResult) -> StoreFuture<'_, bool> {
-        not_yet("the mail outbox")
+    fn finish_mail(&self, result: MailResult) -> StoreFuture<'_, bool> {
+        self.write(move |db| async move { outbox::finish(&db.pool, &result).await })
     }
 
     fn outbox_counts(&self) -> StoreFuture<'_, OutboxCounts> {
-        not_yet("the mail outbox")
+        Box::pin(async move {
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
+            outbox::counts(&client).await.map_err(store_error)
+        })
     }
 
     fn showtime_seats(&self, id: ShowtimeId) -> StoreFuture<'_, Option<ShowtimeSeats>> {
@@ -471,10 +481,4 @@ impl Store for PostgresDatabase {
     fn describe(&self) -> String {
         format!("PostgreSQL {}", self.url)
     }
-}
-
-/// A method of the issue-11 seam this store does not implement yet.
-fn not_yet<'a, T: Send + 'a>(what: &str) -> StoreFuture<'a, T> {
-    let message = format!("{what} is not implemented by this store yet");
-    Box::pin(async move { Err(StoreError::Backend(message.into())) })
 }

@@ -28,6 +28,7 @@ use super::watcher::Watcher;
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
+use crate::outbox::{MailClaim, MailResult, OutboxCounts, QueuedMail, Recovery};
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::store::seat_cache::SeatIndex;
 use crate::store::{ChangeFeed, OpenMode, StoreError, Unavailable};
@@ -223,6 +224,27 @@ impl SqliteBookingStore {
         token: &ManageToken,
     ) -> Result<Option<BookingRecord>, StoreError> {
         self.reads.with(|c| bookings_read::booking_of_owner(c, reference, token).map(|o| o.map(|(_, r)| r)))
+    }
+
+    pub fn recover(&self, recovery: Recovery) -> Pending<usize> {
+        self.submit(|reply| Command::Recover(Box::new(recovery), reply))
+    }
+
+    pub fn claim_mail(&self, claim: MailClaim) -> Pending<Vec<QueuedMail>> {
+        self.submit(|reply| Command::ClaimMail(Box::new(claim), reply))
+    }
+
+    /// Whether any mail is due for a claim at `now`, from a read connection.
+    pub fn any_mail_due(&self, now: DateTime<Utc>) -> Result<bool, StoreError> {
+        self.reads.with(|c| super::outbox::any_due(c, now))
+    }
+
+    pub fn finish_mail(&self, result: MailResult) -> Pending<bool> {
+        self.submit(|reply| Command::FinishMail(Box::new(result), reply))
+    }
+
+    pub fn outbox_counts(&self) -> Result<OutboxCounts, StoreError> {
+        self.reads.with(super::outbox::counts)
     }
 
     pub fn booking_by_reference(&self, reference: &BookingReference) -> Result<Option<BookingRecord>, StoreError> {

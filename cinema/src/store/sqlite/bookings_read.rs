@@ -61,6 +61,17 @@ pub(crate) fn timestamp(secs: i64) -> rusqlite::Result<DateTime<Utc>> {
     })
 }
 
+/// An instant kept in epoch milliseconds (holds, the outbox).
+pub(crate) fn timestamp_millis(ms: i64) -> rusqlite::Result<DateTime<Utc>> {
+    DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+        rusqlite::Error::FromSqlConversionFailure(
+            0,
+            rusqlite::types::Type::Integer,
+            format!("time {ms} ms out of range").into(),
+        )
+    })
+}
+
 /// A booking's row id and record, if `token` is its manage token.
 pub(crate) fn booking_of_owner(
     conn: &Connection,

@@ -28,14 +28,15 @@ use super::bookings_health::WriteStatus;
 use super::bookings_read::{booking_by_id, booking_of_owner};
 use super::bookings_wal::Wal;
 use super::database_file::DatabaseFile;
-use super::holds;
 use super::pending::Reply;
 use super::seat_changes::{self, Origin};
+use super::{holds, outbox};
 use crate::booking::Fingerprint;
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, ManageToken, SealedToken};
+use crate::outbox::{MailClaim, MailResult, NewMail, QueuedMail, Recovery};
 use crate::schedule::ShowtimeId;
 use crate::store::ChangeFeed;
 use crate::store::StoreError;
@@ -50,6 +51,9 @@ pub(crate) enum Command {
     Cancel { reference: BookingReference, token: ManageToken, now: DateTime<Utc>, reply: Reply<CancelOutcome> },
     Hold(Box<NewHold>, Reply<HoldOutcome>),
     Release(Box<ReleaseHold>, Reply<HoldOutcome>),
+    Recover(Box<Recovery>, Reply<usize>),
+    ClaimMail(Box<MailClaim>, Reply<Vec<QueuedMail>>),
+    FinishMail(Box<MailResult>, Reply<bool>),
 }
 
 /// A command's outcome and what it changed, for the seat index and the change log once the
@@ -63,6 +67,9 @@ enum Answer {
     Place(Reply<PlaceOutcome>, Applied<PlaceOutcome>),
     Cancel(Reply<CancelOutcome>, Applied<CancelOutcome>),
     Hold(Reply<HoldOutcome>, Applied<HoldOutcome>),
+    Recover(Reply<usize>, Applied<usize>),
+    Claim(Reply<Vec<QueuedMail>>, Applied<Vec<QueuedMail>>),
+    Finish(Reply<bool>, Applied<bool>),
 }
 
 impl Answer {
@@ -71,6 +78,9 @@ impl Answer {
             Answer::Place(r, v) => r.send(v.map(|(outcome, _)| outcome)),
             Answer::Cancel(r, v) => r.send(v.map(|(outcome, _)| outcome)),
             Answer::Hold(r, v) => r.send(v.map(|(outcome, _)| outcome)),
+            Answer::Recover(r, v) => r.send(v.map(|(outcome, _)| outcome)),
+            Answer::Claim(r, v) => r.send(v.map(|(outcome, _)| outcome)),
+            Answer::Finish(r, v) => r.send(v.map(|(outcome, _)| outcome)),
         }
     }
 
@@ -87,7 +97,12 @@ impl Answer {
     /// SQLite's words if this command failed because the disk did not take a write.
     fn disk_error(&self) -> Option<String> {
         let err = match self {
-            Answer::Place(_, Err(e)) | Answer::Cancel(_, Err(e)) | Answer::Hold(_, Err(e)) => e,
+            Answer::Place(_, Err(e))
+            | Answer::Cancel(_, Err(e))
+            | Answer::Hold(_, Err(e))
+            | Answer::Recover(_, Err(e))
+            | Answer::Claim(_, Err(e))
+            | Answer::Finish(_, Err(e)) => e,
             _ => return None,
         };
         match err {
@@ -104,6 +119,9 @@ impl Answer {
             Answer::Place(r, _) => r.send(Err(err())),
             Answer::Cancel(r, _) => r.send(Err(err())),
             Answer::Hold(r, _) => r.send(Err(err())),
+            Answer::Recover(r, _) => r.send(Err(err())),
+            Answer::Claim(r, _) => r.send(Err(err())),
+            Answer::Finish(r, _) => r.send(Err(err())),
         }
     }
 }
@@ -251,6 +269,9 @@ fn command_reply_fail(command: Command, err: impl Fn() -> StoreError) {
         Command::Place(_, reply) => reply.send(Err(err())),
         Command::Cancel { reply, .. } => reply.send(Err(err())),
         Command::Hold(_, reply) | Command::Release(_, reply) => reply.send(Err(err())),
+        Command::Recover(_, reply) => reply.send(Err(err())),
+        Command::ClaimMail(_, reply) => reply.send(Err(err())),
+        Command::FinishMail(_, reply) => reply.send(Err(err())),
     }
 }
 
@@ -278,7 +299,24 @@ fn apply(conn: &Connection, command: Command) -> Answer {
             let result = in_savepoint(conn, |c| release_hold(c, &release), |(o, _)| matches!(o, HoldOutcome::Held(_)));
             Answer::Hold(reply, result)
         }
+        Command::Recover(recovery, reply) => {
+            let result = in_savepoint(conn, |c| no_seats(outbox::recover(c, &recovery)), |_| true);
+            Answer::Recover(reply, result)
+        }
+        Command::ClaimMail(claim, reply) => {
+            let result = in_savepoint(conn, |c| no_seats(outbox::claim(c, &claim)), |_| true);
+            Answer::Claim(reply, result)
+        }
+        Command::FinishMail(result, reply) => {
+            let applied = in_savepoint(conn, |c| no_seats(outbox::finish(c, &result)), |_| true);
+            Answer::Finish(reply, applied)
+        }
     }
+}
+
+/// An outcome of a write that changes no seats (the outbox's).
+fn no_seats<T>(result: rusqlite::Result<T>) -> rusqlite::Result<(T, SeatChanges)> {
+    result.map(|value| (value, SeatChanges::default()))
 }
 
 fn hold(conn: &Connection, new: &NewHold) -> rusqlite::Result<(HoldOutcome, SeatChanges)> {
@@ -390,6 +428,9 @@ fn place_booking(conn: &Connection, b: &NewBooking) -> rusqlite::Result<PlaceOut
         }
     }
 
+    if let Some(mail) = &b.mail {
+        outbox::queue(conn, mail)?;
+    }
     if let Some(idem) = &b.idempotency {
         conn.prepare_cached(
             "INSERT INTO idempotency_keys (key_id, fingerprint, booking_id, sealed_token, created_at)
@@ -474,6 +515,9 @@ fn cancel(
         .execute(params![id, now.timestamp()])?;
     conn.prepare_cached("UPDATE booking_seats SET active = 0 WHERE booking_id = ?1")?.execute([id])?;
     let record = booking_by_id(conn, id)?;
+    if let Some(notice) = NewMail::cancellation(&record, now) {
+        outbox::queue(conn, &notice)?;
+    }
     let freed = record.seats.iter().map(|seat| (record.showtime.id.0.clone(), seat.clone(), false)).collect();
     Ok((CancelOutcome::Cancelled(Box::new(record)), SeatChanges { seats: freed, holds: Vec::new() }))
 }

@@ -12,7 +12,6 @@
 //! Every function that writes returns what it changed as [`HoldChange`]s, for the writer to
 //! apply to the seat index after its commit and to log for other processes.
 
-use chrono::{DateTime, Utc};
 use rusqlite::{Connection, params, params_from_iter};
 
 use super::bookings_writer::is_unique_violation;
@@ -163,12 +162,4 @@ pub(crate) fn held_seats(conn: &Connection, showtime: &ShowtimeId) -> rusqlite::
         .collect()
 }
 
-fn millis(ms: i64) -> rusqlite::Result<DateTime<Utc>> {
-    DateTime::from_timestamp_millis(ms).ok_or_else(|| {
-        rusqlite::Error::FromSqlConversionFailure(
-            0,
-            rusqlite::types::Type::Integer,
-            format!("hold time {ms} ms out of range").into(),
-        )
-    })
-}
+use super::bookings_read::timestamp_millis as millis;

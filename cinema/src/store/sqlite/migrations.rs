@@ -176,6 +176,35 @@ mod tests {
     }
 
     #[test]
+    fn bookings_made_before_tickets_get_a_check_in_code_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        version_4(&path);
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(MIGRATIONS[4]).unwrap();
+        conn.execute_batch(
+            "PRAGMA user_version = 5;
+             INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at)
+                 VALUES ('TK-3333-3333', 's', 'Bo', x'00', 0);",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open_connection(&path, OpenMode::Existing).unwrap();
+        let codes: Vec<String> = conn
+            .prepare("SELECT check_in_code FROM bookings ORDER BY id")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(codes.len(), 2);
+        for code in &codes {
+            assert!(crate::booking::CheckInCode::parse(code).is_some_and(|c| c.as_str() == code), "{code:?}");
+        }
+        assert_ne!(codes[0], codes[1]);
+    }
+
+    #[test]
     fn a_database_one_version_ahead_is_refused() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.db");

@@ -14,6 +14,7 @@ mod database;
 mod database_file;
 mod holds;
 mod migrations;
+mod outbox;
 mod pending;
 mod schedule;
 mod seat_changes;
