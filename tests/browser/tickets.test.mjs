@@ -75,6 +75,12 @@ describe('Tickets in Chromium: the ticket, my tickets, print, lost link', { skip
     return res.json();
   }
 
+  /** The href of every link on the page that holds `text`. */
+  const linksWith = (page, text) => page.locator('a[href]').evaluateAll(
+    (links, t) => links.map((a) => a.getAttribute('href')).filter((h) => h.includes(t)),
+    text,
+  );
+
   const manageUrl = (json) => `/booking/?ref=${encodeURIComponent(json.reference)}&token=${encodeURIComponent(json.manage_token)}`;
 
   /** "7Q4M 2XHD K9PA RT3W" for "7Q4M-2XHD-K9PA-RT3W". */
@@ -129,6 +135,7 @@ describe('Tickets in Chromium: the ticket, my tickets, print, lost link', { skip
     // The token: in the manage link's href and in storage, never in text or another URL.
     assert.ok(!(await tab.locator('body').innerText()).includes(first.token), 'no token in the visible text');
     assert.equal(await item.locator('a.my-ticket__open').getAttribute('href'), first.manageUrl);
+    assert.deepEqual(await linksWith(tab, first.token), [first.manageUrl], 'only the manage link carries the token');
     await item.locator('a.my-ticket__open').click();
     await tab.waitForURL((url) => url.pathname + url.search === first.manageUrl);
     const card = tab.locator('.booking-card');
@@ -136,6 +143,19 @@ describe('Tickets in Chromium: the ticket, my tickets, print, lost link', { skip
     assert.match(await card.textContent(), new RegExp(first.reference));
     assert.match(await card.textContent(), /D5 and D6/);
     await assertTicket(card, first.json);
+    // The ticket's one link with the token is the service's calendar_url (the contract's).
+    assert.deepEqual(await linksWith(tab, first.token), [first.json.calendar_url]);
+    // "Add to calendar" downloads the booking's .ics from the service.
+    const [download] = await Promise.all([tab.waitForEvent('download'), card.locator('a.ticket-calendar').click()]);
+    assert.equal(download.suggestedFilename(), `${first.reference}.ics`);
+    const ics = await new Promise((ok, fail) => download.createReadStream().then((stream) => {
+      let text = '';
+      stream.on('data', (d) => { text += d; });
+      stream.on('end', () => ok(text));
+      stream.on('error', fail);
+    }, fail));
+    assert.match(ics, /^BEGIN:VCALENDAR/);
+    assert.ok(ics.includes(first.reference), 'the event names the booking');
     const leaks = requests.filter((r) => r.url.includes(first.token) && r.path !== first.manageUrl);
     assert.deepEqual(leaks.map((r) => `${r.method} ${r.path}`), [], 'the token travels in no other URL');
     const gets = requests.filter((r) => r.path.startsWith(`/api/bookings/${first.reference}`));
