@@ -1007,7 +1007,9 @@
     const showtime = booking.showtime || {};
     const film = (showtime.film && showtime.film.title) || (document.getElementById("book-title") || {}).textContent || "";
     const ids = booking.seats || [];
-    const manageUrl = "/booking/?ref=" + encodeURIComponent(reference) + "&token=" + encodeURIComponent(token);
+    const manageUrl = ui.manageUrl(reference, token);
+    // Closing the tab must not lose the booking: this browser lists it under "My tickets".
+    const remembered = token !== "" && ui.myTickets.remember(booking, token);
 
     const box = el("div", { class: "booking-confirmation", tabindex: "-1" });
     box.append(el("p", { class: "eyebrow" }, "Booked"));
@@ -1026,13 +1028,28 @@
       item.append(el("dt", {}, pair[0]), el("dd", {}, pair[1]));
       facts.append(item);
     });
-    box.append(facts);
+    // The ticket the door scans, beside the facts (when the service sends one).
+    const stub = ui.ticketStub(booking);
+    if (stub) {
+      const pass = el("div", { class: "ticket-pass" });
+      pass.append(stub, facts);
+      box.append(pass);
+    } else {
+      box.append(facts);
+    }
 
-    const keep = el(
-      "p",
-      { class: "booking-confirmation__keep" },
-      "Keep this link: it is the only way to see or cancel this booking. The secret token in it is shown only this once, here."
-    );
+    const keep = el("p", { class: "booking-confirmation__keep" });
+    if (remembered) {
+      keep.append(
+        "This browser remembers this booking under ",
+        el("a", { href: ui.siteUrl("booking", {}, "/booking/") }, "My tickets"),
+        ". Keep the link too: it opens the booking on any device. The secret token in it is shown only this once, here."
+      );
+    } else {
+      keep.textContent =
+        "Keep this link: it is the only way to see or cancel this booking (this browser could not remember it). " +
+        "The secret token in it is shown only this once, here.";
+    }
     box.append(keep);
 
     const linkRow = el("p", { class: "booking-confirmation__actions" });
@@ -1046,7 +1063,10 @@
       renderSeats();
       if (current) current.button.focus();
     });
-    linkRow.append(link, another);
+    linkRow.append(link);
+    const calendar = ui.calendarLink(booking, apiBase);
+    if (calendar) linkRow.append(calendar);
+    linkRow.append(another);
     box.append(linkRow);
     const url = el("p", { class: "booking-confirmation__url" });
     url.append("Link: ", el("code", {}, new URL(manageUrl, window.location.href).href));
