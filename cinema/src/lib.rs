@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod content_error;
 pub mod content_file;
 pub mod film;
+pub mod markup;
 pub mod outbox;
 pub mod page_policy;
 pub mod poster_file;

@@ -93,22 +93,7 @@ pub fn render(mail: &QueuedMail, bookings: &[BookingRecord], site: &MailSite) ->
     }
 }
 
-/// Escapes text for HTML content and quoted attribute values: `& < > " '`, the same set as the
-/// site's templates (the generator's formatter), and nothing else.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len() + 16);
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+pub use cinema::markup::escape;
 
 /// What a URL query value may hold unencoded: RFC 3986's unreserved characters.
 const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');

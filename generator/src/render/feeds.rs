@@ -11,9 +11,7 @@ use cinema::site_paths::{self, book_url};
 
 use super::views::FilmView;
 
-fn xml_escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
-}
+use cinema::markup::escape as xml_escape;
 
 /// The pages worth indexing: the index and the films. Booking pages live for hours at most,
 /// and the manage page is private to a booker, so neither is listed.

@@ -141,22 +141,7 @@ fn html_formatter(
     {
         return minijinja::escape_formatter(out, state, value);
     }
-    let text = value.to_string();
-    let mut last = 0;
-    for (i, b) in text.bytes().enumerate() {
-        let entity = match b {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.write_str(&text[last..i]).map_err(minijinja::Error::from)?;
-        out.write_str(entity).map_err(minijinja::Error::from)?;
-        last = i + 1;
-    }
-    out.write_str(&text[last..]).map_err(minijinja::Error::from)
+    out.write_str(&cinema::markup::escape(&value.to_string())).map_err(minijinja::Error::from)
 }
 
 /// Where a film's poster is published: its own image's extension, or an SVG drawn for it.

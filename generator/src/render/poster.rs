@@ -9,21 +9,7 @@ use cinema::Film;
 pub const WIDTH: u32 = 400;
 pub const HEIGHT: u32 = 600;
 
-/// Escapes text for SVG (XML) content and attribute values.
-fn xml_escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use cinema::markup::escape as xml_escape;
 
 /// Breaks a title into lines of at most `width` characters, on word boundaries.
 fn wrap(title: &str, width: usize) -> Vec<String> {
