@@ -117,8 +117,9 @@ fn a_booking_with_an_email_sends_one_confirmation_over_smtp_and_a_cancellation_a
     let id = message.message_id().unwrap();
     assert!(Regex::new(r"^tiketa\.confirmation\.\d+\.\d+@tiketa\.example$").unwrap().is_match(id), "{id}");
 
-    // Both parts: the text with the name as it is, the HTML with it escaped; the QR inline.
-    assert_eq!(message.content_type().unwrap().subtype(), Some("alternative"));
+    // Both parts: the text with the name as it is, the HTML with it escaped; the QR inline;
+    // the booking's calendar file attached.
+    assert_eq!(message.content_type().unwrap().subtype(), Some("mixed"));
     let text = message.body_text(0).unwrap();
     let html = message.body_html(0).unwrap();
     assert!(text.contains(&format!("Hello {HOSTILE},")), "{text}");
@@ -126,12 +127,18 @@ fn a_booking_with_an_email_sends_one_confirmation_over_smtp_and_a_cancellation_a
     assert!(text.contains(reference) && html.contains(reference));
     assert!(html.contains("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &#39;Ali&#39;"), "{html}");
     assert!(!html.contains("<script"), "{html}");
-    let image = message.attachments().next().expect("the ticket's QR code");
+    let attachments: Vec<_> = message.attachments().collect();
+    let image = attachments.iter().find(|a| a.content_id().is_some()).expect("the ticket's QR code");
     assert_eq!(image.content_type().unwrap().subtype(), Some("svg+xml"));
     assert!(html.contains(&format!("cid:{}", image.content_id().unwrap())), "{html}");
+    let ics = attachments.iter().find(|a| a.content_type().unwrap().subtype() == Some("calendar")).expect("the .ics");
+    assert_eq!(ics.attachment_name(), Some(format!("{reference}.ics").as_str()));
+    let ics = ics.text_contents().expect("a text attachment");
+    assert!(!ics.contains(token), "the calendar file carries no token:\n{ics}");
+    assert!(ics.contains(&format!("UID:booking-{reference}@")), "{ics}");
 
-    // The manage link is the booking's and opens it through the service; the token is in it
-    // and in the calendar link, nowhere else.
+    // The manage link is the booking's and opens it through the service; the token is in it,
+    // nowhere else.
     let links = manage_links(&text);
     assert_eq!(links, [(reference.to_string(), token.to_string())]);
     let opened = client.get(&format!("/api/bookings/{reference}?token={token}")).unwrap();
@@ -139,8 +146,8 @@ fn a_booking_with_an_email_sends_one_confirmation_over_smtp_and_a_cancellation_a
     assert_eq!(opened.json()["reference"], reference);
     let token_uses = text.matches(token).count();
     let link_uses = text.matches(&format!("token={token}")).count();
-    assert_eq!((token_uses, link_uses), (2, 2), "the manage and calendar links only:\n{text}");
-    assert!(text.contains(&format!("{BASE_URL}/api/bookings/{reference}/calendar.ics?token={token}")), "{text}");
+    assert_eq!((token_uses, link_uses), (1, 1), "the manage link only:\n{text}");
+    assert!(!html.replace(&format!("token={token}"), "").contains(token), "{html}");
 
     // A booking without an email sends nothing: the next message to arrive is the notice.
     book(&client, "No Mail", None, &["D4"]);

@@ -61,6 +61,15 @@ pub fn compose(
             });
         MultiPart::alternative().singlepart(SinglePart::plain(rendered.text)).multipart(related)
     };
+    let body = if rendered.attachments.is_empty() {
+        html
+    } else {
+        rendered.attachments.into_iter().try_fold(MultiPart::mixed().multipart(html), |mixed, file| {
+            let content_type = ContentType::parse(file.content_type)
+                .map_err(|e| ComposeError(format!("{}: {e}", file.content_type)))?;
+            Ok::<_, ComposeError>(mixed.singlepart(Attachment::new(file.filename).body(file.body, content_type)))
+        })?
+    };
     Message::builder()
         .from(from.clone())
         .to(to)
@@ -69,7 +78,7 @@ pub fn compose(
         .message_id(Some(message_id(mail, site)))
         // RFC 3834: no out-of-office replies to a machine's message.
         .raw_header(HeaderValue::new(HeaderName::new_from_ascii_str("Auto-Submitted"), "auto-generated".into()))
-        .multipart(html)
+        .multipart(body)
         .map_err(|e| ComposeError(format!("cannot build the message: {e}")))
 }
 

@@ -34,15 +34,6 @@ impl MailSite {
         MailSite { catalog, base_url: base_url.trim_end_matches('/').to_string() }
     }
 
-    /// Where the booking API answers: `booking_api_url` from `site.toml`, or the site's own
-    /// origin when that is empty (one origin serves both, as under `make run`).
-    pub fn api_base(&self) -> &str {
-        match self.catalog.settings.booking_api_url.as_str() {
-            "" => site_url::origin(&self.base_url),
-            api => api,
-        }
-    }
-
     /// The host the site is served under, for `Message-ID`s and the default sender.
     pub fn host(&self) -> &str {
         let origin = site_url::origin(&self.base_url);

@@ -3,9 +3,11 @@
 //!
 //! Every value that comes from a booker or the content (a name, a film title, a seat) goes
 //! through [`escape`] in the HTML part and as it is in the text part, where nothing is markup.
-//! The manage token appears only inside the links that need it (the manage page and the
-//! booking's calendar file), never as text of its own: a reader copying the reference or the
-//! check-in code for the door never copies the key that cancels the booking.
+//! The manage token appears only inside the manage link, never as text of its own: a reader
+//! copying the reference or the check-in code for the door never copies the key that cancels
+//! the booking. The calendar entry travels as an attached `.ics` file (the booking's event, as
+//! `GET /api/bookings/{reference}/calendar.ics` answers it), so it needs no second link with
+//! the token in it.
 //!
 //! The ticket's QR code (see [`crate::ticket::qr_svg`]) is an inline image that the HTML part
 //! shows by `cid:`, beside the check-in code in words for clients that show no images (many do
@@ -30,8 +32,28 @@ pub struct Rendered {
     pub html: String,
     /// Images the HTML shows by `cid:` (the tickets' QR codes).
     pub images: Vec<InlineImage>,
+    /// Files attached to the message (the booking's calendar file).
+    pub attachments: Vec<FileAttachment>,
     /// The booker's name, to address the message to, when it is about one booking.
     pub to_name: Option<String>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone)]
+pub struct FileAttachment {
+    pub filename: String,
+    pub content_type: &'static str,
+    pub body: String,
+}
+
+/// The booking's calendar file, attached to its confirmation.
+fn calendar_file(b: &BookingRecord, site: &MailSite) -> FileAttachment {
+    let event = crate::api::calendar::event(b, &site.catalog);
+    FileAttachment {
+        filename: format!("{}.ics", b.reference),
+        content_type: "text/calendar; charset=utf-8",
+        body: cinema::calendar::ics(&site.catalog.settings.name, &[event]),
+    }
 }
 
 /// An SVG image inside the message, shown by `<img src="cid:{content_id}">`.
@@ -113,16 +135,6 @@ pub fn manage_link(site: &MailSite, reference: &BookingReference, token: &Manage
     )
 }
 
-/// The booking's calendar file on the booking API.
-pub fn calendar_link(site: &MailSite, reference: &BookingReference, token: &ManageToken) -> String {
-    format!(
-        "{}/api/bookings/{}/calendar.ics?token={}",
-        site.api_base(),
-        query(reference.as_str()),
-        query(token.as_str())
-    )
-}
-
 /// The facts of a booking every message lists.
 struct Facts {
     title: String,
@@ -199,7 +211,6 @@ fn confirmation(b: &BookingRecord, token: &ManageToken, site: &MailSite) -> Rend
     let facts = Facts::of(b, site);
     let cinema = &site.catalog.settings.name;
     let manage = manage_link(site, &b.reference, token);
-    let calendar = calendar_link(site, &b.reference, token);
     let code = b.check_in_code.as_str();
     let subject = format!("Your tickets: {}, {}", facts.title, facts.short_when);
     let cancelled = b.cancelled_at.map(|at| {
@@ -220,8 +231,8 @@ fn confirmation(b: &BookingRecord, token: &ManageToken, site: &MailSite) -> Rend
         "\nYour ticket: show the QR code in this message at the door, or give the check-in code:\n\n    {code}\n\n\
          See or cancel your booking (the link is yours alone: anyone who has it can cancel the\n\
          booking, so do not forward this message):\n{manage}\n\n\
-         Add it to your calendar:\n{calendar}\n\n{cinema}\n{}\n",
-        site.base_url
+         Add it to your calendar: open the attached {}.ics.\n\n{cinema}\n{}\n",
+        b.reference, site.base_url
     );
 
     let content_id = format!("ticket-{}@tiketa", b.reference.as_str());
@@ -247,8 +258,8 @@ fn confirmation(b: &BookingRecord, token: &ManageToken, site: &MailSite) -> Rend
     let _ = write!(
         body,
         "<p style=\"color:#555;font-size:14px\">This link is yours alone: anyone who has it can cancel the booking, so do not forward this message.</p>\n\
-         <p><a href=\"{}\">Add it to your calendar</a></p>\n<p style=\"color:#555;font-size:14px\"><a href=\"{}\">{}</a></p>\n",
-        escape(&calendar),
+         <p>Add it to your calendar: open the attached <strong>{}.ics</strong>.</p>\n<p style=\"color:#555;font-size:14px\"><a href=\"{}\">{}</a></p>\n",
+        escape(b.reference.as_str()),
         escape(&site.base_url),
         escape(cinema)
     );
@@ -257,6 +268,7 @@ fn confirmation(b: &BookingRecord, token: &ManageToken, site: &MailSite) -> Rend
         subject,
         text,
         images: vec![InlineImage { content_id, svg: qr_svg(&b.reference, &b.check_in_code) }],
+        attachments: vec![calendar_file(b, site)],
         to_name: Some(b.name.clone()),
     }
 }
@@ -289,7 +301,14 @@ fn cancellation(b: &BookingRecord, site: &MailSite) -> Rendered {
         escape(&facts.film_url),
         escape(&facts.title)
     );
-    Rendered { html: html_page(&subject, &body), subject, text, images: Vec::new(), to_name: Some(b.name.clone()) }
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+        images: Vec::new(),
+        attachments: Vec::new(),
+        to_name: Some(b.name.clone()),
+    }
 }
 
 fn recovery(items: &[(&BookingRecord, ManageToken)], site: &MailSite) -> Rendered {
@@ -333,7 +352,14 @@ fn recovery(items: &[(&BookingRecord, ManageToken)], site: &MailSite) -> Rendere
         escape(&site.base_url),
         escape(cinema)
     );
-    Rendered { html: html_page(&subject, &body), subject, text, images: Vec::new(), to_name: None }
+    Rendered {
+        html: html_page(&subject, &body),
+        subject,
+        text,
+        images: Vec::new(),
+        attachments: Vec::new(),
+        to_name: None,
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,8 @@ use cinema::outbox::{MailBooking, MailId, MailKind, QueuedMail};
 use cinema::schedule::plan_horizon;
 use mail_parser::{MessageParser, MimeHeaders};
 
+use icalendar::Component;
+
 use super::*;
 use crate::mail::MailSite;
 use crate::mail::message::{compose, default_from};
@@ -91,9 +93,7 @@ fn a_confirmation_says_what_when_where_and_carries_the_token_only_in_its_links()
     let (b, token) = booking(&site, "Dewi");
     let r = render(&queued(MailKind::Confirmation, &[(&b, Some(&token))]), std::slice::from_ref(&b), &site).unwrap();
     let manage = format!("https://tiketa.example/booking/?ref={}&token={}", b.reference, token.as_str());
-    let calendar = format!("https://tiketa.example/api/bookings/{}/calendar.ics?token={}", b.reference, token.as_str());
     assert_eq!(manage_link(&site, &b.reference, &token), manage);
-    assert_eq!(calendar_link(&site, &b.reference, &token), calendar);
     let title = &site.catalog.film(&b.showtime.film_slug).unwrap().title;
     for part in [&r.text, &r.html] {
         assert!(part.contains(title.as_str()), "{part}");
@@ -103,13 +103,22 @@ fn a_confirmation_says_what_when_where_and_carries_the_token_only_in_its_links()
         // The cinema's zone (Jakarta), named as the site names it.
         assert!(part.contains("Thursday 10 January 2030, ") && part.contains(" WIB"), "{part}");
     }
-    assert!(r.text.contains(&manage) && r.text.contains(&calendar), "{}", r.text);
-    assert!(r.html.contains(&*escape(&manage)) && r.html.contains(&*escape(&calendar)), "{}", r.html);
-    assert!(only_inside(&r.text, token.as_str(), &[manage.clone(), calendar.clone()]), "{}", r.text);
-    assert!(
-        only_inside(&r.html, token.as_str(), &[escape(&manage).into_owned(), escape(&calendar).into_owned()]),
-        "{}",
-        r.html
+    assert!(r.text.contains(&manage), "{}", r.text);
+    assert!(r.html.contains(&*escape(&manage)), "{}", r.html);
+    assert!(only_inside(&r.text, token.as_str(), std::slice::from_ref(&manage)), "{}", r.text);
+    assert!(only_inside(&r.html, token.as_str(), &[escape(&manage).into_owned()]), "{}", r.html);
+    // The calendar entry is an attached file: the booking's event, without the token.
+    assert_eq!(r.attachments.len(), 1);
+    let ics = &r.attachments[0];
+    assert_eq!(ics.filename, format!("{}.ics", b.reference));
+    assert!(ics.content_type.starts_with("text/calendar"));
+    assert!(!ics.body.contains(token.as_str()), "{}", ics.body);
+    let calendar: icalendar::Calendar = ics.body.parse().unwrap();
+    let event = calendar.events().next().expect("the booking's event");
+    assert!(event.get_uid().unwrap().starts_with(&format!("booking-{}@", b.reference)), "{:?}", event.get_uid());
+    assert_eq!(
+        event.get_start(),
+        Some(icalendar::DatePerhapsTime::DateTime(icalendar::CalendarDateTime::Utc(b.showtime.starts_at)))
     );
     assert!(!r.subject.contains(token.as_str()));
     // The QR code is an inline image the HTML shows.
@@ -119,16 +128,11 @@ fn a_confirmation_says_what_when_where_and_carries_the_token_only_in_its_links()
 }
 
 #[test]
-fn the_api_link_follows_booking_api_url() {
-    let mut site = site();
-    site.catalog.settings.booking_api_url = "https://api.tiketa.example/v1".into();
+fn the_manage_link_follows_the_base_url_path() {
+    let mut site = MailSite::new(site().catalog, "https://tiketa.example/cinema");
+    site.catalog.settings.booking_api_url.clear();
     let (b, token) = booking(&site, "Dewi");
-    assert!(calendar_link(&site, &b.reference, &token).starts_with("https://api.tiketa.example/v1/api/bookings/"));
-    let sub = MailSite::new(site.catalog.clone(), "https://tiketa.example/cinema");
-    let mut sub = sub;
-    sub.catalog.settings.booking_api_url.clear();
-    assert!(manage_link(&sub, &b.reference, &token).starts_with("https://tiketa.example/cinema/booking/?ref="));
-    assert!(calendar_link(&sub, &b.reference, &token).starts_with("https://tiketa.example/api/bookings/"));
+    assert!(manage_link(&site, &b.reference, &token).starts_with("https://tiketa.example/cinema/booking/?ref="));
 }
 
 #[test]
@@ -205,13 +209,16 @@ fn the_message_has_its_headers_both_parts_and_the_ticket_inline() {
     assert_eq!(from.address(), Some("tickets@tiketa.example"));
     assert_eq!(parsed.subject(), Some(r.subject.as_str()));
     assert!(parsed.date().is_some());
-    assert_eq!(parsed.content_type().unwrap().subtype(), Some("alternative"));
+    assert_eq!(parsed.content_type().unwrap().subtype(), Some("mixed"), "the text and HTML, then the .ics");
     // Mail's lines end in CRLF.
     let lf = |s: &str| s.replace("\r\n", "\n").trim_end().to_string();
     assert_eq!(lf(&parsed.body_text(0).unwrap()), lf(&r.text));
     assert_eq!(lf(&parsed.body_html(0).unwrap()), lf(&r.html));
-    let image = parsed.attachments().next().expect("the ticket, inline");
+    let image = parsed.attachments().find(|a| a.content_id().is_some()).expect("the ticket, inline");
     assert_eq!(image.content_type().map(|c| (c.ctype(), c.subtype())), Some(("image", Some("svg+xml"))));
     assert_eq!(image.content_id(), Some(r.images[0].content_id.as_str()));
     assert_eq!(image.contents(), r.images[0].svg.as_bytes());
+    let ics =
+        parsed.attachments().find(|a| a.attachment_name().is_some_and(|n| n.ends_with(".ics"))).expect("the .ics");
+    assert_eq!(ics.text_contents().map(|t| t.replace("\r\n", "\n")), Some(r.attachments[0].body.replace("\r\n", "\n")));
 }
