@@ -12,7 +12,7 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   axeSerious,
-  ARTIFACTS, api, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext, startService,
+  ARTIFACTS, api, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext, screenshotContext, SCREENSHOT_WIDTHS, startService,
 } from './lib/harness.mjs';
 
 
@@ -310,14 +310,8 @@ describe('Tiketa in Chromium', { skip: missing ? `no Chromium: apt-get install -
 
   test('6. screenshots at 390 px and 1440 px', STEP, async () => {
     const dir = ensureArtifacts();
-    for (const width of [390, 1440]) {
-      const context = await newContext(browser, service.origin, {
-        viewport: { width, height: width < 600 ? 844 : 900 },
-        deviceScaleFactor: 1,
-        // 390 px is a phone: touch, no hover, the mobile viewport rules.
-        ...(width < 600 ? { isMobile: true, hasTouch: true } : {}),
-        reducedMotion: 'reduce',
-      });
+    for (const width of SCREENSHOT_WIDTHS) {
+      const context = await screenshotContext(browser, service.origin, width);
       const page = await context.newPage();
       const shots = [
         ['index', '/'],

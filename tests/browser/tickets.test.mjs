@@ -16,7 +16,7 @@ import { PNG } from 'pngjs';
 
 import {
   axeSerious,
-  ARTIFACTS, api, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext,
+  ARTIFACTS, api, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext, screenshotContext, SCREENSHOT_WIDTHS,
   recordRequests, startService,
 } from './lib/harness.mjs';
 
@@ -409,13 +409,8 @@ describe('Tickets in Chromium: the ticket, my tickets, print, lost link', { skip
 
   test('9. screenshots at 390 px and 1440 px: the confirmation, the list and the ticket', STEP, async () => {
     const dir = ensureArtifacts();
-    for (const width of [390, 1440]) {
-      const context = await newContext(browser, service.origin, {
-        viewport: { width, height: width < 600 ? 844 : 900 },
-        deviceScaleFactor: 1,
-        ...(width < 600 ? { isMobile: true, hasTouch: true } : {}),
-        reducedMotion: 'reduce',
-      });
+    for (const width of SCREENSHOT_WIDTHS) {
+      const context = await screenshotContext(browser, service.origin, width);
       const page = await context.newPage();
       await page.goto(showtime.url);
       await page.locator('#seat-picker.is-live').waitFor();

@@ -16,7 +16,7 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   axeSerious,
-  ARTIFACTS, api, bookThroughApi, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext,
+  ARTIFACTS, api, bookThroughApi, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext, screenshotContext, SCREENSHOT_WIDTHS,
   startServiceWithEnv,
 } from './lib/harness.mjs';
 
@@ -230,13 +230,8 @@ describe('Honest times and states in Chromium', { skip: missing ? 'no Chromium: 
 
   test('7. screenshots of the film page and an old booking link at 390 px and 1440 px', STEP, async () => {
     const dir = ensureArtifacts();
-    for (const width of [390, 1440]) {
-      const context = await newContext(browser, service.origin, {
-        viewport: { width, height: width < 600 ? 844 : 900 },
-        deviceScaleFactor: 1,
-        ...(width < 600 ? { isMobile: true, hasTouch: true } : {}),
-        reducedMotion: 'reduce',
-      });
+    for (const width of SCREENSHOT_WIDTHS) {
+      const context = await screenshotContext(browser, service.origin, width);
       const page = await context.newPage();
       await page.goto(film.url);
       await page.locator('.schedule[data-live="on"]').waitFor();

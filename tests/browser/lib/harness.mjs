@@ -160,6 +160,20 @@ export async function newContext(browser, origin, options = {}) {
   return context;
 }
 
+/** The widths every screenshot test takes: a phone and a desktop. */
+export const SCREENSHOT_WIDTHS = [390, 1440];
+
+/** A context for screenshots at `width`: 390 px is a phone (touch, no hover, the mobile
+ * viewport rules), wider a desktop; one device pixel per CSS pixel, no motion. */
+export function screenshotContext(browser, origin, width) {
+  return newContext(browser, origin, {
+    viewport: { width, height: width < 600 ? 844 : 900 },
+    deviceScaleFactor: 1,
+    ...(width < 600 ? { isMobile: true, hasTouch: true } : {}),
+    reducedMotion: 'reduce',
+  });
+}
+
 function watchPage(page, problems) {
   page.on('pageerror', (err) => problems.push(`${page.url()}: uncaught ${err.message}`));
   page.on('console', (msg) => {
