@@ -22,6 +22,7 @@ pub mod settings;
 pub mod site_paths;
 pub mod site_url;
 pub mod store;
+pub mod times;
 
 pub use catalog::Catalog;
 pub use content_error::ContentError;

@@ -15,7 +15,6 @@ mod kinds;
 pub mod markdown;
 pub mod poster;
 mod site;
-pub mod times;
 pub mod views;
 
 use std::fmt;
@@ -202,7 +201,7 @@ impl From<&SiteSettings> for SiteGlobal {
             time_zone: s.time_zone.name().to_string(),
             // Any instant: a zone named in words ("<City> time") or by its fixed offset (`Etc/`
             // zones keep theirs all year) reads the same all year.
-            time_zone_label: times::zone_long(s.time_zone, chrono::DateTime::UNIX_EPOCH),
+            time_zone_label: cinema::times::zone_long(s.time_zone, chrono::DateTime::UNIX_EPOCH),
             horizon_days: s.horizon_days,
             max_seats: cinema::booking::MAX_SEATS,
             content_security_policy: csp::policy(s),

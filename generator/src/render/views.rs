@@ -12,7 +12,7 @@ use cinema::{Catalog, Film, Showtime};
 use serde::Serialize;
 
 use super::markdown;
-use super::times::TimeRange;
+use cinema::times::TimeRange;
 
 /// A film as templates see it.
 #[derive(Debug, Clone, Serialize)]

@@ -10,6 +10,9 @@
 //!
 //! A screening that ends after midnight ends on the next day: "22:00 – 00:49 (+1) WIB", long
 //! form "22:00 to 00:49 the next day, Jakarta time", so "00:49" is not read as before "22:00".
+//!
+//! One module for the site's pages (the generator) and the booking service's mail, so a
+//! visitor reads the same time in a message as on the page.
 
 use chrono::{DateTime, NaiveDate, Offset, Utc};
 use chrono_tz::{OffsetName, Tz};
