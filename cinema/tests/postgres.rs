@@ -944,6 +944,31 @@ fn bookings_with_and_without_hold_tokens_submitted_at_once_are_each_decided_righ
     });
 }
 
+/// What each migration added, undone, newest first: `UNDO[0]` takes version 3 back to 2.
+const UNDO: [&str; 2] = [
+    // 3: tickets and mail.
+    "DROP TABLE outbox;
+     ALTER TABLE bookings DROP COLUMN check_in_code, DROP COLUMN recovered_token_hash;
+     DROP INDEX bookings_email;",
+    // 2: seat holds.
+    "DROP TABLE seat_holds;",
+];
+
+/// Takes the database back to what schema `version` was, then opens it as an instance that
+/// may not create a database would: the store it answers has upgraded it in place.
+async fn reopened_from_version(setup: &Setup, version: i64) -> Arc<PostgresDatabase> {
+    assert_eq!(SCHEMA_VERSION as usize, UNDO.len() + 1, "a new migration: add its undoing to UNDO");
+    let admin = setup.admin().await;
+    for undo in &UNDO[..(SCHEMA_VERSION - version) as usize] {
+        admin.batch_execute(undo).await.unwrap();
+    }
+    admin.execute("UPDATE tiketa_schema SET version = $1", &[&version]).await.unwrap();
+    let store = Arc::new(PostgresDatabase::open(&setup.url, OpenMode::Existing).await.expect("upgraded"));
+    let found: i64 = admin.query_one("SELECT version FROM tiketa_schema", &[]).await.unwrap().get(0);
+    assert_eq!(found, SCHEMA_VERSION);
+    store
+}
+
 /// A database made before holds (schema version 1, with bookings) is upgraded in place when
 /// an instance opens it, even one that may not create a database: its bookings stay, and
 /// seats can be held at once.
@@ -959,20 +984,7 @@ fn a_version_1_database_gains_seat_holds_in_place_and_keeps_its_bookings() {
             store.close().await.unwrap();
         }
         // What version 1 was: the same tables but seat_holds.
-        let admin = setup.admin().await;
-        admin
-            .batch_execute(
-                "DROP TABLE seat_holds, outbox;
-                 ALTER TABLE bookings DROP COLUMN check_in_code, DROP COLUMN recovered_token_hash;
-                 DROP INDEX bookings_email;
-                 UPDATE tiketa_schema SET version = 1",
-            )
-            .await
-            .unwrap();
-        assert_eq!(SCHEMA_VERSION, 3);
-        let store = Arc::new(PostgresDatabase::open(&setup.url, OpenMode::Existing).await.expect("upgraded"));
-        let version: i64 = admin.query_one("SELECT version FROM tiketa_schema", &[]).await.unwrap().get(0);
-        assert_eq!(version, SCHEMA_VERSION);
+        let store = reopened_from_version(&setup, 1).await;
         assert_eq!(store.showtime_seats(id.clone()).await.unwrap().unwrap().taken, ["A1"], "bookings kept");
         let token = HoldToken::generate(&mut rand::rng());
         let held = store.hold(new_hold(&id, &token, &["A2"], now())).await.unwrap();
@@ -1416,20 +1428,7 @@ fn a_version_2_database_gains_check_in_codes_and_the_outbox_and_keeps_its_bookin
             store.close().await.unwrap();
         }
         // What version 2 was: no outbox, no check-in codes, no recovered tokens.
-        let admin = setup.admin().await;
-        admin
-            .batch_execute(
-                "DROP TABLE outbox;
-                 ALTER TABLE bookings DROP COLUMN check_in_code, DROP COLUMN recovered_token_hash;
-                 DROP INDEX bookings_email;
-                 UPDATE tiketa_schema SET version = 2",
-            )
-            .await
-            .unwrap();
-        assert_eq!(SCHEMA_VERSION, 3);
-        let store = Arc::new(PostgresDatabase::open(&setup.url, OpenMode::Existing).await.expect("upgraded"));
-        let version: i64 = admin.query_one("SELECT version FROM tiketa_schema", &[]).await.unwrap().get(0);
-        assert_eq!(version, SCHEMA_VERSION);
+        let store = reopened_from_version(&setup, 2).await;
         assert_eq!(store.showtime_seats(id.clone()).await.unwrap().unwrap().taken.len(), 40, "bookings kept");
         let mut codes = std::collections::HashSet::new();
         for reference in &references {
