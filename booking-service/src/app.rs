@@ -12,6 +12,7 @@ use tokio::sync::Notify;
 use crate::clock::Clock;
 use crate::events::Hub;
 use crate::net::client_address::TrustedProxies;
+use crate::operator::OperatorToken;
 use crate::rate_limit::RateLimits;
 
 pub struct App {
@@ -31,6 +32,8 @@ pub struct App {
     /// Poked after a change that queued mail (a booking, a cancellation, a recovery), so this
     /// instance's mail sender sends it now rather than at its next poll.
     pub mail_wakeup: Arc<Notify>,
+    /// The operator's token for the door and metrics routes; `None`: those routes refuse all.
+    pub operator_token: Option<OperatorToken>,
 }
 
 impl App {
@@ -57,6 +60,14 @@ impl App {
             site,
             cors_origins,
             mail_wakeup: Arc::new(Notify::new()),
+            operator_token: None,
         })
+    }
+
+    /// This app with the operator's token set: called right after [`App::new`], while nothing
+    /// else holds the app.
+    pub fn with_operator_token(mut self: Arc<Self>, token: Option<OperatorToken>) -> Arc<Self> {
+        Arc::get_mut(&mut self).expect("the operator token is set before the app is shared").operator_token = token;
+        self
     }
 }

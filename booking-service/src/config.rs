@@ -13,6 +13,7 @@ use clap::Parser;
 use crate::mail::transport::SmtpUrl;
 use crate::net::client_address::{TrustedProxies, TrustedProxy};
 use crate::net::{ConnectionSettings, file_limit};
+use crate::operator::OperatorToken;
 use crate::rate_limit::RecoveryLimits;
 
 /// Seat maps and bookings over JSON for the Tiketa static site.
@@ -159,6 +160,13 @@ pub struct Config {
     /// up to 120 times this (an hour by default). A message is never given up.
     #[arg(long = "mail-retry", env = "TIKETA_MAIL_RETRY", default_value = "30", value_parser = seconds)]
     pub mail_retry: Duration,
+
+    /// The operator's token: the door page (`/door/`) and `GET /metrics` ask for it (as
+    /// `Authorization: Bearer <token>`). At least 16 visible characters; without it those
+    /// routes refuse every request. Keep it out of the command line where others can list
+    /// processes: set it in the environment or `.env`.
+    #[arg(long = "operator-token", env = "TIKETA_OPERATOR_TOKEN", hide_env_values = true, value_parser = parse_operator_token)]
+    pub operator_token: Option<OperatorToken>,
 }
 
 /// Where mail goes, as the flags decide.
@@ -219,6 +227,10 @@ impl Config {
             format!("--listen {text:?} is not an address; expected host:port such as 127.0.0.1:8080, or a port")
         })
     }
+}
+
+fn parse_operator_token(text: &str) -> Result<OperatorToken, String> {
+    OperatorToken::parse(text)
 }
 
 fn parse_database_url(text: &str) -> Result<DatabaseUrl, String> {

@@ -22,6 +22,7 @@ pub mod guard;
 pub mod head;
 pub mod mail;
 pub mod net;
+pub mod operator;
 pub mod rate_limit;
 pub mod recover;
 pub mod routes;

@@ -14,6 +14,9 @@ use warp::reply::Response;
 use crate::api_error::{ApiError, ErrorCode};
 
 pub async fn to_json(rejection: Rejection) -> Result<Response, Infallible> {
+    if let Some(unauthorized) = rejection.find::<crate::operator::Unauthorized>() {
+        return Ok(unauthorized.reply());
+    }
     let error = if rejection.is_not_found() {
         ApiError::not_found()
     } else if let Some(cors) = rejection.find::<CorsForbidden>() {

@@ -88,7 +88,8 @@ pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Ar
         config.trusted_proxies(),
         config.site.clone(),
         origins,
-    ))
+    )
+    .with_operator_token(config.operator_token.clone()))
 }
 
 /// Starts the mail sender of `app`, as the configuration says, until `stop` is cancelled.

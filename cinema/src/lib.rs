@@ -6,6 +6,7 @@
 //! share it without reaching into each other.
 
 pub mod booking;
+pub mod box_office;
 pub mod calendar;
 pub mod catalog;
 pub mod content_error;

@@ -45,8 +45,11 @@ impl BuildReport {
     /// The one line a build ends with.
     pub fn line(&self) -> String {
         let s = self.summary;
-        let roll =
-            self.roll.map(|r| format!("rolled: {} archived, {} created; ", r.archived, r.created)).unwrap_or_default();
+        let roll = self
+            .roll
+            .as_ref()
+            .map(|r| format!("rolled: {} archived, {} created; ", r.archived, r.created))
+            .unwrap_or_default();
         format!(
             "{roll}site: {} pages written, {} unchanged, {} removed in {:.3} s",
             s.written,

@@ -42,6 +42,8 @@ fn booking(site: &MailSite, name: &str) -> (BookingRecord, ManageToken) {
         check_in_code: CheckInCode::generate(&mut rng),
         created_at: now(),
         cancelled_at: None,
+        cancelled_by: None,
+        checked_in_at: None,
     };
     (record, token)
 }

@@ -85,6 +85,8 @@ error_codes! {
     NotFound = "not_found", 404;
     /// The path answers other methods (listed in `Allow`).
     MethodNotAllowed = "method_not_allowed", 405;
+    /// An operator route without the operator's token (`Authorization: Bearer ...`).
+    OperatorTokenRequired = "operator_token_required", 401;
     /// The browser origin is not allowed.
     CorsForbidden = "cors_forbidden", 403;
     /// A bug on the service's side.

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::hold::HeldSeat;
 use super::{BookingReference, CheckInCode, Fingerprint, SealedToken, TokenHash};
+use crate::box_office::CancelledBy;
 use crate::outbox::NewMail;
 use crate::schedule::{Showtime, ShowtimeId};
 
@@ -46,6 +47,8 @@ impl NewBooking {
             check_in_code: self.check_in_code.clone(),
             created_at: DateTime::from_timestamp(self.now.timestamp(), 0).unwrap_or(self.now),
             cancelled_at: None,
+            cancelled_by: None,
+            checked_in_at: None,
         }
     }
 }
@@ -71,6 +74,10 @@ pub struct BookingRecord {
     pub check_in_code: CheckInCode,
     pub created_at: DateTime<Utc>,
     pub cancelled_at: Option<DateTime<Utc>>,
+    /// Who cancelled it, when it is cancelled.
+    pub cancelled_by: Option<CancelledBy>,
+    /// When it was checked in at the door, if it was.
+    pub checked_in_at: Option<DateTime<Utc>>,
 }
 
 /// How a `place` ended. Everything but `Placed` left the store unchanged.

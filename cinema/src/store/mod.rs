@@ -10,6 +10,7 @@
 pub mod changes;
 pub mod database_url;
 pub mod health;
+pub mod observer;
 pub mod postgres;
 pub(crate) mod seat_cache;
 pub mod sqlite;
@@ -23,9 +24,11 @@ use chrono::{DateTime, Utc};
 pub use self::changes::{ChangeFeed, ChangeStream, SeatsChanged};
 pub use self::database_url::DatabaseUrl;
 pub use self::health::Unavailable;
+pub use self::observer::{CommitObserver, Commits};
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
+use crate::box_office::{BackupReport, BookingQuery, CheckIn, CheckInOutcome, KeptShowtime, Purged};
 use crate::outbox::{MailClaim, MailResult, OutboxCounts, QueuedMail, Recovery};
 use crate::schedule::{Showtime, ShowtimeId};
 
@@ -53,6 +56,10 @@ pub enum StoreError {
     /// Refused without trying, or failed because the database cannot be reached or written.
     #[error("{0}")]
     Unavailable(#[from] Unavailable),
+    /// The store cannot do this at all (a SQLite backup asked of PostgreSQL); the message says
+    /// what to use instead.
+    #[error("{0}")]
+    Unsupported(String),
     #[error("database error: {0}")]
     Backend(#[from] Box<dyn std::error::Error + Send + Sync>),
 }
@@ -68,7 +75,8 @@ impl StoreError {
             StoreError::Open { .. }
             | StoreError::TooNew { .. }
             | StoreError::Missing { .. }
-            | StoreError::NotTiketa { .. } => None,
+            | StoreError::NotTiketa { .. }
+            | StoreError::Unsupported(_) => None,
         }
     }
 
@@ -85,12 +93,20 @@ impl StoreError {
 }
 
 /// What a roll changed.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RollReport {
     /// Showtimes that had started and are now archived.
     pub archived: usize,
     /// Showtimes of the horizon that did not exist and were created.
     pub created: usize,
+    /// Live showtimes the plan no longer has and no booking holds: deleted, so they stop being
+    /// bookable at once (and come back if the content brings them back).
+    pub retired: usize,
+    /// Live showtimes the plan no longer has but bookings hold: kept and honoured, listed by
+    /// every roll until they start. By start time, then studio.
+    pub kept: Vec<KeptShowtime>,
+    /// What the roll deleted because it can no longer matter.
+    pub purged: Purged,
 }
 
 /// Whether opening may create the database.
@@ -111,10 +127,16 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// Showtimes and bookings, whatever keeps them. Every method may be awaited on an async
 /// runtime's thread: a store that does blocking I/O does it on threads of its own.
 pub trait Store: Send + Sync {
-    /// Archives every showtime that has started by `now` and creates the showtimes of `plan`
-    /// that start after `now` and do not exist yet (archived ones included, so a past slot is
-    /// never re-created). Two rolls at once, from any processes or machines, serialise in the
-    /// database, never interleave.
+    /// In one transaction: archives every showtime that has started by `now`; creates the
+    /// showtimes of `plan` that start after `now` and do not exist yet (archived ones included,
+    /// so a past slot is never re-created); retires (deletes) every live showtime whose id
+    /// `plan` does not have and that has no booking (cancelled ones count: their records keep
+    /// their showtime), and keeps and reports those with active bookings
+    /// ([`RollReport::kept`]); purges ended holds, idempotency records older than
+    /// [`crate::box_office::IDEMPOTENCY_KEPT_FOR`] and mail sent before
+    /// [`crate::box_office::SENT_MAIL_KEPT_FOR`]. A booking racing the roll either commits
+    /// first (and its showtime is kept) or finds no showtime. Two rolls at once, from any
+    /// processes or machines, serialise in the database, never interleave.
     fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport>;
 
     /// The showtimes that are neither archived nor started by `now`, by start time then studio.
@@ -184,6 +206,49 @@ pub trait Store: Send + Sync {
     /// How many outbox messages are pending, failing and sent.
     fn outbox_counts(&self) -> StoreFuture<'_, OutboxCounts>;
 
+    /// The bookings `query` asks for, for the operator's tools (never a visitor's request): by
+    /// showtime start, then studio, then when each was made.
+    fn bookings(&self, query: BookingQuery) -> StoreFuture<'_, Vec<BookingRecord>> {
+        let _ = query;
+        not_yet()
+    }
+
+    /// Every showtime starting in `[from, to)`, archived ones included, by start then studio.
+    fn showtimes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>> {
+        let _ = (from, to);
+        not_yet()
+    }
+
+    /// Cancels a booking at the box office, without its token: as [`Store::cancel`] (the same
+    /// rules, the seats free once this answers, the notice queued), recorded as cancelled by
+    /// the operator. `NotFound` for an unknown reference.
+    fn cancel_by_operator(&self, reference: BookingReference, now: DateTime<Utc>) -> StoreFuture<'_, CancelOutcome> {
+        let _ = (reference, now);
+        not_yet()
+    }
+
+    /// Checks a ticket in at the door, in one transaction: the first check-in of an active
+    /// booking for the right showtime records `now`; every other answer changes nothing. Two
+    /// doors scanning one ticket at once: one `CheckedIn`, one `AlreadyCheckedIn`.
+    fn check_in(&self, check_in: CheckIn) -> StoreFuture<'_, CheckInOutcome> {
+        let _ = check_in;
+        not_yet()
+    }
+
+    /// Writes a consistent copy of the database to `to` (a new file; an existing one is
+    /// refused) while writers go on, holding every booking committed before it began. A store
+    /// that cannot (PostgreSQL) answers [`StoreError::Unsupported`] naming the tool to use.
+    fn backup(&self, to: std::path::PathBuf) -> StoreFuture<'_, BackupReport> {
+        let _ = to;
+        not_yet()
+    }
+
+    /// Tells `observer` of every commit of booking writes from now on (how many writes the
+    /// commit carried, how long it took), for the service's metrics.
+    fn observe_commits(&self, observer: Arc<dyn CommitObserver>) {
+        let _ = observer;
+    }
+
     /// A showtime (archived or not), its taken seats and its hold rows, ended ones possibly
     /// included (the caller applies [`ShowtimeSeats::at`] with its own clock), from the store's
     /// cache when it holds the showtime. A cache learns of every writer's commits through the
@@ -214,6 +279,11 @@ pub trait Store: Send + Sync {
 
     /// What this store is, for logs: the kind and the database without any password.
     fn describe(&self) -> String;
+}
+
+/// A seam placeholder while the stores gain the operator's methods.
+fn not_yet<'a, T>() -> StoreFuture<'a, T> {
+    Box::pin(async { Err(StoreError::Unsupported("not built yet".into())) })
 }
 
 /// Opens the store `url` names: the one way every binary opens one.

@@ -77,6 +77,8 @@ pub(super) async fn booking_by_id(client: &impl GenericClient, id: i64) -> Resul
         check_in_code: CheckInCode::parse(row.try_get(6)?).ok_or(Fault::Malformed("check-in code"))?,
         created_at: row.try_get(4)?,
         cancelled_at: row.try_get(5)?,
+        cancelled_by: None,
+        checked_in_at: None,
     })
 }
 

@@ -92,6 +92,6 @@ fn roll_in<'a>(tx: &'a Transaction<'a>, plan: &'a [Showtime], now: DateTime<Utc>
                 &[&ids, &films, &studios, &dates, &slots, &starts, &ends, &now],
             )
             .await?;
-        Ok(RollReport { archived: archived as usize, created: created as usize })
+        Ok(RollReport { archived: archived as usize, created: created as usize, ..RollReport::default() })
     })
 }

@@ -193,6 +193,8 @@ impl BookingRow {
             check_in_code: self.check_in_code,
             created_at: self.created_at,
             cancelled_at: self.cancelled_at,
+            cancelled_by: None,
+            checked_in_at: None,
         })
     }
 }

@@ -88,7 +88,7 @@ impl SqliteStore {
             }
         }
         tx.commit().map_err(backend)?;
-        Ok(RollReport { archived, created })
+        Ok(RollReport { archived, created, ..RollReport::default() })
     }
 
     pub fn live_showtimes(&self, now: DateTime<Utc>) -> Result<Vec<Showtime>, StoreError> {
@@ -121,9 +121,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
         let first = roll_at(&store, "2026-11-24T00:00:00+07:00");
-        assert_eq!(first, RollReport { archived: 0, created: 345 });
+        assert_eq!(first, RollReport { archived: 0, created: 345, ..RollReport::default() });
         let second = roll_at(&store, "2026-11-24T00:00:00+07:00");
-        assert_eq!(second, RollReport { archived: 0, created: 0 });
+        assert_eq!(second, RollReport { archived: 0, created: 0, ..RollReport::default() });
         assert_eq!(store.live_showtimes(at("2026-11-24T00:00:00+07:00")).unwrap().len(), 345);
     }
 
@@ -144,7 +144,7 @@ mod tests {
         assert_eq!(roll_at(&store, "2026-11-24T12:30:00+07:00"), RollReport::default());
         // The next day brings a new third day and archives the rest of the first.
         let next = roll_at(&store, "2026-11-25T00:00:00+07:00");
-        assert_eq!(next, RollReport { archived: 115 - 52, created: 115 });
+        assert_eq!(next, RollReport { archived: 115 - 52, created: 115, ..RollReport::default() });
         assert!(store.showtime(&id).unwrap().unwrap().archived);
     }
 
