@@ -99,8 +99,8 @@ pub struct RollReport {
     pub archived: usize,
     /// Showtimes of the horizon that did not exist and were created.
     pub created: usize,
-    /// Live showtimes the plan no longer has and no booking holds: deleted, so they stop being
-    /// bookable at once (and come back if the content brings them back).
+    /// Live showtimes the plan no longer has and no active booking holds: retired (deleted, or
+    /// archived if cancelled bookings name them), so they stop being bookable at once.
     pub retired: usize,
     /// Live showtimes the plan no longer has but bookings hold: kept and honoured, listed by
     /// every roll until they start. By start time, then studio.
@@ -129,9 +129,10 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 pub trait Store: Send + Sync {
     /// In one transaction: archives every showtime that has started by `now`; creates the
     /// showtimes of `plan` that start after `now` and do not exist yet (archived ones included,
-    /// so a past slot is never re-created); retires (deletes) every live showtime whose id
-    /// `plan` does not have and that has no booking (cancelled ones count: their records keep
-    /// their showtime), and keeps and reports those with active bookings
+    /// so a past slot is never re-created); retires every live showtime whose id `plan` does
+    /// not have and that has no active booking (deleted when it has no booking at all, so the
+    /// content can bring it back; archived when only cancelled bookings name it, since their
+    /// records keep their showtime), and keeps and reports those with active bookings
     /// ([`RollReport::kept`]); purges ended holds, idempotency records older than
     /// [`crate::box_office::IDEMPOTENCY_KEPT_FOR`] and mail sent before
     /// [`crate::box_office::SENT_MAIL_KEPT_FOR`]. A booking racing the roll either commits
