@@ -15,6 +15,8 @@ GEN      := $(RELEASE)/tiketa-gen
 BOOKING  := $(RELEASE)/tiketa-booking
 LISTEN   ?= 127.0.0.1:8080
 DB       ?= var/tiketa.db
+OPS      := $(RELEASE)/tiketa-ops
+OPERATOR_TOKEN_FILE := var/operator-token
 
 # site.toml's base_url holds unless the port or the base URL was given to make. The booking
 # service takes the same flag for the links in its mail (written to var/outbox/ by `make run`).
@@ -45,8 +47,17 @@ build: binaries
 	$(GEN) roll --db $(DB) $(GEN_FLAGS)
 
 ## Build, then serve the site and the booking API on one port (LISTEN=host:port). Ctrl-C stops it.
-run: build
+## The door page (/door/) and /metrics take the operator token: $TIKETA_OPERATOR_TOKEN, or the one
+## made once in var/operator-token.
+run: build $(OPERATOR_TOKEN_FILE)
+	@echo "door page: http://$(LISTEN)/door/ (operator token: $${TIKETA_OPERATOR_TOKEN:+your TIKETA_OPERATOR_TOKEN}$${TIKETA_OPERATOR_TOKEN:-in $(OPERATOR_TOKEN_FILE)})"
+	TIKETA_OPERATOR_TOKEN="$${TIKETA_OPERATOR_TOKEN:-$$(cat $(OPERATOR_TOKEN_FILE))}" \
 	$(BOOKING) --db $(DB) --content content --site dist --listen $(LISTEN) $(GEN_FLAGS)
+
+# A random operator token for local use, readable by this user only; never committed (var/).
+$(OPERATOR_TOKEN_FILE):
+	@mkdir -p $(dir $@)
+	@umask 077 && head -c 24 /dev/urandom | base64 | tr -d '/+=\n' > $@
 
 ## For content authors: rebuild on every edit, with live reload in the open browser.
 watch: binaries

@@ -8,9 +8,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
+use cinema::box_office::KeptShowtime;
 use cinema::content_file::{self, Limit};
 use cinema::schedule::plan_horizon;
 use cinema::store::{Blocking, DatabaseUrl, OpenMode, RollReport};
+use cinema::times::TimeRange;
 use cinema::{Catalog, ContentError, Showtime};
 use rayon::prelude::*;
 use walkdir::WalkDir;
@@ -39,6 +41,8 @@ pub struct BuildReport {
     pub elapsed: Duration,
     /// Live showtimes left out because their film is no longer in the catalog.
     pub orphaned_showtimes: usize,
+    /// The catalog the build was made from, for naming films in the report.
+    pub catalog: Catalog,
 }
 
 impl BuildReport {
@@ -48,16 +52,57 @@ impl BuildReport {
         let roll = self
             .roll
             .as_ref()
-            .map(|r| format!("rolled: {} archived, {} created; ", r.archived, r.created))
+            .map(|r| {
+                let p = r.purged;
+                format!(
+                    "rolled: {} archived, {} created, {} retired, {} kept with bookings; purged {} idempotency records, {} ended holds, {} sent messages; ",
+                    r.archived,
+                    r.created,
+                    r.retired,
+                    r.kept.len(),
+                    p.idempotency_keys,
+                    p.holds,
+                    p.sent_mail
+                )
+            })
             .unwrap_or_default();
         format!(
-            "{roll}site: {} pages written, {} unchanged, {} removed in {:.3} s",
+            "{roll}site: {} pages written, {} unchanged, {} removed in {:.3} s{}",
             s.written,
             s.unchanged,
             s.removed,
-            self.elapsed.as_secs_f64()
+            self.elapsed.as_secs_f64(),
+            self.roll.as_ref().map(|r| kept_list(&self.catalog, &r.kept)).unwrap_or_default()
         )
     }
+}
+
+/// The showtimes a roll kept although the content no longer has them, one line each with their
+/// bookings, so the operator's scheduled job tells of them every time it runs until they pass.
+fn kept_list(catalog: &Catalog, kept: &[KeptShowtime]) -> String {
+    if kept.is_empty() {
+        return String::new();
+    }
+    let tz = catalog.settings.time_zone;
+    let mut text = format!(
+        "\nkept: {} showtime(s) no longer in the content still have bookings and stay honoured; tell their bookers (`tiketa-ops door-list <showtime>` lists names):",
+        kept.len()
+    );
+    for k in kept {
+        let s = &k.showtime;
+        let film = catalog.film(&s.film_slug).map_or(s.film_slug.as_str(), |f| f.title.as_str());
+        let when = TimeRange::new(s.starts_at, s.ends_at, tz);
+        let references: Vec<String> = k.bookings.iter().map(ToString::to_string).collect();
+        text.push_str(&format!(
+            "\n  {}  {film}, studio {}, {} {}: {}",
+            s.id,
+            s.studio,
+            s.local_date.format("%a %-d %b %Y"),
+            when.text,
+            references.join(", ")
+        ));
+    }
+    text
 }
 
 /// Rolls the schedule forward (when `roll` is set), then builds the site.
@@ -73,7 +118,7 @@ pub fn run(opts: &BuildOptions, roll: bool) -> Result<BuildReport, BuildError> {
     drop(store);
     let (showtimes, orphaned_showtimes) = showtimes_of_catalog(&catalog, live);
     let summary = write_site(opts, &catalog, &showtimes)?;
-    Ok(BuildReport { roll, summary, elapsed: started.elapsed(), orphaned_showtimes })
+    Ok(BuildReport { roll, summary, elapsed: started.elapsed(), orphaned_showtimes, catalog })
 }
 
 /// Live showtimes of films still in the catalog. A film taken out of `content/` keeps its rows

@@ -121,7 +121,7 @@ fn main() -> ExitCode {
             build::run(&opts, roll).map(|report| {
                 if report.orphaned_showtimes > 0 {
                     eprintln!(
-                        "warning: {} live showtimes belong to films no longer in {}; their pages are not built (their bookings stay in the database)",
+                        "warning: {} live showtimes belong to films no longer in {}; their pages are not built (their bookings stay honoured; `tiketa-gen roll` retires the ones without bookings and lists the others)",
                         report.orphaned_showtimes,
                         opts.content.display()
                     );
