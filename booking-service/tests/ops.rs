@@ -427,13 +427,13 @@ fn occupancy_counts_the_seats_the_api_shows_taken(fixture: Fixture) {
         got.insert(key, (showtimes, sold, row["wheelchair_sold"].as_u64().unwrap()));
     }
     assert_eq!(got, expected);
-    assert_eq!(expected[&("2030-01-10".into(), "aurora".into())], (5, 4, 1), "C3 C4 L1 L17 (L17 is a seat)");
+    assert_eq!(expected[&("2030-01-10".into(), "aurora".into())], (5, 4, 2), "C3 C4, and L1 L17: wheelchair spaces");
 
     // The same numbers as CSV and text, and --days narrows the days.
     let csv = ops(&fixture, &["occupancy", "--days", "1", "--format", "csv"]).expect(0).csv();
     assert_eq!(csv.len(), 2, "one day, two films");
     let aurora = csv.iter().find(|r| r["film"] == "Aurora").unwrap();
-    assert_eq!((aurora["seats sold"].as_str(), aurora["wheelchair sold"].as_str()), ("4", "1"));
+    assert_eq!((aurora["seats sold"].as_str(), aurora["wheelchair sold"].as_str()), ("4", "2"));
     let text = ops(&fixture, &["occupancy", "--days", "1"]).expect(0).stdout;
     assert!(text.contains("Occupancy from 2030-01-10 to 2030-01-10"), "{text}");
     ops(&fixture, &["occupancy", "--days", "0"]).expect(2);
