@@ -83,7 +83,7 @@ pub fn run(context: &Context, range: Range, film: Option<String>, include_cancel
     let cancelled = if include_cancelled { ", cancelled ones included" } else { "" };
     let mut report = Report::new(table, json)
         .heading(format!(
-            "Bookings{whose} for showtimes from {first} to {last} (both included, {} time){cancelled}",
+            "Bookings{whose} for showtimes from {first} to {last} (both included, {}){cancelled}",
             cinema::times::zone_long(time.tz, from)
         ))
         .footing(format!("{} {}", bookings.len(), plural(bookings.len(), "booking", "bookings")));
