@@ -270,9 +270,8 @@ fn the_export_has_one_row_per_booking_of_the_days_asked(fixture: Fixture) {
     let booked = SixBookings::make(&client);
 
     // The horizon's three days: every active booking, each row as the API shows the booking.
-    let rows = ops(&fixture, &["bookings", "--from", "2030-01-10", "--to", "2030-01-12", "--format", "csv"])
-        .expect(0)
-        .csv();
+    let rows =
+        ops(&fixture, &["bookings", "--from", "2030-01-10", "--to", "2030-01-12", "--format", "csv"]).expect(0).csv();
     let by_reference: BTreeMap<&str, &BTreeMap<String, String>> =
         rows.iter().map(|r| (r["reference"].as_str(), r)).collect();
     assert_eq!(rows.len(), by_reference.len(), "one row per booking");
@@ -316,9 +315,8 @@ fn the_export_has_one_row_per_booking_of_the_days_asked(fixture: Fixture) {
     assert_eq!(cancelled["cancelled at"], jakarta(&api["cancelled_at"]));
 
     // --to is included, --from too: one day is the bookings of that day's showtimes.
-    let day_two = ops(&fixture, &["bookings", "--from", "2030-01-11", "--to", "2030-01-11", "--format", "csv"])
-        .expect(0)
-        .csv();
+    let day_two =
+        ops(&fixture, &["bookings", "--from", "2030-01-11", "--to", "2030-01-11", "--format", "csv"]).expect(0).csv();
     assert_eq!(day_two.iter().map(|r| r["reference"].as_str()).collect::<Vec<_>>(), [booked.eko.reference()]);
     // Without dates: the seven days ending today (the 10th): the first day's bookings only.
     let default = ops(&fixture, &["bookings", "--format", "json"]).expect(0).json();
@@ -327,9 +325,8 @@ fn the_export_has_one_row_per_booking_of_the_days_asked(fixture: Fixture) {
     assert_eq!(default, [booked.ana.reference(), booked.bo.reference(), booked.dewi.reference()].into());
 
     // One film's, as JSON: the same bookings the API shows for it.
-    let borealis = ops(&fixture, &["bookings", "--to", "2030-01-12", "--film", "borealis", "--format", "json"])
-        .expect(0)
-        .json();
+    let borealis =
+        ops(&fixture, &["bookings", "--to", "2030-01-12", "--film", "borealis", "--format", "json"]).expect(0).json();
     let borealis = borealis.as_array().unwrap();
     assert_eq!(
         borealis.iter().map(|b| b["reference"].as_str().unwrap()).collect::<BTreeSet<_>>(),
@@ -369,7 +366,8 @@ fn a_box_office_cancel_frees_the_seats_and_the_booker_sees_it_cancelled(fixture:
     book(&client, SHOW, "Next in line", None, &["C3", "C4"]);
 
     // Recorded as the operator's, and said so on a second try, which changes nothing.
-    let rows = ops(&fixture, &["bookings", "--to", "2030-01-10", "--include-cancelled", "--format", "csv"]).expect(0).csv();
+    let rows =
+        ops(&fixture, &["bookings", "--to", "2030-01-10", "--include-cancelled", "--format", "csv"]).expect(0).csv();
     let row = rows.iter().find(|r| r["reference"] == booked.ana.reference()).unwrap();
     assert_eq!((row["status"].as_str(), row["cancelled by"].as_str()), ("cancelled", "operator"));
     let again = ops(&fixture, &["cancel", booked.ana.reference(), "--format", "json"]).expect(5).json();

@@ -42,10 +42,9 @@ pub const COLUMNS: &[&str] = &[
 pub fn run(context: &Context, range: Range, film: Option<String>, include_cancelled: bool) -> Result<Report, Failure> {
     let today = context.today();
     let last = range.to.map_or(today, |to| to.resolve(today));
-    let first = range.from.map_or_else(
-        || last.checked_sub_days(Days::new(DEFAULT_DAYS - 1)).unwrap_or(last),
-        |from| from.resolve(today),
-    );
+    let first = range
+        .from
+        .map_or_else(|| last.checked_sub_days(Days::new(DEFAULT_DAYS - 1)).unwrap_or(last), |from| from.resolve(today));
     if first > last {
         return Err(Failure::usage(format!(
             "--from {first} is after --to {last}; give the earlier day as --from (both days are included)"

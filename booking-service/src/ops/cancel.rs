@@ -64,11 +64,11 @@ fn already_cancelled(context: &Context, booking: &BookingRecord) -> Report {
         Some(CancelledBy::Operator) => " by an operator",
         None => "",
     };
-    let when = booking.cancelled_at.map(|at| format!(" at {}", context.time.said(at, context.today()))).unwrap_or_default();
-    report(context, booking, "already_cancelled").exit(Exit::AlreadyDone).heading(format!(
-        "{} was already cancelled{by}{when}; nothing changed.",
-        booking.reference
-    ))
+    let when =
+        booking.cancelled_at.map(|at| format!(" at {}", context.time.said(at, context.today()))).unwrap_or_default();
+    report(context, booking, "already_cancelled")
+        .exit(Exit::AlreadyDone)
+        .heading(format!("{} was already cancelled{by}{when}; nothing changed.", booking.reference))
 }
 
 fn started(context: &Context, booking: &BookingRecord) -> Report {

@@ -59,7 +59,8 @@ pub fn run(context: &Context, ticket: Ticket, showtime: Option<ShowtimeId>) -> R
             ))
         }
         CheckInOutcome::Cancelled(booking) => {
-            let when = booking.cancelled_at.map(|at| format!(" at {}", context.time.said(at, today))).unwrap_or_default();
+            let when =
+                booking.cancelled_at.map(|at| format!(" at {}", context.time.said(at, today))).unwrap_or_default();
             report(context, &booking, "cancelled").exit(Exit::Refused).heading(format!(
                 "Refused: {} was cancelled{when}; its seats may be someone else's now.",
                 booking.reference

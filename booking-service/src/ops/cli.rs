@@ -81,7 +81,9 @@ pub enum Command {
     ///
     /// Every active booking of the showtime, by name: reference, name, seats and whether (and
     /// when) it was checked in; above them the film, the studio and the local time.
-    #[command(after_help = "Example:\n  tiketa-ops door-list aurora-20300110-1900\n\nShowtime ids are <film>-<YYYYMMDD>-<HHMM> in local time; `tiketa-ops occupancy` and the\nsite's booking pages (/book/<id>/) show them.")]
+    #[command(
+        after_help = "Example:\n  tiketa-ops door-list aurora-20300110-1900\n\nShowtime ids are <film>-<YYYYMMDD>-<HHMM> in local time; `tiketa-ops occupancy` and the\nsite's booking pages (/book/<id>/) show them."
+    )]
     DoorList {
         /// The showtime, such as aurora-20300110-1900.
         #[arg(value_parser = parse_showtime)]
@@ -93,7 +95,9 @@ pub enum Command {
     /// One row per booking of the showtimes that start between the two days: reference, film,
     /// showtime, start, seats, name, email, status (active, checked in or cancelled), when it
     /// was made, when and by whom it was cancelled, when it was checked in.
-    #[command(after_help = "Dates are days in the cinema's time zone (site.toml's time_zone): YYYY-MM-DD, or today,\nyesterday or tomorrow. Both ends are included: --from 2030-01-03 --to 2030-01-09 is seven\nwhole days. Without them: the seven days ending today (today and the six before it).\n\nExamples:\n  tiketa-ops bookings --format csv > last-week.csv\n  tiketa-ops bookings --from 2030-01-01 --to 2030-01-31 --film aurora --include-cancelled --format csv")]
+    #[command(
+        after_help = "Dates are days in the cinema's time zone (site.toml's time_zone): YYYY-MM-DD, or today,\nyesterday or tomorrow. Both ends are included: --from 2030-01-03 --to 2030-01-09 is seven\nwhole days. Without them: the seven days ending today (today and the six before it).\n\nExamples:\n  tiketa-ops bookings --format csv > last-week.csv\n  tiketa-ops bookings --from 2030-01-01 --to 2030-01-31 --film aurora --include-cancelled --format csv"
+    )]
     Bookings {
         /// The first day (included). Default: six days before --to.
         #[arg(long)]
@@ -114,7 +118,9 @@ pub enum Command {
     /// Its seats are free again at once, the booker is sent the cancellation notice (if they
     /// gave an email), and the booking records that an operator cancelled it. A booking can no
     /// longer be cancelled once its showtime starts.
-    #[command(after_help = "Example:\n  tiketa-ops cancel TK-7Q4M-2XHD\n\nExit codes: 0 cancelled, 3 no such booking, 4 its showtime has started, 5 it was already\ncancelled (by whom and when is printed).")]
+    #[command(
+        after_help = "Example:\n  tiketa-ops cancel TK-7Q4M-2XHD\n\nExit codes: 0 cancelled, 3 no such booking, 4 its showtime has started, 5 it was already\ncancelled (by whom and when is printed)."
+    )]
     Cancel {
         /// The booking's reference, such as TK-7Q4M-2XHD (any case).
         #[arg(value_parser = parse_reference)]
@@ -125,7 +131,9 @@ pub enum Command {
     ///
     /// Per film and day: showtimes, seats sold, capacity (the seat map's seats times the
     /// showtimes), fill rate, and wheelchair spaces sold out of those there are.
-    #[command(after_help = "Example:\n  tiketa-ops occupancy --days 7 --format csv > week.csv\n\nCounts active bookings (cancelled ones free their seats); showtimes that already started\ntoday are counted too.")]
+    #[command(
+        after_help = "Example:\n  tiketa-ops occupancy --days 7 --format csv > week.csv\n\nCounts active bookings (cancelled ones free their seats); showtimes that already started\ntoday are counted too."
+    )]
     Occupancy {
         /// How many days, today included. Default: the schedule's horizon (site.toml's
         /// horizon_days).
@@ -138,7 +146,9 @@ pub enum Command {
     /// The check-in code typed from the ticket, or the text its QR code holds
     /// (TIKETA:<reference>:<code>). A second check-in of one ticket is refused with the time
     /// of the first.
-    #[command(after_help = "Examples:\n  tiketa-ops check-in 7Q4M-2XHD-K9PA-RT3W\n  tiketa-ops check-in 7q4m2xhdk9part3w --showtime aurora-20300110-1900\n  tiketa-ops check-in 'TIKETA:TK-7Q4M-2XHD:7Q4M-2XHD-K9PA-RT3W'\n\nExit codes: 0 checked in, 3 no ticket has this code, 4 refused (the booking was cancelled,\nor the ticket is for another showtime than --showtime), 5 already checked in.")]
+    #[command(
+        after_help = "Examples:\n  tiketa-ops check-in 7Q4M-2XHD-K9PA-RT3W\n  tiketa-ops check-in 7q4m2xhdk9part3w --showtime aurora-20300110-1900\n  tiketa-ops check-in 'TIKETA:TK-7Q4M-2XHD:7Q4M-2XHD-K9PA-RT3W'\n\nExit codes: 0 checked in, 3 no ticket has this code, 4 refused (the booking was cancelled,\nor the ticket is for another showtime than --showtime), 5 already checked in."
+    )]
     CheckIn {
         /// The check-in code (any case, dashes and spaces optional) or the QR code's text.
         #[arg(value_parser = Ticket::parse)]
@@ -152,7 +162,9 @@ pub enum Command {
     ///
     /// SQLite's online backup: bookings go on being taken, and the copy holds every booking
     /// made before it began. For PostgreSQL, use pg_dump.
-    #[command(after_help = "Example:\n  tiketa-ops backup /srv/backups/tiketa-$(date +%F).db\n\nThe copy is a SQLite database like the original: restore it by stopping the service and\nputting the copy in the original's place. An existing file is never overwritten.")]
+    #[command(
+        after_help = "Example:\n  tiketa-ops backup /srv/backups/tiketa-$(date +%F).db\n\nThe copy is a SQLite database like the original: restore it by stopping the service and\nputting the copy in the original's place. An existing file is never overwritten."
+    )]
     Backup {
         /// The new file to write.
         file: PathBuf,
@@ -180,8 +192,9 @@ fn parse_showtime(text: &str) -> Result<ShowtimeId, String> {
 }
 
 fn parse_reference(text: &str) -> Result<BookingReference, String> {
-    BookingReference::parse(text)
-        .ok_or_else(|| format!("{text:?} is not a booking reference; expected TK- and eight letters or digits, such as TK-7Q4M-2XHD"))
+    BookingReference::parse(text).ok_or_else(|| {
+        format!("{text:?} is not a booking reference; expected TK- and eight letters or digits, such as TK-7Q4M-2XHD")
+    })
 }
 
 fn parse_film(text: &str) -> Result<String, String> {
@@ -189,6 +202,8 @@ fn parse_film(text: &str) -> Result<String, String> {
     if cinema::film::is_slug(slug) {
         Ok(slug.to_string())
     } else {
-        Err(format!("{text:?} is not a film slug; expected the film's file name in content/films without .md, such as aurora"))
+        Err(format!(
+            "{text:?} is not a film slug; expected the film's file name in content/films without .md, such as aurora"
+        ))
     }
 }

@@ -23,9 +23,9 @@ impl FromStr for DateArg {
             "today" => Ok(DateArg::FromToday(0)),
             "yesterday" => Ok(DateArg::FromToday(-1)),
             "tomorrow" => Ok(DateArg::FromToday(1)),
-            other => NaiveDate::parse_from_str(other, "%Y-%m-%d")
-                .map(DateArg::On)
-                .map_err(|_| format!("{text:?} is not a day; expected YYYY-MM-DD (such as 2030-01-09), today, yesterday or tomorrow")),
+            other => NaiveDate::parse_from_str(other, "%Y-%m-%d").map(DateArg::On).map_err(|_| {
+                format!("{text:?} is not a day; expected YYYY-MM-DD (such as 2030-01-09), today, yesterday or tomorrow")
+            }),
         }
     }
 }
@@ -96,7 +96,12 @@ impl CinemaTime {
     /// `Thu 10 Jan 2030, 19:00 WIB`: a showtime's start in a heading.
     pub fn heading(self, at: DateTime<Utc>) -> String {
         let local = at.with_timezone(&self.tz);
-        format!("{}, {} {}", local.format("%a %-d %b %Y"), local.format("%H:%M"), cinema::times::zone_short(self.tz, at))
+        format!(
+            "{}, {} {}",
+            local.format("%a %-d %b %Y"),
+            local.format("%H:%M"),
+            cinema::times::zone_short(self.tz, at)
+        )
     }
 }
 

@@ -34,8 +34,13 @@ pub fn run(context: &Context, days: Option<u32>) -> Result<Report, Failure> {
     let bookings = context.store.run(|s| s.bookings(query))?;
 
     let map = &context.catalog.seat_map;
-    let wheelchair: HashSet<&str> =
-        map.rows.iter().flat_map(|r| &r.cells).filter(|c| c.kind == SeatKind::Wheelchair).map(|c| c.id.as_str()).collect();
+    let wheelchair: HashSet<&str> = map
+        .rows
+        .iter()
+        .flat_map(|r| &r.cells)
+        .filter(|c| c.kind == SeatKind::Wheelchair)
+        .map(|c| c.id.as_str())
+        .collect();
     let mut sold: HashMap<&str, (usize, usize)> = HashMap::new();
     for booking in &bookings {
         let entry = sold.entry(booking.showtime.id.as_str()).or_default();
