@@ -18,7 +18,6 @@ use super::{Context, Failure};
 /// One film on one day.
 #[derive(Debug, Default)]
 struct Day {
-    studio: u32,
     showtimes: usize,
     sold: usize,
     wheelchair_sold: usize,
@@ -52,7 +51,6 @@ pub fn run(context: &Context, days: Option<u32>) -> Result<Report, Failure> {
     for show in &showtimes {
         let day = by_day.entry((show.local_date, show.studio, show.film_slug.as_str())).or_default();
         let (seats, wheelchair_seats) = sold.get(show.id.as_str()).copied().unwrap_or_default();
-        day.studio = show.studio;
         day.showtimes += 1;
         day.sold += seats;
         day.wheelchair_sold += wheelchair_seats;
@@ -71,7 +69,7 @@ pub fn run(context: &Context, days: Option<u32>) -> Result<Report, Failure> {
     ])
     .numeric(&["studio", "showtimes", "seats sold", "capacity", "fill %", "wheelchair sold", "wheelchair spaces"]);
     let mut rows = Vec::new();
-    for ((date, _, slug), day) in &by_day {
+    for ((date, studio, slug), day) in &by_day {
         let capacity = day.showtimes * map.seat_count;
         let wheelchair_spaces = day.showtimes * map.wheelchair_count;
         let fill = fill_rate(day.sold, capacity);
@@ -79,7 +77,7 @@ pub fn run(context: &Context, days: Option<u32>) -> Result<Report, Failure> {
         table.push(vec![
             date.to_string(),
             title.to_string(),
-            day.studio.to_string(),
+            studio.to_string(),
             day.showtimes.to_string(),
             day.sold.to_string(),
             capacity.to_string(),
@@ -90,7 +88,7 @@ pub fn run(context: &Context, days: Option<u32>) -> Result<Report, Failure> {
         rows.push(json!({
             "date": date,
             "film": { "slug": slug, "title": title },
-            "studio": day.studio,
+            "studio": studio,
             "showtimes": day.showtimes,
             "seats_sold": day.sold,
             "capacity": capacity,
