@@ -23,6 +23,7 @@ pub mod head;
 pub mod mail;
 pub mod net;
 pub mod operator;
+pub mod ops;
 pub mod rate_limit;
 pub mod recover;
 pub mod routes;
