@@ -1,9 +1,10 @@
-//! The schedule in SQLite: the `showtimes` table.
+//! The schedule in SQLite: the `showtimes` table, and the roll that keeps it in step with the
+//! content (creating, archiving, retiring) and purges what can no longer matter.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
-
-use std::collections::HashSet;
 
 use super::seat_changes::{self, Origin};
 use super::{SqliteStore, backend};
