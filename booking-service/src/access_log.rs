@@ -84,9 +84,9 @@ impl Pending {
         });
         tracing::info!(
             target: "access",
-            method = self.method,
+            method = %self.method,
             path = %self.path,
-            route = self.route,
+            route = %self.route,
             status,
             latency_ms = milliseconds(latency),
             bytes,
