@@ -294,37 +294,53 @@ pub async fn a_booking_racing_a_roll_keeps_its_showtime_or_finds_none(env: &Env)
     let retiring: Vec<ShowtimeId> =
         env.plan(now()).into_iter().filter(|s| s.film_slug == "film-2").map(|s| s.id).collect();
     let stores = [env.shared(), other.clone()];
-    let bookings: Vec<_> = retiring
-        .iter()
-        .enumerate()
-        .map(|(i, showtime)| {
-            let store = stores[i % 2].clone();
-            let r = request(showtime, &["A1"]);
-            tokio::spawn(async move { (r.booking.reference.clone(), store.place(r.booking).await.unwrap()) })
-        })
-        .collect();
-    let report = env.store().roll(without_film(env.plan(now()), "film-2"), now()).await.unwrap();
-    let mut booked = 0;
-    for (showtime, booking) in retiring.iter().zip(bookings) {
-        let (reference, outcome) = booking.await.unwrap();
-        let kept = report.kept.iter().find(|k| k.showtime.id == *showtime);
-        let stored = env.store().showtime(showtime.clone()).await.unwrap();
-        match outcome {
-            PlaceOutcome::Placed(_) => {
-                booked += 1;
-                assert_eq!(kept.map(|k| k.bookings.clone()), Some(vec![reference]), "{showtime}: booked, so kept");
-                assert!(stored.is_some_and(|s| !s.archived), "{showtime}: booked, so still live");
+    // A few rounds, the film coming back between them, so that some bookings win and some
+    // lose. Each round races on the showtimes no booking has won yet: one that has is kept
+    // whatever happens, and bookable after the roll as before it.
+    let mut unbooked = retiring.clone();
+    for seat in ["A1", "A2", "A3"] {
+        let bookings: Vec<_> = unbooked
+            .iter()
+            .enumerate()
+            .map(|(i, showtime)| {
+                let store = stores[i % 2].clone();
+                let r = request(showtime, &[seat]);
+                tokio::spawn(async move { (r.booking.reference.clone(), store.place(r.booking).await.unwrap()) })
+            })
+            .collect();
+        let report = env.store().roll(without_film(env.plan(now()), "film-2"), now()).await.unwrap();
+        let mut lost = Vec::new();
+        for (showtime, booking) in unbooked.iter().zip(bookings) {
+            let (reference, outcome) = booking.await.unwrap();
+            let kept = report.kept.iter().find(|k| k.showtime.id == *showtime);
+            let stored = env.store().showtime(showtime.clone()).await.unwrap();
+            match outcome {
+                PlaceOutcome::Placed(_) => {
+                    let listed = kept.is_some_and(|k| k.bookings.contains(&reference));
+                    assert!(listed, "{showtime}: booked before the roll, so kept and listed: {kept:?}");
+                    assert!(stored.is_some_and(|s| !s.archived), "{showtime}: booked, so still live");
+                }
+                PlaceOutcome::ShowtimeNotFound | PlaceOutcome::ShowtimeClosed => {
+                    // Refused, so never booked in this round; and a showtime kept from an
+                    // earlier round would have taken the booking.
+                    assert!(kept.is_none(), "{showtime}: refused, yet kept: {kept:?}");
+                    assert_eq!(stored, None, "{showtime}: refused and never booked, so deleted");
+                    lost.push(showtime.clone());
+                }
+                other => panic!("{showtime}: expected Placed or a closed showtime, got {other:?}"),
             }
-            PlaceOutcome::ShowtimeNotFound | PlaceOutcome::ShowtimeClosed => {
-                assert!(kept.is_none(), "{showtime}: refused, yet kept: {kept:?}");
-                assert_eq!(stored, None, "{showtime}: refused and never booked, so deleted");
-            }
-            other => panic!("{showtime}: expected Placed or a closed showtime, got {other:?}"),
         }
+        assert_eq!(report.retired + report.kept.len(), retiring.len(), "{report:?}");
+        assert_eq!(report.retired, lost.len(), "{report:?}");
+        unbooked = lost;
+        bring_the_film_back(env).await;
     }
-    assert_eq!(report.kept.len(), booked);
-    assert_eq!(report.retired + booked, retiring.len(), "{report:?}");
     other.close().await.unwrap();
+}
+
+/// Rolls the whole plan again: the film comes back, its deleted showtimes with it.
+async fn bring_the_film_back(env: &Env) {
+    env.store().roll(env.plan(now()), now()).await.unwrap();
 }
 
 pub async fn a_roll_purges_day_old_idempotency_records_month_old_sent_mail_and_ended_holds(env: &Env) {
