@@ -10,8 +10,8 @@
 
 use deadpool_postgres::{Pool, Transaction};
 
+use super::bookings::whole_seconds;
 use super::bookings_read::booking_by_id;
-use super::holds::as_stored;
 use super::observers::Observers;
 use super::transaction::{Work, in_observed_transaction};
 use crate::booking::BookingRecord;
@@ -40,7 +40,8 @@ fn check_in_in<'a>(tx: &'a Transaction<'a>, check_in: &'a CheckIn) -> Work<'a, C
         if let Some(refusal) = refusal(&record, check_in.showtime.as_ref()) {
             return Ok(refusal(record));
         }
-        let at = as_stored(check_in.now);
+        // Kept in whole seconds, as every time of a booking is (and as the SQLite store keeps it).
+        let at = whole_seconds(check_in.now);
         let stmt = tx.prepare_cached("UPDATE bookings SET checked_in_at = $2 WHERE id = $1").await?;
         tx.execute(&stmt, &[&id, &at]).await?;
         Ok(CheckInOutcome::CheckedIn(BookingRecord { checked_in_at: Some(at), ..record }))
