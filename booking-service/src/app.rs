@@ -11,6 +11,7 @@ use tokio::sync::Notify;
 
 use crate::clock::Clock;
 use crate::events::Hub;
+use crate::metrics::Metrics;
 use crate::net::client_address::TrustedProxies;
 use crate::operator::OperatorToken;
 use crate::rate_limit::RateLimits;
@@ -34,6 +35,8 @@ pub struct App {
     pub mail_wakeup: Arc<Notify>,
     /// The operator's token for the door and metrics routes; `None`: those routes refuse all.
     pub operator_token: Option<OperatorToken>,
+    /// What `GET /metrics` serves: this app's own registry, never a global one.
+    pub metrics: Arc<Metrics>,
 }
 
 impl App {
@@ -61,6 +64,7 @@ impl App {
             cors_origins,
             mail_wakeup: Arc::new(Notify::new()),
             operator_token: None,
+            metrics: Arc::new(Metrics::new()),
         })
     }
 

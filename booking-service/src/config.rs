@@ -167,6 +167,20 @@ pub struct Config {
     /// processes: set it in the environment or `.env`.
     #[arg(long = "operator-token", env = "TIKETA_OPERATOR_TOKEN", hide_env_values = true, value_parser = parse_operator_token)]
     pub operator_token: Option<OperatorToken>,
+
+    /// How the log (stderr) is written: `text`, one line per event, coloured only on a
+    /// terminal; or `json`, one JSON object per line, for a log collector. Every request is one
+    /// event (target `access`; `RUST_LOG=info,access=off` silences it); `RUST_LOG` chooses the
+    /// levels (default `info`).
+    #[arg(long = "log-format", env = "TIKETA_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+}
+
+/// How the log is written (see `--log-format`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 /// Where mail goes, as the flags decide.
@@ -301,6 +315,11 @@ mod tests {
         assert!(e.to_string().contains("positive number of seconds"), "{e}");
         let bad = Config::try_parse_from(["tiketa-booking", "--listen", "nope"]).unwrap();
         assert!(bad.listen_addr().unwrap_err().contains("host:port"));
+        assert_eq!(Config::try_parse_from(["tiketa-booking"]).unwrap().log_format, LogFormat::Text);
+        let c = Config::try_parse_from(["tiketa-booking", "--log-format", "json"]).unwrap();
+        assert_eq!(c.log_format, LogFormat::Json);
+        let e = Config::try_parse_from(["tiketa-booking", "--log-format", "xml"]).unwrap_err();
+        assert!(e.to_string().contains("text") && e.to_string().contains("json"), "{e}");
     }
 
     #[test]

@@ -7,8 +7,10 @@
 //! [`head`], [`compress`] with [`encoding`], [`vary`]); [`events`] keeps the live seats that
 //! the event streams send; [`mail`] delivers the outbox (confirmations, cancellation notices,
 //! recovery links); [`server`] binds, accepts, serves and shuts down, within the bounds of
-//! [`net`]; [`config`] is the command line.
+//! [`net`], recording each request in the [`access_log`] and the [`metrics`] that
+//! `GET /metrics` serves to the [`operator`]; [`config`] is the command line.
 
+pub mod access_log;
 pub mod api;
 pub mod api_error;
 pub mod app;
@@ -21,6 +23,7 @@ pub mod events;
 pub mod guard;
 pub mod head;
 pub mod mail;
+pub mod metrics;
 pub mod net;
 pub mod operator;
 pub mod ops;

@@ -6,6 +6,10 @@
 //! the generator writes under `/api/` (`/api/schedule.json`) are served; then the API's JSON
 //! 404/405 for the rest of `/api/`; then the site's `404.html` for everything else.
 //!
+//! The operator routes (`/metrics`) come before all of it and outside the CORS layer: no
+//! browser origin, the public site's included, is ever allowed to read them. Each answers its
+//! own refusals once its path matches (see [`crate::metrics::route`]).
+//!
 //! Layer order matters too: `recover` turns every rejection into a JSON error *before* `cors`,
 //! so error replies carry CORS headers too; a second `recover` catches CORS's own refusal; the
 //! security headers go on every reply; then large API replies are compressed, `Vary: Origin`
@@ -56,16 +60,11 @@ pub fn routes(app: Arc<App>) -> Result<BoxedFilter<(Response,)>, String> {
             .boxed(),
         None => api.or(api::fallback::route()).unify().boxed(),
     };
+    let operator = crate::metrics::route::route(app.clone());
     let cors = crate::cors::build(&app.cors_origins)?;
     let site_policy: HeaderValue = security::site_policy(&app.catalog.settings);
-    let secured = all
-        .recover(to_json)
-        .unify()
-        .with(cors)
-        .map(warp::Reply::into_response)
-        .recover(to_json)
-        .unify()
-        .map(move |res: Response| security::apply(res, &site_policy));
+    let public = all.recover(to_json).unify().with(cors).map(warp::Reply::into_response).recover(to_json).unify();
+    let secured = operator.or(public).unify().map(move |res: Response| security::apply(res, &site_policy));
     Ok(warp::method()
         .and(warp::header::optional::<String>("accept-encoding"))
         .and(secured)

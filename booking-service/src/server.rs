@@ -29,6 +29,7 @@ use tokio_util::sync::CancellationToken;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use crate::access_log::AccessLog;
 use crate::clock::Clock;
 use crate::config::{Config, MailRoute};
 use crate::mail::MailSite;
@@ -71,7 +72,7 @@ pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Ar
     {
         anyhow::bail!("--site {}: is not a folder; build the site first (tiketa-gen build)", site.display());
     }
-    Ok(App::new(
+    let app = App::new(
         catalog,
         store,
         config.now.map_or(Clock::System, Clock::Fixed),
@@ -89,7 +90,10 @@ pub async fn build_app(config: &Config, listen: SocketAddr) -> anyhow::Result<Ar
         config.site.clone(),
         origins,
     )
-    .with_operator_token(config.operator_token.clone()))
+    .with_operator_token(config.operator_token.clone());
+    // The store's commits feed this app's metrics (batch sizes, commit latency).
+    app.desk.store().observe_commits(Arc::new(app.metrics.commits()));
+    Ok(app)
 }
 
 /// Starts the mail sender of `app`, as the configuration says, until `stop` is cancelled.
@@ -170,7 +174,7 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         events.stop();
         stop_mail.cancel();
     };
-    serve(filter, listener, settings, shutdown).await;
+    serve(filter, AccessLog::of(&app), listener, settings, shutdown).await;
     // Its last send is recorded before the store closes.
     mail.join().await;
     // The store commits what was queued and answers it before the database is released.
@@ -181,9 +185,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Serves `filter` on `listener` until `shutdown` completes, then drains.
+/// Serves `filter` on `listener` until `shutdown` completes, then drains; every request is
+/// recorded in `log`.
 pub async fn serve(
     filter: BoxedFilter<(Response,)>,
+    log: AccessLog,
     listener: TcpListener,
     settings: ConnectionSettings,
     shutdown: impl Future<Output = ()> + Send + 'static,
@@ -191,7 +197,7 @@ pub async fn serve(
     let limits = ConnectionLimits::new(settings.max_connections, settings.max_per_client);
     let graceful = GracefulShutdown::new();
     let (stopping, stopping_seen) = watch::channel(false);
-    let shared = Shared { service: warp::service(filter), settings, stopping: stopping_seen };
+    let shared = Shared { service: warp::service(filter), log, settings, stopping: stopping_seen };
     let mut shutdown = std::pin::pin!(shutdown);
     let mut backoff = ACCEPT_BACKOFF_MIN;
     loop {
@@ -245,6 +251,7 @@ pub async fn serve(
 #[derive(Clone)]
 struct Shared<W> {
     service: W,
+    log: AccessLog,
     settings: ConnectionSettings,
     /// Becomes true when shutdown begins.
     stopping: watch::Receiver<bool>,
@@ -261,12 +268,12 @@ struct Accepted {
 /// Serves one connection until it ends, stalls, is evicted, or the service shuts down.
 async fn connection(accepted: Accepted, shared: Shared<impl Warp>, watcher: Watcher) {
     let Accepted { stream, client, admission, activity } = accepted;
-    let Shared { service, settings, stopping } = shared;
+    let Shared { service, log, settings, stopping } = shared;
     if let Err(e) = stream.set_nodelay(true) {
         tracing::debug!(%client, "cannot set TCP_NODELAY: {e}");
     }
     let io = TokioIo::new(Watched::new(stream, activity.clone()));
-    let service = ConnectionService::new(service, client, activity.clone(), settings.header_timeout);
+    let service = ConnectionService::new(service, client, activity.clone(), settings.header_timeout, log);
     let mut http = hyper::server::conn::http1::Builder::new();
     http.timer(TokioTimer::new()).header_read_timeout(settings.header_timeout);
     let served = watcher.watch(http.serve_connection(io, service));

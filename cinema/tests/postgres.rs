@@ -1562,7 +1562,8 @@ fn a_roll_retiring_a_showtime_while_another_instance_books_it_keeps_it_or_leaves
             let report = roll.await.unwrap().unwrap_or_else(|e| panic!("round {round}: the roll failed: {e:?}"));
             let mut outcomes = Vec::new();
             for place in places {
-                outcomes.push(place.await.unwrap().unwrap_or_else(|e| panic!("round {round}: a booking failed: {e:?}")));
+                outcomes
+                    .push(place.await.unwrap().unwrap_or_else(|e| panic!("round {round}: a booking failed: {e:?}")));
             }
             let placed = outcomes.iter().filter(|o| matches!(o, PlaceOutcome::Placed(_))).count();
             let row = admin

@@ -57,6 +57,9 @@ async fn handle(
     match app.desk.book(&id, &request, key, app.clock.now()).await {
         Ok(c) => {
             app.mail_wakeup.notify_one();
+            if !c.replayed {
+                app.metrics.booked(c.booking.seats.len());
+            }
             let view = BookingView::new(&c.booking, &app.catalog, &c.token).showing_token();
             let mut res = json(StatusCode::CREATED, &view);
             let h = res.headers_mut();
@@ -68,6 +71,9 @@ async fn handle(
             }
             res
         }
-        Err(e) => ApiError::from(e).into_response(),
+        Err(e) => {
+            app.metrics.booking_refused(&e);
+            ApiError::from(e).into_response()
+        }
     }
 }

@@ -87,6 +87,7 @@ async fn handle(
         return ApiError::rate_limited(wait, "seat changes").into_response();
     }
     let now = app.clock.now();
+    let action = if method == Method::DELETE { "release" } else { "hold" };
     let answer = if method == Method::DELETE {
         let request: ReleaseRequest = match read_json(&headers, body).await {
             Ok(r) => r,
@@ -106,6 +107,7 @@ async fn handle(
             .await
             .map(|(token, hold)| (token.as_str().to_string(), hold))
     };
+    app.metrics.hold_changed(action, answer.as_ref().err());
     match answer {
         Ok((token, hold)) => json(StatusCode::OK, &view(&token, &hold, now, app.desk.hold_duration())),
         Err(e) => ApiError::from(e).into_response(),

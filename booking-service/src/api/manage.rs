@@ -6,7 +6,9 @@
 
 use std::sync::Arc;
 
-use cinema::booking::{BookingError, ManageToken};
+use chrono::{DateTime, Utc};
+use cinema::booking::{BookingError, BookingRecord, ManageToken};
+use cinema::box_office::CancelledBy;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::http::{HeaderMap, StatusCode};
@@ -52,10 +54,23 @@ async fn show(reference: String, token: String, app: Arc<App>) -> Response {
 
 async fn cancel(reference: String, token: String, app: Arc<App>) -> Response {
     let Some(token) = ManageToken::parse(&token) else { return not_found() };
-    match app.desk.cancel(&reference, token.as_str(), app.clock.now()).await.inspect(|_| app.mail_wakeup.notify_one()) {
-        Ok(b) => json(StatusCode::OK, &BookingView::new(&b, &app.catalog, &token)),
+    let now = app.clock.now();
+    match app.desk.cancel(&reference, token.as_str(), now).await.inspect(|_| app.mail_wakeup.notify_one()) {
+        Ok(b) => {
+            if cancelled_now(&b, now) {
+                app.metrics.cancelled(CancelledBy::Booker);
+            }
+            json(StatusCode::OK, &BookingView::new(&b, &app.catalog, &token))
+        }
         Err(e) => ApiError::from(e).into_response(),
     }
+}
+
+/// Whether this request cancelled the booking, rather than finding it cancelled already (the
+/// store answers both alike, and records the moment in whole seconds): for the metrics only.
+/// A repeat within the same second as the cancellation counts again.
+fn cancelled_now(b: &BookingRecord, now: DateTime<Utc>) -> bool {
+    b.cancelled_at.is_some_and(|at| at.timestamp() == now.timestamp())
 }
 
 /// What an unknown reference, a wrong token and a malformed one all get.

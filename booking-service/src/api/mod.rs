@@ -1,8 +1,9 @@
 //! The JSON API under `/api`: one file per route, plus what they share.
 //!
 //! [`ROUTES`] is the API's table of contents. The fallback uses it to tell an unknown path
-//! (`404`) from a known path asked with the wrong method (`405` with `Allow`), and a test holds
-//! the OpenAPI document to it, so the three cannot drift apart.
+//! (`404`) from a known path asked with the wrong method (`405` with `Allow`), a test holds
+//! the OpenAPI document to it, and the metrics and the access log name a request by its
+//! template ([`template_of`]), so none of them can drift apart.
 
 mod body;
 pub mod book;
@@ -23,7 +24,8 @@ use warp::reply::Response;
 
 pub use views::{BookingView, ShowtimeView};
 
-/// Every API route: method and path template (`{name}` is one path segment).
+/// Every API route: method and path template (`{name}` is one path segment). The operator
+/// routes (`/metrics`) are listed too: they are in the OpenAPI document.
 pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/health"),
     ("GET", "/api/showtimes"),
@@ -37,21 +39,33 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/bookings/{reference}/calendar.ics"),
     ("POST", "/api/bookings/recover"),
     ("GET", "/api/openapi.json"),
+    ("GET", "/metrics"),
 ];
 
 /// The methods `path` answers, comma-separated, or `None` if no route has this path.
 pub fn allowed_methods(path: &str) -> Option<String> {
-    let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
-    let methods: Vec<&str> = ROUTES
-        .iter()
-        .filter(|(_, template)| {
-            let parts: Vec<&str> = template.split('/').collect();
-            parts.len() == segments.len()
-                && parts.iter().zip(&segments).all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
-        })
-        .map(|(method, _)| *method)
-        .collect();
+    let methods: Vec<&str> =
+        ROUTES.iter().filter(|(_, template)| fits(template, path)).map(|(method, _)| *method).collect();
     (!methods.is_empty()).then(|| methods.join(", "))
+}
+
+/// The template of the route `path` is for, whatever the method: what the metrics and the
+/// access log name a request by, so that ids, references and tokens never become labels. A
+/// literal segment wins over a `{name}` (`/api/bookings/recover` is not a reference).
+pub fn template_of(path: &str) -> Option<&'static str> {
+    ROUTES
+        .iter()
+        .map(|(_, template)| *template)
+        .filter(|template| fits(template, path))
+        .min_by_key(|template| template.matches('{').count())
+}
+
+/// Whether `path` has the shape of `template`, segment by segment (a trailing `/` aside).
+fn fits(template: &str, path: &str) -> bool {
+    let segments = path.trim_end_matches('/').split('/');
+    let parts = template.split('/');
+    parts.clone().count() == segments.clone().count()
+        && parts.zip(segments).all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
 }
 
 /// A JSON reply that no cache keeps: seat maps and bookings change from one second to the next.
@@ -89,5 +103,15 @@ mod tests {
         assert_eq!(allowed_methods("/api/showtimes/x/nope"), None);
         assert_eq!(allowed_methods("/api/showtimes//seats"), None);
         assert_eq!(allowed_methods("/api"), None);
+    }
+
+    #[test]
+    fn a_path_is_named_by_its_template_and_literals_win() {
+        assert_eq!(template_of("/api/showtimes/aurora-20300110-1000/seats"), Some("/api/showtimes/{id}/seats"));
+        assert_eq!(template_of("/api/bookings/TK-2222-2222"), Some("/api/bookings/{reference}"));
+        assert_eq!(template_of("/api/bookings/recover"), Some("/api/bookings/recover"));
+        assert_eq!(template_of("/metrics"), Some("/metrics"));
+        assert_eq!(template_of("/api/schedule.json"), None);
+        assert_eq!(template_of("/films/aurora/"), None);
     }
 }

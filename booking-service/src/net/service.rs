@@ -22,6 +22,7 @@ use warp::reply::Response;
 
 use super::activity::{Activity, Working};
 use super::peer::ClientAddr;
+use crate::access_log::AccessLog;
 
 /// The tower service that `warp::service` makes of the filter (its type cannot be named).
 pub trait Warp:
@@ -47,11 +48,12 @@ pub struct ConnectionService<W> {
     client: SocketAddr,
     activity: Arc<Activity>,
     body_timeout: Duration,
+    log: AccessLog,
 }
 
 impl<W: Warp> ConnectionService<W> {
-    pub fn new(filter: W, client: SocketAddr, activity: Arc<Activity>, body_timeout: Duration) -> Self {
-        ConnectionService { filter, client, activity, body_timeout }
+    pub fn new(filter: W, client: SocketAddr, activity: Arc<Activity>, body_timeout: Duration, log: AccessLog) -> Self {
+        ConnectionService { filter, client, activity, body_timeout, log }
     }
 }
 
@@ -63,15 +65,17 @@ impl<W: Warp> hyper::service::Service<Request<Incoming>> for ConnectionService<W
     fn call(&self, request: Request<Incoming>) -> Self::Future {
         let working = self.activity.handler();
         let (mut parts, body) = request.into_parts();
+        let pending = self.log.begin(&parts, self.client);
         parts.extensions.insert(ClientAddr(self.client));
         // An event stream notes itself in the connection's activity (see `Activity::stream`).
         parts.extensions.insert(self.activity.clone());
         let body = CountedBody::new(body, &self.activity, self.body_timeout);
         let mut filter = self.filter.clone();
         Box::pin(async move {
-            let reply = tower_service::Service::call(&mut filter, Request::from_parts(parts, body)).await;
+            let Ok(reply) = tower_service::Service::call(&mut filter, Request::from_parts(parts, body)).await;
             drop(working);
-            reply
+            pending.answered(&reply);
+            Ok(reply)
         })
     }
 }
