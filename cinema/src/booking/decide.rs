@@ -10,8 +10,9 @@
 use chrono::{DateTime, Utc};
 
 use super::hold::{HoldOutcome, MAX_HELD_SEATS, NewHold};
-use super::record::{NewBooking, PlaceOutcome};
+use super::record::{BookingRecord, NewBooking, PlaceOutcome};
 use super::{Fingerprint, ManageToken, OwnerHashes};
+use crate::box_office::CheckInOutcome;
 use crate::schedule::Showtime;
 
 /// Whether a showtime can no longer be booked or changed: archived, or started by `now`.
@@ -226,6 +227,27 @@ pub fn cancel(facts: Option<CancelFacts<'_>>) -> CancelDecision {
     }
 }
 
+/// Why a door letting in `door` (any showtime when `None`) refuses `record` now, as the outcome
+/// to answer with it; `None`: check it in. A cancelled booking is refused before anything else
+/// (a cancelled ticket never gets in, whichever showtime it names, and that is what door staff
+/// must act on), then a ticket for another showtime (the holder is at the wrong door, checked
+/// in there or not), then one checked in before. Every store applies this to the booking as
+/// it reads it inside the check-in's transaction, after locking it.
+pub fn check_in_refusal(
+    record: &BookingRecord,
+    door: Option<&crate::schedule::ShowtimeId>,
+) -> Option<fn(BookingRecord) -> CheckInOutcome> {
+    if record.cancelled_at.is_some() {
+        Some(CheckInOutcome::Cancelled)
+    } else if door.is_some_and(|door| *door != record.showtime.id) {
+        Some(CheckInOutcome::OtherShowtime)
+    } else if record.checked_in_at.is_some() {
+        Some(CheckInOutcome::AlreadyCheckedIn)
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use chrono::TimeZone;
@@ -404,5 +426,48 @@ mod tests {
         assert!(owns(&token, Some(&stored)));
         assert!(!owns(&other, Some(&stored)));
         assert!(!owns(&token, None), "an unknown reference is owned by nobody");
+    }
+
+    fn booking(showtime: Showtime) -> BookingRecord {
+        BookingRecord {
+            reference: crate::booking::BookingReference::parse("TK-2222-2222").unwrap(),
+            created_at: showtime.starts_at - chrono::Duration::days(1),
+            showtime,
+            seats: vec!["A1".into()],
+            name: "Ana".into(),
+            email: None,
+            token_hash: crate::booking::TokenHash([0; 32]),
+            check_in_code: crate::booking::CheckInCode::parse("2222-2222-2222-2222").unwrap(),
+            cancelled_at: None,
+            cancelled_by: None,
+            checked_in_at: None,
+        }
+    }
+
+    #[test]
+    fn a_door_admits_an_active_booking_of_its_showtime_once_and_refuses_the_rest() {
+        use crate::box_office::CancelledBy;
+        use crate::schedule::ShowtimeId;
+        let answer = |record: &BookingRecord, door: Option<&ShowtimeId>| match check_in_refusal(record, door) {
+            Some(refuse) => refuse(record.clone()),
+            None => CheckInOutcome::CheckedIn(record.clone()),
+        };
+        let fresh = booking(show(19, false));
+        let (here, elsewhere) = (fresh.showtime.id.clone(), ShowtimeId("t".into()));
+        assert_eq!(answer(&fresh, Some(&here)), CheckInOutcome::CheckedIn(fresh.clone()));
+        assert_eq!(
+            answer(&fresh, None),
+            CheckInOutcome::CheckedIn(fresh.clone()),
+            "a door naming no showtime admits any"
+        );
+        assert_eq!(answer(&fresh, Some(&elsewhere)), CheckInOutcome::OtherShowtime(fresh.clone()));
+        let checked = BookingRecord { checked_in_at: Some(at(18, 50)), ..fresh.clone() };
+        assert_eq!(answer(&checked, Some(&here)), CheckInOutcome::AlreadyCheckedIn(checked.clone()));
+        assert_eq!(answer(&checked, Some(&elsewhere)), CheckInOutcome::OtherShowtime(checked.clone()));
+        let cancelled =
+            BookingRecord { cancelled_at: Some(at(12, 0)), cancelled_by: Some(CancelledBy::Operator), ..checked };
+        for door in [Some(&here), Some(&elsewhere), None] {
+            assert_eq!(answer(&cancelled, door), CheckInOutcome::Cancelled(cancelled.clone()), "{door:?}");
+        }
     }
 }

@@ -209,46 +209,29 @@ pub trait Store: Send + Sync {
 
     /// The bookings `query` asks for, for the operator's tools (never a visitor's request): by
     /// showtime start, then studio, then when each was made.
-    fn bookings(&self, query: BookingQuery) -> StoreFuture<'_, Vec<BookingRecord>> {
-        let _ = query;
-        not_yet()
-    }
+    fn bookings(&self, query: BookingQuery) -> StoreFuture<'_, Vec<BookingRecord>>;
 
     /// Every showtime starting in `[from, to)`, archived ones included, by start then studio.
-    fn showtimes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>> {
-        let _ = (from, to);
-        not_yet()
-    }
+    fn showtimes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>>;
 
     /// Cancels a booking at the box office, without its token: as [`Store::cancel`] (the same
     /// rules, the seats free once this answers, the notice queued), recorded as cancelled by
     /// the operator. `NotFound` for an unknown reference.
-    fn cancel_by_operator(&self, reference: BookingReference, now: DateTime<Utc>) -> StoreFuture<'_, CancelOutcome> {
-        let _ = (reference, now);
-        not_yet()
-    }
+    fn cancel_by_operator(&self, reference: BookingReference, now: DateTime<Utc>) -> StoreFuture<'_, CancelOutcome>;
 
     /// Checks a ticket in at the door, in one transaction: the first check-in of an active
     /// booking for the right showtime records `now`; every other answer changes nothing. Two
     /// doors scanning one ticket at once: one `CheckedIn`, one `AlreadyCheckedIn`.
-    fn check_in(&self, check_in: CheckIn) -> StoreFuture<'_, CheckInOutcome> {
-        let _ = check_in;
-        not_yet()
-    }
+    fn check_in(&self, check_in: CheckIn) -> StoreFuture<'_, CheckInOutcome>;
 
     /// Writes a consistent copy of the database to `to` (a new file; an existing one is
     /// refused) while writers go on, holding every booking committed before it began. A store
     /// that cannot (PostgreSQL) answers [`StoreError::Unsupported`] naming the tool to use.
-    fn backup(&self, to: std::path::PathBuf) -> StoreFuture<'_, BackupReport> {
-        let _ = to;
-        not_yet()
-    }
+    fn backup(&self, to: std::path::PathBuf) -> StoreFuture<'_, BackupReport>;
 
     /// Tells `observer` of every commit of booking writes from now on (how many writes the
     /// commit carried, how long it took), for the service's metrics.
-    fn observe_commits(&self, observer: Arc<dyn CommitObserver>) {
-        let _ = observer;
-    }
+    fn observe_commits(&self, observer: Arc<dyn CommitObserver>);
 
     /// A showtime (archived or not), its taken seats and its hold rows, ended ones possibly
     /// included (the caller applies [`ShowtimeSeats::at`] with its own clock), from the store's
@@ -280,11 +263,6 @@ pub trait Store: Send + Sync {
 
     /// What this store is, for logs: the kind and the database without any password.
     fn describe(&self) -> String;
-}
-
-/// A seam placeholder while the stores gain the operator's methods.
-fn not_yet<'a, T>() -> StoreFuture<'a, T> {
-    Box::pin(async { Err(StoreError::Unsupported("not built yet".into())) })
 }
 
 /// Opens the store `url` names: the one way every binary opens one.

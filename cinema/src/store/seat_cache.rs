@@ -15,9 +15,11 @@
 //! clock, not by a write, so readers drop ended ones at their own `now` ([`ShowtimeSeats::at`])
 //! and nothing here needs a timer.
 //!
-//! A `roll` archiving a showtime is not seen here; that is harmless: a roll archives only
-//! showtimes that have started, and the booking rules refuse a started showtime by its start
-//! time whatever the flag says; bookings themselves are always decided in the database.
+//! A `roll` archiving a started showtime is not seen here; that is harmless: the booking rules
+//! refuse a started showtime by its start time whatever the flag says, and bookings themselves
+//! are always decided in the database. A roll *retiring* a showtime that has not started (its
+//! film or slot gone from the content) is seen: the rolling store evicts it at once and tells
+//! every other reader through the change feed, so a retired showtime's seat map stops answering.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
