@@ -16,6 +16,7 @@ pub mod clock;
 pub mod compress;
 pub mod config;
 pub mod cors;
+pub mod door;
 pub mod encoding;
 pub mod events;
 pub mod guard;

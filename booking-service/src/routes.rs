@@ -6,6 +6,10 @@
 //! the generator writes under `/api/` (`/api/schedule.json`) are served; then the API's JSON
 //! 404/405 for the rest of `/api/`; then the site's `404.html` for everything else.
 //!
+//! The operator's routes (the [`door`]) come before all of it and outside CORS: each answers
+//! every request for its own paths itself (its `401` included), so none of them ever reaches
+//! the CORS layer and no operator reply carries `Access-Control-Allow-Origin`.
+//!
 //! Layer order matters too: `recover` turns every rejection into a JSON error *before* `cors`,
 //! so error replies carry CORS headers too; a second `recover` catches CORS's own refusal; the
 //! security headers go on every reply; then large API replies are compressed, `Vary: Origin`
@@ -21,7 +25,7 @@ use warp::reply::Response;
 
 use crate::api;
 use crate::recover::to_json;
-use crate::{App, compress, head, security, site, vary};
+use crate::{App, compress, door, head, security, site, vary};
 
 /// Builds the service's filter. Fails only on a malformed CORS origin.
 pub fn routes(app: Arc<App>) -> Result<BoxedFilter<(Response,)>, String> {
@@ -58,14 +62,9 @@ pub fn routes(app: Arc<App>) -> Result<BoxedFilter<(Response,)>, String> {
     };
     let cors = crate::cors::build(&app.cors_origins)?;
     let site_policy: HeaderValue = security::site_policy(&app.catalog.settings);
-    let secured = all
-        .recover(to_json)
-        .unify()
-        .with(cors)
-        .map(warp::Reply::into_response)
-        .recover(to_json)
-        .unify()
-        .map(move |res: Response| security::apply(res, &site_policy));
+    let public = all.recover(to_json).unify().with(cors).map(warp::Reply::into_response).recover(to_json).unify();
+    let operator = door::routes(app.clone());
+    let secured = operator.or(public).unify().map(move |res: Response| security::apply(res, &site_policy));
     Ok(warp::method()
         .and(warp::header::optional::<String>("accept-encoding"))
         .and(secured)

@@ -4,7 +4,7 @@
 //! (`404`) from a known path asked with the wrong method (`405` with `Allow`), and a test holds
 //! the OpenAPI document to it, so the three cannot drift apart.
 
-mod body;
+pub(crate) mod body;
 pub mod book;
 pub mod calendar;
 pub mod events;
@@ -37,6 +37,10 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/bookings/{reference}/calendar.ics"),
     ("POST", "/api/bookings/recover"),
     ("GET", "/api/openapi.json"),
+    // The door's, behind the operator token and outside CORS (see `crate::door`).
+    ("GET", "/api/door/showtimes"),
+    ("GET", "/api/door/showtimes/{id}/bookings"),
+    ("POST", "/api/door/check-in"),
 ];
 
 /// The methods `path` answers, comma-separated, or `None` if no route has this path.
