@@ -14,6 +14,7 @@ use cinema::booking::{
     BookingReference, CancelOutcome, CheckInCode, Fingerprint, Hold, HoldOutcome, HoldToken, IdempotencyRecord,
     ManageToken, NewBooking, NewHold, PlaceOutcome, SealedToken,
 };
+use cinema::box_office::{CancelledBy, CheckIn, CheckInOutcome, Purged};
 use cinema::outbox::{
     MailBooking, MailClaim, MailId, MailKind, MailOutcome, MailResult, NewMail, OutboxCounts, QueuedMail, Recovery,
     SenderId,
@@ -21,7 +22,7 @@ use cinema::outbox::{
 use cinema::schedule::{Showtime, ShowtimeId};
 use cinema::store::changes::Received;
 use cinema::store::postgres::{PostgresDatabase, SCHEMA_VERSION};
-use cinema::store::{DatabaseUrl, OpenMode, RollReport, Store, StoreError, Unavailable};
+use cinema::store::{CommitObserver, Commits, DatabaseUrl, OpenMode, RollReport, Store, StoreError, Unavailable};
 use test_support::postgres::{TestDatabase, fresh_database};
 use tokio::sync::watch;
 
@@ -947,8 +948,11 @@ fn bookings_with_and_without_hold_tokens_submitted_at_once_are_each_decided_righ
     });
 }
 
-/// What each migration added, undone, newest first: `UNDO[0]` takes version 3 back to 2.
-const UNDO: [&str; 2] = [
+/// What each migration added, undone, newest first: `UNDO[0]` takes version 4 back to 3.
+const UNDO: [&str; 3] = [
+    // 4: the operator's side.
+    "ALTER TABLE bookings DROP COLUMN checked_in_at, DROP COLUMN cancelled_by;
+     DROP INDEX bookings_showtime, idempotency_keys_created, outbox_sent;",
     // 3: tickets and mail.
     "DROP TABLE outbox;
      ALTER TABLE bookings DROP COLUMN check_in_code, DROP COLUMN recovered_token_hash;
@@ -1480,5 +1484,305 @@ fn an_unreadable_message_is_set_aside_as_failed_and_the_others_are_claimed() {
         assert!(error.contains("spam"), "{error}");
         assert_eq!(due_at, now() + chrono::Duration::hours(1), "looked at again in an hour");
         assert_eq!(store.outbox_counts().await.unwrap(), OutboxCounts { pending: 2, failing: 1, sent: 0 });
+    });
+}
+
+/// A database made before the operator's side (schema version 3) is upgraded in place: a
+/// booking cancelled before reads as cancelled by its booker (nobody else could cancel), none
+/// is checked in, and both can be done at once.
+#[test]
+fn a_version_3_database_records_its_cancellations_as_the_bookers_and_checks_tickets_in() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let id = showtime(0).id;
+        let (cancelled, token) = (BookingReference::generate(&mut rand::rng()), ManageToken::generate(&mut rand::rng()));
+        let kept = booking(&id, &["A2"]);
+        {
+            let store = setup.store().await;
+            store.roll(plan(1), now()).await.unwrap();
+            let mut request = booking(&id, &["A1"]);
+            (request.reference, request.token_hash) = (cancelled.clone(), token.hash());
+            store.place(request).await.unwrap();
+            store.place(kept.clone()).await.unwrap();
+            assert!(matches!(store.cancel(cancelled.clone(), token, now()).await.unwrap(), CancelOutcome::Cancelled(_)));
+            store.close().await.unwrap();
+        }
+        let store = reopened_from_version(&setup, 3).await;
+        let record = store.booking_by_reference(cancelled.clone()).await.unwrap().unwrap();
+        assert_eq!((record.cancelled_by, record.checked_in_at), (Some(CancelledBy::Booker), None));
+        let record = store.booking_by_reference(kept.reference.clone()).await.unwrap().unwrap();
+        assert_eq!((record.cancelled_by, record.checked_in_at), (None, None));
+        let door = CheckIn { code: kept.check_in_code.clone(), showtime: Some(id.clone()), now: now() };
+        assert!(matches!(store.check_in(door).await.unwrap(), CheckInOutcome::CheckedIn(r) if r.checked_in_at == Some(now())));
+        let by_operator = store.cancel_by_operator(kept.reference.clone(), now()).await.unwrap();
+        assert!(matches!(by_operator, CancelOutcome::Cancelled(r) if r.cancelled_by == Some(CancelledBy::Operator)));
+        let read = store.booking_by_reference(kept.reference).await.unwrap().unwrap();
+        assert_eq!((read.cancelled_by, read.checked_in_at), (Some(CancelledBy::Operator), Some(now())));
+    });
+}
+
+/// Retirement against bookings from another instance: round after round, one store rolls a
+/// plan without a showtime while the other places bookings on it (several at once, so they
+/// go through the group commit too). Either the bookings commit first and the roll keeps the
+/// showtime and lists them, or the roll retires it and every booking finds no showtime:
+/// never a failed roll (a foreign key) nor a booking on a showtime that is gone.
+#[test]
+fn a_roll_retiring_a_showtime_while_another_instance_books_it_keeps_it_or_leaves_no_booking() {
+    const ROUNDS: usize = 40;
+    const BOOKINGS: usize = 3;
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (roller, booker) = (setup.store().await, setup.store().await);
+        let admin = setup.admin().await;
+        let horizon = plan(ROUNDS);
+        roller.roll(horizon.clone(), now()).await.unwrap();
+        let (mut kept, mut retired) = (0, 0);
+        for round in 0..ROUNDS {
+            let id = showtime(round).id;
+            // The showtimes of the rounds to come stay planned; those of past rounds are gone or kept.
+            let without = horizon[round + 1..].to_vec();
+            let gate = Arc::new(tokio::sync::Barrier::new(1 + BOOKINGS));
+            let roll = {
+                let (store, gate) = (roller.clone(), gate.clone());
+                tokio::spawn(async move {
+                    gate.wait().await;
+                    store.roll(without, now()).await
+                })
+            };
+            let places: Vec<_> = (0..BOOKINGS)
+                .map(|n| {
+                    let (store, gate, request) =
+                        (booker.clone(), gate.clone(), booking(&id, &[&format!("A{}", n + 1)]));
+                    tokio::spawn(async move {
+                        gate.wait().await;
+                        store.place(request).await
+                    })
+                })
+                .collect();
+            let report = roll.await.unwrap().unwrap_or_else(|e| panic!("round {round}: the roll failed: {e:?}"));
+            let mut outcomes = Vec::new();
+            for place in places {
+                outcomes
+                    .push(place.await.unwrap().unwrap_or_else(|e| panic!("round {round}: a booking failed: {e:?}")));
+            }
+            let placed = outcomes.iter().filter(|o| matches!(o, PlaceOutcome::Placed(_))).count();
+            let row = admin
+                .query_one(
+                    "SELECT (SELECT count(*) FROM showtimes WHERE id = $1 AND NOT archived),
+                            (SELECT count(*) FROM bookings WHERE showtime_id = $1)",
+                    &[&id.as_str()],
+                )
+                .await
+                .unwrap();
+            let (live, booked): (i64, i64) = (row.get(0), row.get(1));
+            let listed = report.kept.iter().find(|k| k.showtime.id == id);
+            if placed == BOOKINGS {
+                kept += 1;
+                assert_eq!((live, booked), (1, BOOKINGS as i64), "round {round}: kept with its bookings");
+                assert_eq!(report.retired, 0, "round {round}: {report:?}");
+                // With those that committed before the roll (one at least: it was kept for them).
+                let listed = listed.unwrap_or_else(|| panic!("round {round}: kept and listed: {report:?}"));
+                let references: Vec<&BookingReference> = outcomes
+                    .iter()
+                    .filter_map(|o| match o {
+                        PlaceOutcome::Placed(record) => Some(&record.reference),
+                        _ => None,
+                    })
+                    .collect();
+                assert!(!listed.bookings.is_empty(), "round {round}");
+                assert!(listed.bookings.iter().all(|r| references.contains(&r)), "round {round}: {listed:?}");
+            } else {
+                retired += 1;
+                assert!(
+                    outcomes.iter().all(|o| matches!(o, PlaceOutcome::ShowtimeNotFound)),
+                    "round {round}: all kept or none: {outcomes:?}"
+                );
+                assert_eq!((live, booked), (0, 0), "round {round}: retired, no booking left on it");
+                assert_eq!(report.retired, 1, "round {round}: {report:?}");
+                assert!(listed.is_none(), "round {round}");
+            }
+        }
+        eprintln!("of {ROUNDS} rounds, the bookings came first in {kept} and the roll in {retired}");
+    });
+}
+
+/// Two doors (two instances) scan one ticket at the same moment, round after round: one
+/// checks it in, the other is told it was checked in, at the first one's time.
+#[test]
+fn two_instances_checking_one_ticket_in_at_once_check_it_in_once() {
+    const ROUNDS: usize = 30;
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        for round in 0..ROUNDS {
+            let request = booking(&id, &[&format!("B{}", round + 1)]);
+            assert!(matches!(a.place(request.clone()).await.unwrap(), PlaceOutcome::Placed(_)));
+            let gate = Arc::new(tokio::sync::Barrier::new(2));
+            let doors: Vec<_> = [(a.clone(), 1), (b.clone(), 2)]
+                .into_iter()
+                .map(|(store, second)| {
+                    let gate = gate.clone();
+                    let door = CheckIn {
+                        code: request.check_in_code.clone(),
+                        showtime: Some(id.clone()),
+                        now: now() + chrono::Duration::seconds(second),
+                    };
+                    tokio::spawn(async move {
+                        gate.wait().await;
+                        store.check_in(door).await
+                    })
+                })
+                .collect();
+            let mut outcomes = Vec::new();
+            for door in doors {
+                outcomes.push(door.await.unwrap().unwrap_or_else(|e| panic!("round {round}: {e}")));
+            }
+            match (&outcomes[0], &outcomes[1]) {
+                (CheckInOutcome::CheckedIn(first), CheckInOutcome::AlreadyCheckedIn(again))
+                | (CheckInOutcome::AlreadyCheckedIn(again), CheckInOutcome::CheckedIn(first)) => {
+                    assert!(first.checked_in_at.is_some());
+                    assert_eq!(again.checked_in_at, first.checked_in_at, "round {round}: the first door's time");
+                }
+                other => panic!("round {round}: one door checks it in, the other is told so: {other:?}"),
+            }
+        }
+    });
+}
+
+/// What a test's observer heard.
+#[derive(Default)]
+struct Heard(std::sync::Mutex<Vec<Commits>>);
+
+impl CommitObserver for Heard {
+    fn committed(&self, commit: Commits) {
+        self.0.lock().unwrap().push(commit);
+    }
+}
+
+/// The store tells its observers of each commit of booking writes, a group commit as one of
+/// many, and only its own: the other instance's observer hears nothing of them.
+#[test]
+fn commits_of_bookings_are_told_to_the_observers_of_the_store_that_made_them() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        let (heard, elsewhere) = (Arc::new(Heard::default()), Arc::new(Heard::default()));
+        a.observe_commits(heard.clone());
+        b.observe_commits(elsewhere.clone());
+        a.roll(plan(1), now()).await.unwrap();
+        let id = showtime(0).id;
+        let tasks: Vec<_> = (1..=60)
+            .map(|n| {
+                let (store, request) = (a.clone(), booking(&id, &[&format!("C{n}")]));
+                tokio::spawn(async move { store.place(request).await })
+            })
+            .collect();
+        for task in tasks {
+            assert!(matches!(task.await.unwrap().unwrap(), PlaceOutcome::Placed(_)));
+        }
+        let refused = a.place(booking(&id, &["C1"])).await.unwrap();
+        assert!(matches!(refused, PlaceOutcome::SeatsTaken(_)), "a refusal commits nothing");
+        let commits = heard.0.lock().unwrap().clone();
+        assert_eq!(commits.iter().map(|c| c.writes).sum::<usize>(), 60, "{commits:?}");
+        assert!(commits.iter().any(|c| c.writes > 1), "some bookings were committed together: {commits:?}");
+        assert!(commits.iter().all(|c| c.latency > Duration::ZERO));
+        let request = booking(&id, &["D1"]);
+        a.place(request.clone()).await.unwrap();
+        a.cancel_by_operator(request.reference, now()).await.unwrap();
+        let door = CheckIn { code: request.check_in_code, showtime: None, now: now() };
+        assert!(matches!(a.check_in(door).await.unwrap(), CheckInOutcome::Cancelled(_)), "a refusal writes nothing");
+        let last: Vec<usize> = heard.0.lock().unwrap()[commits.len()..].iter().map(|c| c.writes).collect();
+        assert_eq!(last, [1, 1], "the booking, then its cancellation");
+        assert!(elsewhere.0.lock().unwrap().is_empty(), "another store's commits are not this one's");
+    });
+}
+
+/// A roll retires what the content no longer has: a showtime nobody booked is deleted with
+/// its holds, one whose bookings were all cancelled is archived, one with a booking is kept
+/// and listed by every roll until it starts. The other instance forgets what it cached of the
+/// retired ones at once. It also purges old idempotency records and old sent mail.
+#[test]
+fn a_roll_retires_unbooked_showtimes_keeps_booked_ones_and_tells_the_other_instance() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let (a, b) = (setup.store().await, setup.store().await);
+        a.roll(plan(4), now()).await.unwrap();
+        let [unbooked, cancelled, booked, planned] = [0, 1, 2, 3].map(|i| showtime(i).id);
+        let mut feed = b.changes();
+        let token = HoldToken::generate(&mut rand::rng());
+        a.hold(new_hold(&unbooked, &token, &["A1"], now())).await.unwrap();
+        let request = booking(&cancelled, &["A1"]);
+        a.place(request.clone()).await.unwrap();
+        a.cancel_by_operator(request.reference, now()).await.unwrap();
+        let (first, second) = (booking(&booked, &["A1"]), booking(&booked, &["A2"]));
+        a.place(first.clone()).await.unwrap();
+        a.place(second.clone()).await.unwrap();
+        // Once B heard the last of these (notifications come in commit order), none of them
+        // can evict what it reads next.
+        for _ in [&first, &second] {
+            assert!(changed(&mut feed, &booked, Duration::from_secs(5)).await, "B hears of A's bookings");
+        }
+        assert!(b.showtime_seats(unbooked.clone()).await.unwrap().is_some());
+        assert!(b.cached_showtime_seats(&unbooked).is_some(), "B serves it from memory");
+
+        let report = a.roll(vec![showtime(3)], now()).await.unwrap();
+        assert_eq!((report.archived, report.created, report.retired), (0, 0, 2), "{report:?}");
+        assert_eq!(report.kept.len(), 1);
+        assert_eq!(report.kept[0].showtime.id, booked);
+        assert_eq!(report.kept[0].bookings, [first.reference.clone(), second.reference.clone()], "oldest first");
+        assert!(changed(&mut feed, &unbooked, Duration::from_secs(5)).await, "B hears the showtime is gone");
+        assert!(b.showtime_seats(unbooked.clone()).await.unwrap().is_none());
+        assert!(b.showtime(cancelled.clone()).await.unwrap().unwrap().archived);
+        assert!(matches!(b.place(booking(&unbooked, &["A2"])).await.unwrap(), PlaceOutcome::ShowtimeNotFound));
+        let live: Vec<ShowtimeId> = b.live_showtimes(now()).await.unwrap().into_iter().map(|s| s.id).collect();
+        assert_eq!(live, [booked.clone(), planned.clone()], "the kept one is still bookable-as-booked");
+
+        // Every roll lists it again, until it starts; then it is archived like any other.
+        assert_eq!(a.roll(vec![showtime(3)], now()).await.unwrap().kept, report.kept);
+        let started = showtime(2).starts_at;
+        let report = a.roll(vec![showtime(3)], started).await.unwrap();
+        assert_eq!((report.archived, report.retired, report.kept.len()), (1, 0, 0), "{report:?}");
+        // The unbooked showtime can come back with the content.
+        assert_eq!(a.roll(plan(4), now()).await.unwrap().created, 1);
+    });
+}
+
+/// A roll purges idempotency records older than a day and sent mail older than thirty days;
+/// younger ones, and mail not sent, stay.
+#[test]
+fn a_roll_purges_old_idempotency_records_and_old_sent_mail() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        let store = setup.store().await;
+        let later = now() + chrono::Duration::days(31);
+        let plan: Vec<Showtime> = (0..1).map(showtime).collect();
+        store.roll(plan.clone(), now()).await.unwrap();
+        let id = showtime(0).id;
+        for (n, at) in
+            [now() - chrono::Duration::hours(25), now() - chrono::Duration::hours(23)].into_iter().enumerate()
+        {
+            let mut request = booking(&id, &[&format!("A{}", n + 1)]);
+            request.now = at;
+            request.idempotency = Some(IdempotencyRecord {
+                key_id: [n as u8; 32],
+                fingerprint: Fingerprint([3; 32]),
+                sealed_token: SealedToken([5; ManageToken::BYTES]),
+            });
+            assert!(matches!(store.place(request).await.unwrap(), PlaceOutcome::Placed(_)));
+        }
+        let (mail, _) = mailed_booking(&id, &["B1"], "ana@example.com");
+        store.place(mail).await.unwrap();
+        let (unsent, _) = mailed_booking(&id, &["B2"], "bo@example.com");
+        store.place(unsent).await.unwrap();
+        let claimed = store.claim_mail(claim("s", now(), chrono::Duration::minutes(1), 1)).await.unwrap();
+        assert!(store.finish_mail(sent(&claimed[0], "s", now())).await.unwrap());
+
+        let report = store.roll(plan.clone(), now()).await.unwrap();
+        assert_eq!(report.purged, Purged { idempotency_keys: 1, holds: 0, sent_mail: 0 }, "the key of 25 hours ago");
+        let report = store.roll(plan, later).await.unwrap();
+        assert_eq!(report.purged, Purged { idempotency_keys: 1, holds: 0, sent_mail: 1 });
+        assert_eq!(store.outbox_counts().await.unwrap(), OutboxCounts { pending: 1, failing: 0, sent: 0 });
     });
 }

@@ -10,7 +10,7 @@
 //! of the batch holds nothing for a later one, a key used earlier in the batch is replayed),
 //! one statement that writes every accepted booking, its seats, its key, its confirmation if
 //! it carries one, and one notification per showtime, and one COMMIT. Answers go out only
-//! after COMMIT returned.
+//! after COMMIT returned; the store's observers hear of the commit as one of that many writes.
 //!
 //! A batch the database refuses (another instance took a seat between the fact query and the
 //! insert, a reference or check-in code drawn twice, a deadlock, a connection lost before
@@ -23,6 +23,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::time::Instant;
 
 use deadpool_postgres::{Pool, Transaction};
 use tokio::sync::{mpsc, oneshot};
@@ -32,6 +33,7 @@ use super::bookings::{self, Earlier, earlier_uses, whole_seconds};
 use super::errors::Fault;
 use super::listen::{CHANNEL, Notify};
 use super::lock;
+use super::observers::Observers;
 use super::{holds, showtime_lock};
 use crate::booking::SealedToken;
 use crate::booking::decide::{self, PlaceDecision, PlaceFacts};
@@ -54,9 +56,9 @@ pub(super) struct Batcher {
 
 impl Batcher {
     /// Starts the writer task on the current runtime.
-    pub(super) fn spawn(pool: Pool, notify: Notify) -> Self {
+    pub(super) fn spawn(pool: Pool, notify: Notify, observers: Arc<Observers>) -> Self {
         let (jobs, queue) = mpsc::channel(QUEUE);
-        tokio::spawn(run(pool, Arc::new(notify), queue));
+        tokio::spawn(run(pool, Arc::new(notify), observers, queue));
         Batcher { jobs }
     }
 
@@ -71,17 +73,22 @@ impl Batcher {
     }
 }
 
-async fn run(pool: Pool, notify: Arc<Notify>, mut queue: mpsc::Receiver<(NewBooking, Answer)>) {
+async fn run(
+    pool: Pool,
+    notify: Arc<Notify>,
+    observers: Arc<Observers>,
+    mut queue: mpsc::Receiver<(NewBooking, Answer)>,
+) {
     let mut batch = Vec::new();
     while queue.recv_many(&mut batch, MAX_BATCH).await > 0 {
         let jobs = std::mem::take(&mut batch);
         if jobs.len() == 1 {
             let (booking, answer) = jobs.into_iter().next().expect("one job");
-            let _ = answer.send(bookings::place(&pool, &notify, &booking).await);
+            let _ = answer.send(bookings::place(&pool, &notify, &observers, &booking).await);
             continue;
         }
         let (bookings, answers): (Vec<NewBooking>, Vec<Answer>) = jobs.into_iter().unzip();
-        match place_batch(&pool, &notify, &bookings).await {
+        match place_batch(&pool, &notify, &observers, &bookings).await {
             Ok(outcomes) => {
                 for (answer, outcome) in answers.into_iter().zip(outcomes) {
                     let _ = answer.send(Ok(outcome));
@@ -108,9 +115,9 @@ async fn run(pool: Pool, notify: Arc<Notify>, mut queue: mpsc::Receiver<(NewBook
                 // Each in a task of its own, at once: they overlap on the server as far as
                 // the pool allows, and this writer goes back to the queue.
                 for (booking, answer) in bookings.into_iter().zip(answers) {
-                    let (pool, notify) = (pool.clone(), notify.clone());
+                    let (pool, notify, observers) = (pool.clone(), notify.clone(), observers.clone());
                     tokio::spawn(async move {
-                        let _ = answer.send(bookings::place(&pool, &notify, &booking).await);
+                        let _ = answer.send(bookings::place(&pool, &notify, &observers, &booking).await);
                     });
                 }
             }
@@ -134,7 +141,12 @@ enum Refused {
     AtCommit(tokio_postgres::Error),
 }
 
-async fn place_batch(pool: &Pool, notify: &Notify, batch: &[NewBooking]) -> Result<Vec<PlaceOutcome>, Refused> {
+async fn place_batch(
+    pool: &Pool,
+    notify: &Notify,
+    observers: &Observers,
+    batch: &[NewBooking],
+) -> Result<Vec<PlaceOutcome>, Refused> {
     let before = |e: &dyn std::fmt::Display| Refused::Before(e.to_string());
     let mut client = pool.get().await.map_err(|e| before(&e))?;
     let tx = client.transaction().await.map_err(|e| before(&e))?;
@@ -142,7 +154,12 @@ async fn place_batch(pool: &Pool, notify: &Notify, batch: &[NewBooking]) -> Resu
         Fault::Pg(e) => before(&e),
         Fault::Malformed(what) => Refused::Before(format!("a stored {what} is malformed")),
     })?;
+    let committing = Instant::now();
     tx.commit().await.map_err(Refused::AtCommit)?;
+    let placed = decided.iter().filter(|o| matches!(o, PlaceOutcome::Placed(_))).count();
+    if placed > 0 {
+        observers.committed(placed, committing.elapsed());
+    }
     Ok(decided)
 }
 

@@ -20,21 +20,27 @@
 //! that writes the booking, and a cancellation's notice by the cancelling transaction once
 //! [`decide::cancel`] said `Cancel`: a refused booking or a second cancel queues nothing.
 //!
+//! A box-office cancellation ([`cancel_by_operator`]) is the booker's cancellation found by
+//! reference alone: the same rules, the same notice, and the booking records who cancelled it
+//! (`cancelled_by`).
+//!
 //! Every transaction that takes or frees seats also calls `pg_notify` (see [`super::listen`]),
 //! which PostgreSQL delivers to the other instances only if and when it commits.
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool, Transaction};
 
-use super::bookings_read::{booking_of_owner, held_among};
+use super::bookings_read::{booking_by_id, booking_id, booking_of_owner, held_among};
 use super::errors::{Fault, fixed, violates};
 use super::listen::Notify;
 use super::lock;
-use super::transaction::{ATTEMPTS, Work, backoff, in_transaction};
+use super::observers::Observers;
+use super::transaction::{ATTEMPTS, Work, backoff, in_observed_transaction};
 use super::{holds, outbox, showtime_lock};
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
 use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, Fingerprint, ManageToken, SealedToken};
+use crate::box_office::CancelledBy;
 use crate::outbox::{MailBooking, NewMail};
 use crate::store::StoreError;
 
@@ -82,11 +88,17 @@ pub(super) async fn earlier_uses(
 }
 
 /// See [`crate::store::Store::place`]: one booking in a transaction of its own.
-pub(super) async fn place(pool: &Pool, notify: &Notify, booking: &NewBooking) -> Result<PlaceOutcome, StoreError> {
+pub(super) async fn place(
+    pool: &Pool,
+    notify: &Notify,
+    observers: &Observers,
+    booking: &NewBooking,
+) -> Result<PlaceOutcome, StoreError> {
     let input = PlaceInput { booking, notify };
+    let placed = |p: &Placing| matches!(p, Placing::Decided(PlaceOutcome::Placed(_)));
     for attempt in 1..=ATTEMPTS {
         let placing =
-            in_transaction(pool, &input, place_in, |p| matches!(p, Placing::Decided(PlaceOutcome::Placed(_)))).await?;
+            in_observed_transaction(pool, observers, &input, place_in, placed, |p| usize::from(placed(p))).await?;
         match placing {
             Placing::Decided(outcome) => return Ok(outcome),
             Placing::KeyConflict => {}
@@ -150,7 +162,7 @@ fn place_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a PlaceInput<'x>) -> Work<
             return Ok(Placing::Decided(refused));
         }
         if let (PlaceDecision::Replay, Some(earlier)) = (&decision, earlier) {
-            let booking = super::bookings_read::booking_by_id(tx, earlier.booking_id).await?;
+            let booking = booking_by_id(tx, earlier.booking_id).await?;
             return Ok(Placing::Decided(PlaceOutcome::Replayed { booking, sealed_token: earlier.sealed_token }));
         }
         let showtime = showtime.expect("Insert is decided for an existing showtime");
@@ -265,9 +277,26 @@ async fn earlier_use(tx: &Transaction<'_>, key_id: &[u8; 32]) -> Result<Option<E
     }))
 }
 
+/// Who is cancelling, and what proves they may.
+enum Canceller<'a> {
+    /// The booker, with a manage token: found as [`booking_of_owner`] finds it.
+    Booker(&'a ManageToken),
+    /// An operator at the box office: any booking, by its reference alone.
+    Operator,
+}
+
+impl Canceller<'_> {
+    fn recorded_as(&self) -> CancelledBy {
+        match self {
+            Canceller::Booker(_) => CancelledBy::Booker,
+            Canceller::Operator => CancelledBy::Operator,
+        }
+    }
+}
+
 struct CancelInput<'a> {
     reference: &'a BookingReference,
-    token: &'a ManageToken,
+    by: Canceller<'a>,
     now: DateTime<Utc>,
     notify: &'a Notify,
 }
@@ -277,24 +306,47 @@ struct CancelInput<'a> {
 pub(super) async fn cancel(
     pool: &Pool,
     notify: &Notify,
+    observers: &Observers,
     reference: &BookingReference,
     token: &ManageToken,
     now: DateTime<Utc>,
 ) -> Result<(CancelOutcome, bool), StoreError> {
-    let input = CancelInput { reference, token, now, notify };
-    in_transaction(pool, &input, cancel_in, |(_, freed)| *freed).await
+    let input = CancelInput { reference, by: Canceller::Booker(token), now, notify };
+    in_observed_transaction(pool, observers, &input, cancel_in, |(_, freed)| *freed, |(_, freed)| usize::from(*freed))
+        .await
+}
+
+/// See [`crate::store::Store::cancel_by_operator`]: as [`cancel`], without the token.
+pub(super) async fn cancel_by_operator(
+    pool: &Pool,
+    notify: &Notify,
+    observers: &Observers,
+    reference: &BookingReference,
+    now: DateTime<Utc>,
+) -> Result<(CancelOutcome, bool), StoreError> {
+    let input = CancelInput { reference, by: Canceller::Operator, now, notify };
+    in_observed_transaction(pool, observers, &input, cancel_in, |(_, freed)| *freed, |(_, freed)| usize::from(*freed))
+        .await
 }
 
 fn cancel_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a CancelInput<'x>) -> Work<'a, (CancelOutcome, bool)> {
     Box::pin(async move {
-        let owner = booking_of_owner(tx, input.reference, input.token).await?;
-        let Some((id, mut record)) = owner else {
+        let found = match input.by {
+            Canceller::Booker(token) => booking_of_owner(tx, input.reference, token).await?,
+            Canceller::Operator => match booking_id(tx, input.reference).await? {
+                Some(id) => Some((id, booking_by_id(tx, id).await?)),
+                None => None,
+            },
+        };
+        let Some((id, mut record)) = found else {
             return Ok((CancelOutcome::NotFound, false));
         };
-        // Lock the owner's row, and read whether it is cancelled as of that lock: two cancels
+        // Lock the booking's row, and read whether it is cancelled as of that lock: two cancels
         // of one booking serialise here, and the second finds it cancelled.
-        let row = tx.query_one("SELECT cancelled_at FROM bookings WHERE id = $1 FOR UPDATE", &[&id]).await?;
+        let row =
+            tx.query_one("SELECT cancelled_at, cancelled_by FROM bookings WHERE id = $1 FOR UPDATE", &[&id]).await?;
         record.cancelled_at = row.try_get(0)?;
+        record.cancelled_by = row.try_get::<_, Option<String>>(1)?.as_deref().and_then(CancelledBy::parse);
         let decision = decide::cancel(Some(CancelFacts {
             cancelled: record.cancelled_at.is_some(),
             showtime: &record.showtime,
@@ -307,10 +359,16 @@ fn cancel_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a CancelInput<'x>) -> Wor
             CancelDecision::ShowtimeClosed => return Ok((CancelOutcome::ShowtimeClosed, false)),
         }
         let cancelled_at = whole_seconds(input.now);
-        tx.execute("UPDATE bookings SET cancelled_at = $2 WHERE id = $1", &[&id, &cancelled_at]).await?;
+        let by = input.by.recorded_as();
+        tx.execute(
+            "UPDATE bookings SET cancelled_at = $2, cancelled_by = $3 WHERE id = $1",
+            &[&id, &cancelled_at, &by.as_str()],
+        )
+        .await?;
         tx.execute("UPDATE booking_seats SET active = false WHERE booking_id = $1", &[&id]).await?;
         input.notify.send(tx, &record.showtime.id).await?;
         record.cancelled_at = Some(cancelled_at);
+        record.cancelled_by = Some(by);
         if let Some(notice) = NewMail::cancellation(&record, input.now) {
             outbox::queue(tx, &notice).await?;
         }

@@ -5,14 +5,16 @@
 //! [`decide::owns`](crate::booking::decide::owns), which does the same work whether a hash
 //! was found or not, and only for the owner the rest of the booking.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use deadpool_postgres::GenericClient;
+use tokio_postgres::Row;
 
 use super::errors::{Fault, fixed};
 use super::schedule::{COLUMNS, showtime_from_row};
 use crate::booking::hold::HeldSeat;
 use crate::booking::record::{BookingRecord, ShowtimeSeats};
 use crate::booking::{BookingReference, CheckInCode, ManageToken, OwnerHashes, TokenHash, decide};
+use crate::box_office::{BookingQuery, CancelledBy};
 use crate::schedule::{Showtime, ShowtimeId};
 
 /// A booking's row id and record, if `token` is its manage token.
@@ -47,39 +49,83 @@ pub(super) async fn booking_by_reference(
     client: &impl GenericClient,
     reference: &BookingReference,
 ) -> Result<Option<BookingRecord>, Fault> {
-    let stmt = client.prepare_cached("SELECT id FROM bookings WHERE reference = $1").await?;
-    match client.query_opt(&stmt, &[&reference.as_str()]).await? {
-        Some(row) => Ok(Some(booking_by_id(client, row.try_get(0)?).await?)),
+    match booking_id(client, reference).await? {
+        Some(id) => Ok(Some(booking_by_id(client, id).await?)),
         None => Ok(None),
     }
 }
 
-/// One booking with its showtime and its seats in the order they were requested.
-pub(super) async fn booking_by_id(client: &impl GenericClient, id: i64) -> Result<BookingRecord, Fault> {
-    let stmt = client
-        .prepare_cached(
-            "SELECT b.reference, b.name, b.email, b.token_hash, b.created_at, b.cancelled_at, b.check_in_code,
-                    s.id, s.film_slug, s.studio, s.local_date, s.slot, s.starts_at, s.ends_at, s.archived
-             FROM bookings b JOIN showtimes s ON s.id = b.showtime_id WHERE b.id = $1",
-        )
-        .await?;
-    let row = client.query_one(&stmt, &[&id]).await?;
-    let seats = client.prepare_cached("SELECT seat FROM booking_seats WHERE booking_id = $1 ORDER BY position").await?;
-    let seats = client.query(&seats, &[&id]).await?.iter().map(|r| r.try_get(0)).collect::<Result<_, _>>()?;
+/// A booking's row id by its reference.
+pub(super) async fn booking_id(
+    client: &impl GenericClient,
+    reference: &BookingReference,
+) -> Result<Option<i64>, tokio_postgres::Error> {
+    let stmt = client.prepare_cached("SELECT id FROM bookings WHERE reference = $1").await?;
+    client.query_opt(&stmt, &[&reference.as_str()]).await?.map(|row| row.try_get(0)).transpose()
+}
+
+/// A booking record's columns, read by [`record_from_row`]: the booking, its seats in the
+/// order they were requested, and its showtime (from column 10, [`COLUMNS`]'s order). `b` is
+/// the booking, `s` its showtime.
+const RECORD: &str = "
+    SELECT b.reference, b.name, b.email, b.token_hash, b.created_at, b.cancelled_at, b.check_in_code,
+           b.cancelled_by, b.checked_in_at,
+           ARRAY(SELECT seat FROM booking_seats WHERE booking_id = b.id ORDER BY position),
+           s.id, s.film_slug, s.studio, s.local_date, s.slot, s.starts_at, s.ends_at, s.archived
+    FROM bookings b JOIN showtimes s ON s.id = b.showtime_id";
+
+fn record_from_row(row: &Row) -> Result<BookingRecord, Fault> {
     let reference: String = row.try_get(0)?;
+    let cancelled_by = match row.try_get::<_, Option<String>>(7)? {
+        Some(by) => Some(CancelledBy::parse(&by).ok_or(Fault::Malformed("canceller"))?),
+        None => None,
+    };
     Ok(BookingRecord {
         reference: BookingReference::parse(&reference).ok_or(Fault::Malformed("booking reference"))?,
-        showtime: showtime_from_row(&row, 7)?,
-        seats,
+        showtime: showtime_from_row(row, 10)?,
+        seats: row.try_get(9)?,
         name: row.try_get(1)?,
         email: row.try_get(2)?,
         token_hash: TokenHash(fixed(row.try_get(3)?, "token hash")?),
         check_in_code: CheckInCode::parse(row.try_get(6)?).ok_or(Fault::Malformed("check-in code"))?,
         created_at: row.try_get(4)?,
         cancelled_at: row.try_get(5)?,
-        cancelled_by: None,
-        checked_in_at: None,
+        cancelled_by,
+        checked_in_at: row.try_get(8)?,
     })
+}
+
+/// One booking with its showtime and its seats in the order they were requested.
+pub(super) async fn booking_by_id(client: &impl GenericClient, id: i64) -> Result<BookingRecord, Fault> {
+    let stmt = client.prepare_cached(&format!("{RECORD} WHERE b.id = $1")).await?;
+    record_from_row(&client.query_one(&stmt, &[&id]).await?)
+}
+
+/// See [`crate::store::Store::bookings`]: one statement, the seats of each booking included.
+pub(super) async fn bookings(client: &impl GenericClient, query: &BookingQuery) -> Result<Vec<BookingRecord>, Fault> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "{RECORD}
+             WHERE s.starts_at >= $1 AND s.starts_at < $2
+               AND ($3::text IS NULL OR s.film_slug = $3)
+               AND ($4::text IS NULL OR s.id = $4)
+               AND ($5 OR b.cancelled_at IS NULL)
+             ORDER BY s.starts_at, s.studio, b.created_at, b.id"
+        ))
+        .await?;
+    let (from, to) = (within_range(query.from), within_range(query.to));
+    let showtime = query.showtime.as_ref().map(ShowtimeId::as_str);
+    let rows = client.query(&stmt, &[&from, &to, &query.film, &showtime, &query.include_cancelled]).await?;
+    rows.iter().map(record_from_row).collect()
+}
+
+/// `at`, moved into the range of instants PostgreSQL keeps (years 4713 BC to 294276 AD, where
+/// chrono's reach further): a query "from the beginning of time" asks for the earliest one
+/// the server takes. No showtime is anywhere near either end.
+pub(super) fn within_range(at: DateTime<Utc>) -> DateTime<Utc> {
+    let earliest = NaiveDate::from_ymd_opt(-4000, 1, 1).expect("a valid date").and_time(NaiveTime::MIN).and_utc();
+    let latest = NaiveDate::from_ymd_opt(200_000, 1, 1).expect("a valid date").and_time(NaiveTime::MIN).and_utc();
+    at.clamp(earliest, latest)
 }
 
 /// The seats among `seats` that active bookings hold, in the order of `seats`.

@@ -26,8 +26,9 @@ use tokio_postgres::Statement;
 use super::bookings_read::held_among;
 use super::errors::Fault;
 use super::listen::{CHANNEL, Notify};
+use super::observers::Observers;
 use super::showtime_lock;
-use super::transaction::{ATTEMPTS, Work, backoff, in_transaction};
+use super::transaction::{ATTEMPTS, Work, backoff, in_observed_transaction};
 use crate::booking::TokenHash;
 use crate::booking::decide::{self, HoldDecision, HoldFacts};
 use crate::booking::hold::{Hold, HoldOutcome, NewHold, ReleaseHold};
@@ -53,12 +54,18 @@ struct HoldInput<'a> {
 }
 
 /// See [`crate::store::Store::hold`]. `true` with the outcome when seats were written.
-pub(super) async fn hold(pool: &Pool, notify: &Notify, new: &NewHold) -> Result<(HoldOutcome, bool), StoreError> {
+pub(super) async fn hold(
+    pool: &Pool,
+    notify: &Notify,
+    observers: &Observers,
+    new: &NewHold,
+) -> Result<(HoldOutcome, bool), StoreError> {
     let new = NewHold { expires_at: as_stored(new.expires_at), ..new.clone() };
     let input = HoldInput { new: &new, notify };
+    let changed = |h: &Holding| matches!(h, Holding::Decided { changed: true, .. });
     for attempt in 1..=ATTEMPTS {
         let holding =
-            in_transaction(pool, &input, hold_in, |h| matches!(h, Holding::Decided { changed: true, .. })).await?;
+            in_observed_transaction(pool, observers, &input, hold_in, changed, |h| usize::from(changed(h))).await?;
         match holding {
             Holding::Decided { outcome, changed } => return Ok((outcome, changed)),
             Holding::Conflict => tokio::time::sleep(backoff(attempt)).await,
@@ -184,10 +191,14 @@ const OWN_HOLD: &str = "
 pub(super) async fn release(
     pool: &Pool,
     notify: &Notify,
+    observers: &Observers,
     release: &ReleaseHold,
 ) -> Result<(HoldOutcome, bool), StoreError> {
     let input = ReleaseInput { release, notify };
-    in_transaction(pool, &input, release_in, |(outcome, _)| matches!(outcome, HoldOutcome::Held(_))).await
+    // Committed whenever the showtime exists (the showtime's ended rows go too); a write to
+    // observers only when it freed some of the token's seats.
+    let kept = |(outcome, _): &(HoldOutcome, bool)| matches!(outcome, HoldOutcome::Held(_));
+    in_observed_transaction(pool, observers, &input, release_in, kept, |(_, freed)| usize::from(*freed)).await
 }
 
 fn release_in<'a, 'x>(tx: &'a Transaction<'a>, input: &'a ReleaseInput<'x>) -> Work<'a, (HoldOutcome, bool)> {

@@ -96,6 +96,19 @@ const MIGRATIONS: &[&str] = &[
         last_error    text
     );
     CREATE INDEX outbox_due ON outbox (due_at) WHERE sent_at IS NULL;",
+    // 4: the operator's side (issue 12): when a booking was checked in at the door, and who
+    // cancelled it (every booking cancelled before this was cancelled by its booker, the only
+    // one who could). The indexes serve what a roll does: find a showtime's bookings before
+    // retiring it (also the door list, and the check a showtime's deletion makes of the
+    // foreign key), and purge old idempotency records and old sent mail.
+    "ALTER TABLE bookings ADD COLUMN checked_in_at timestamptz;
+    ALTER TABLE bookings ADD COLUMN cancelled_by text CHECK (cancelled_by IN ('booker', 'operator'));
+    UPDATE bookings SET cancelled_by = 'booker' WHERE cancelled_at IS NOT NULL;
+    ALTER TABLE bookings ADD CONSTRAINT bookings_cancelled_by_whom
+        CHECK ((cancelled_at IS NULL) = (cancelled_by IS NULL));
+    CREATE INDEX bookings_showtime ON bookings (showtime_id);
+    CREATE INDEX idempotency_keys_created ON idempotency_keys (created_at);
+    CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;",
 ];
 
 /// The schema version this build writes.

@@ -9,15 +9,19 @@
 //! in place of `NoTls` in [`PostgresDatabase::open`] and in the listener.
 //!
 //! The pieces: [`migrations`] (the schema, versioned in `tiketa_schema`, migrated once under an
-//! advisory lock), [`schedule`] (roll, serialised by an advisory lock), [`batch`] (group
-//! commit: the bookings queued at one moment placed in one transaction), [`bookings`] (place and
-//! cancel one at a time, decided by [`crate::booking::decide`]; a booking's confirmation and a
-//! cancellation's notice are queued in its transaction), [`holds`] (seat holds: hold and
+//! advisory lock), [`schedule`] (roll, serialised by an advisory lock), [`retire`] (what a roll
+//! does with the showtimes the content no longer has, safely against bookings racing it),
+//! [`batch`] (group commit: the bookings queued at one moment placed in one transaction),
+//! [`bookings`] (place and cancel one at a time, by the booker or at the box office, decided by
+//! [`crate::booking::decide`]; a booking's confirmation and a cancellation's notice are queued
+//! in its transaction), [`check_in`] (a ticket at the door), [`holds`] (seat holds: hold and
 //! release), [`outbox`] (the mail outbox: queueing, and the senders' claims on its rows),
 //! [`recovery`] (an address's manage links sent again), [`showtime_lock`] (why a booking and
 //! a hold of one seat never both commit), [`bookings_read`], [`listen`] (the change feed from
-//! other instances), [`errors`] (what failures mean) and [`transaction`] (retries of
-//! transactions the server aborted on a conflict). A booking is acknowledged only after COMMIT
+//! other instances), [`errors`] (what failures mean), [`transaction`] (retries of
+//! transactions the server aborted on a conflict) and [`observers`] (who hears of commits, for
+//! the service's metrics). A backup is PostgreSQL's own `pg_dump`'s job, and
+//! [`Store::backup`] says so. A booking is acknowledged only after COMMIT
 //! returned, with `synchronous_commit` left on (the server's default; Tiketa never turns it
 //! off), so an acknowledged booking survives a server crash.
 //! Writes run in a task of their own, so one whose caller stopped waiting still ends with its
@@ -48,13 +52,16 @@
 mod batch;
 mod bookings;
 mod bookings_read;
+mod check_in;
 mod errors;
 mod holds;
 mod listen;
 mod lock;
 mod migrations;
+mod observers;
 mod outbox;
 mod recovery;
+mod retire;
 mod schedule;
 mod showtime_lock;
 mod transaction;
@@ -75,10 +82,15 @@ use self::errors::{is_missing_database, pool_error, store_error};
 pub use self::listen::ListenerState;
 use self::listen::{Listener, Notify};
 pub use self::migrations::SCHEMA_VERSION;
+use self::observers::Observers;
 use super::seat_cache::{SeatChange, SeatIndex};
-use super::{ChangeFeed, ChangeStream, DatabaseUrl, OpenMode, RollReport, Store, StoreError, StoreFuture, Unavailable};
+use super::{
+    ChangeFeed, ChangeStream, CommitObserver, DatabaseUrl, OpenMode, RollReport, Store, StoreError, StoreFuture,
+    Unavailable,
+};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
+use crate::box_office::{BackupReport, BookingQuery, CheckIn, CheckInOutcome};
 use crate::schedule::{Showtime, ShowtimeId};
 
 /// How long connecting to the server may take before it counts as unreachable.
@@ -119,6 +131,8 @@ struct Shared {
     notify: Notify,
     /// Group commit for bookings ([`batch`]).
     batcher: batch::Batcher,
+    /// Told of every commit of booking writes ([`Store::observe_commits`]).
+    observers: Arc<Observers>,
 }
 
 impl PostgresDatabase {
@@ -185,14 +199,16 @@ impl PostgresDatabase {
         // hear other instances from its first request when the server is there.
         let mut state = listener.state();
         let _ = tokio::time::timeout(CONNECT_TIMEOUT * 2, state.wait_for(|s| s.attempts > 0)).await;
+        let observers = Arc::new(Observers::default());
         Ok(PostgresDatabase {
             url: url.clone(),
             shared: Arc::new(Shared {
-                batcher: batch::Batcher::spawn(pool.clone(), Notify::new(instance.clone())),
+                batcher: batch::Batcher::spawn(pool.clone(), Notify::new(instance.clone()), observers.clone()),
                 pool,
                 seats,
                 feed,
                 notify: Notify::new(instance),
+                observers,
             }),
             listener,
             writes: Arc::new(Semaphore::new(WRITES as usize)),
@@ -306,7 +322,7 @@ async fn ensure_database(config: &tokio_postgres::Config, mode: OpenMode, databa
 impl Store for PostgresDatabase {
     fn hold(&self, hold: NewHold) -> StoreFuture<'_, HoldOutcome> {
         self.write(move |db| async move {
-            let (outcome, changed) = holds::hold(&db.pool, &db.notify, &hold).await?;
+            let (outcome, changed) = holds::hold(&db.pool, &db.notify, &db.observers, &hold).await?;
             if changed {
                 db.holds_changed(&hold.showtime);
             }
@@ -316,7 +332,7 @@ impl Store for PostgresDatabase {
 
     fn release(&self, release: ReleaseHold) -> StoreFuture<'_, HoldOutcome> {
         self.write(move |db| async move {
-            let (outcome, changed) = holds::release(&db.pool, &db.notify, &release).await?;
+            let (outcome, changed) = holds::release(&db.pool, &db.notify, &db.observers, &release).await?;
             if changed {
                 db.holds_changed(&release.showtime);
             }
@@ -325,7 +341,15 @@ impl Store for PostgresDatabase {
     }
 
     fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport> {
-        self.write(move |db| async move { schedule::roll(&db.pool, &plan, now).await })
+        self.write(move |db| async move {
+            let rolled = schedule::roll(&db.pool, &db.notify, &plan, now).await?;
+            // Retired showtimes are gone from this instance's index too, and its subscribers
+            // hear of them (the others learn from the roll's notifications).
+            for id in &rolled.retired {
+                db.holds_changed(id);
+            }
+            Ok(rolled.report)
+        })
     }
 
     fn live_showtimes(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>> {
@@ -364,12 +388,59 @@ impl Store for PostgresDatabase {
         now: DateTime<Utc>,
     ) -> StoreFuture<'_, CancelOutcome> {
         self.write(move |db| async move {
-            let (outcome, freed) = bookings::cancel(&db.pool, &db.notify, &reference, &token, now).await?;
+            let (outcome, freed) =
+                bookings::cancel(&db.pool, &db.notify, &db.observers, &reference, &token, now).await?;
             if let (CancelOutcome::Cancelled(record), true) = (&outcome, freed) {
                 db.committed(&record.showtime.id, &record.seats, false);
             }
             Ok(outcome)
         })
+    }
+
+    fn cancel_by_operator(&self, reference: BookingReference, now: DateTime<Utc>) -> StoreFuture<'_, CancelOutcome> {
+        self.write(move |db| async move {
+            let (outcome, freed) =
+                bookings::cancel_by_operator(&db.pool, &db.notify, &db.observers, &reference, now).await?;
+            if let (CancelOutcome::Cancelled(record), true) = (&outcome, freed) {
+                db.committed(&record.showtime.id, &record.seats, false);
+            }
+            Ok(outcome)
+        })
+    }
+
+    fn check_in(&self, check_in: CheckIn) -> StoreFuture<'_, CheckInOutcome> {
+        self.write(move |db| async move { check_in::check_in(&db.pool, &db.observers, &check_in).await })
+    }
+
+    fn bookings(&self, query: BookingQuery) -> StoreFuture<'_, Vec<BookingRecord>> {
+        Box::pin(async move {
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
+            Ok(bookings_read::bookings(&client, &query).await?)
+        })
+    }
+
+    fn showtimes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>> {
+        Box::pin(async move {
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
+            schedule::showtimes_between(&client, from, to).await.map_err(store_error)
+        })
+    }
+
+    /// PostgreSQL has its own tool for a consistent copy of a running database, which Tiketa
+    /// does not try to replace: the answer says how to run it.
+    fn backup(&self, to: std::path::PathBuf) -> StoreFuture<'_, BackupReport> {
+        Box::pin(async move {
+            Err(StoreError::Unsupported(format!(
+                "a PostgreSQL database is backed up with PostgreSQL's own pg_dump, which makes a consistent \
+                 copy while the service runs: pg_dump --format=custom --file={} \"$DATABASE_URL\" \
+                 (and pg_restore puts it back)",
+                to.display()
+            )))
+        })
+    }
+
+    fn observe_commits(&self, observer: Arc<dyn CommitObserver>) {
+        self.shared.observers.add(observer);
     }
 
     fn booking(&self, reference: BookingReference, token: ManageToken) -> StoreFuture<'_, Option<BookingRecord>> {

@@ -4,14 +4,18 @@
 //! machines (a cron job on each, say) serialise in the database: the second waits, then finds
 //! the first's showtimes and creates none. Showtimes are inserted `ON CONFLICT DO NOTHING`
 //! from one statement over arrays, so the horizon is one round trip, and an archived showtime
-//! keeps its row and is never created again.
+//! keeps its row and is never created again. The showtimes the plan no longer has are retired
+//! or kept as [`retire`] says, and what can no longer matter is purged ([`purge`]).
 
 use chrono::{DateTime, Utc};
 use deadpool_postgres::{GenericClient, Pool, Transaction};
 use tokio_postgres::Row;
 
-use super::lock;
+use super::bookings_read::within_range;
+use super::listen::Notify;
 use super::transaction::{Work, in_transaction};
+use super::{lock, retire};
+use crate::box_office::{IDEMPOTENCY_KEPT_FOR, Purged, SENT_MAIL_KEPT_FOR};
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::store::{RollReport, StoreError};
 
@@ -57,21 +61,55 @@ pub(super) async fn live_showtimes(
     client.query(&stmt, &[&now]).await?.iter().map(|r| showtime_from_row(r, 0)).collect()
 }
 
-/// See [`crate::store::Store::roll`].
-pub(super) async fn roll(pool: &Pool, plan: &[Showtime], now: DateTime<Utc>) -> Result<RollReport, StoreError> {
-    let input = (plan, now);
-    in_transaction(pool, &input, |tx, (plan, now)| roll_in(tx, plan, *now), |_| true).await
+/// Every showtime starting in `[from, to)`, archived ones included, by start then studio.
+pub(super) async fn showtimes_between(
+    client: &impl GenericClient,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> Result<Vec<Showtime>, tokio_postgres::Error> {
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM showtimes WHERE starts_at >= $1 AND starts_at < $2 ORDER BY starts_at, studio"
+        ))
+        .await?;
+    let (from, to) = (within_range(from), within_range(to));
+    client.query(&stmt, &[&from, &to]).await?.iter().map(|r| showtime_from_row(r, 0)).collect()
 }
 
-fn roll_in<'a>(tx: &'a Transaction<'a>, plan: &'a [Showtime], now: DateTime<Utc>) -> Work<'a, RollReport> {
+/// A roll's report, and the showtimes it retired (for the store's own seat index: the other
+/// instances hear of them from the roll's notifications).
+pub(super) struct Rolled {
+    pub(super) report: RollReport,
+    pub(super) retired: Vec<ShowtimeId>,
+}
+
+/// See [`crate::store::Store::roll`].
+pub(super) async fn roll(
+    pool: &Pool,
+    notify: &Notify,
+    plan: &[Showtime],
+    now: DateTime<Utc>,
+) -> Result<Rolled, StoreError> {
+    let input = (plan, now, notify);
+    in_transaction(pool, &input, |tx, (plan, now, notify)| roll_in(tx, notify, plan, *now), |_| true).await
+}
+
+fn roll_in<'a>(
+    tx: &'a Transaction<'a>,
+    notify: &'a Notify,
+    plan: &'a [Showtime],
+    now: DateTime<Utc>,
+) -> Work<'a, Rolled> {
     Box::pin(async move {
         tx.execute("SELECT pg_advisory_xact_lock($1, $2)", &[&lock::CLASS, &lock::ROLL]).await?;
+        let planned: Vec<&str> = plan.iter().map(|s| s.id.as_str()).collect();
+        let changing = retire::lock_changing(tx, &planned, now).await?;
         let archived =
-            tx.execute("UPDATE showtimes SET archived = true WHERE NOT archived AND starts_at <= $1", &[&now]).await?;
+            tx.execute("UPDATE showtimes SET archived = true WHERE id = ANY($1)", &[&changing.started]).await?;
         // Ended holds hold nothing (see `holds.rs`); a hold deletes its own showtime's as it
         // goes, and this deletes the rest (showtimes nobody held a seat of since), so the table
         // stays the size of the holds in play. No notification: nothing anyone sees changed.
-        tx.execute("DELETE FROM seat_holds WHERE expires_at <= $1", &[&now]).await?;
+        let ended_holds = tx.execute("DELETE FROM seat_holds WHERE expires_at <= $1", &[&now]).await?;
         let future: Vec<&Showtime> = plan.iter().filter(|s| !s.has_started(now)).collect();
         let ids: Vec<&str> = future.iter().map(|s| s.id.as_str()).collect();
         let films: Vec<&str> = future.iter().map(|s| s.film_slug.as_str()).collect();
@@ -92,6 +130,25 @@ fn roll_in<'a>(tx: &'a Transaction<'a>, plan: &'a [Showtime], now: DateTime<Utc>
                 &[&ids, &films, &studios, &dates, &slots, &starts, &ends, &now],
             )
             .await?;
-        Ok(RollReport { archived: archived as usize, created: created as usize, ..RollReport::default() })
+        let retired = retire::retire(tx, notify, &changing.unplanned).await?;
+        let (idempotency_keys, sent_mail) = purge(tx, now).await?;
+        let report = RollReport {
+            archived: archived as usize,
+            created: created as usize,
+            retired: retired.ids.len(),
+            kept: retired.kept,
+            purged: Purged { idempotency_keys, holds: ended_holds as usize, sent_mail },
+        };
+        Ok(Rolled { report, retired: retired.ids })
     })
+}
+
+/// Deletes what can no longer matter: idempotency records older than
+/// [`IDEMPOTENCY_KEPT_FOR`] (a client retries within minutes), and outbox rows sent more than
+/// [`SENT_MAIL_KEPT_FOR`] ago. Answers how many of each.
+async fn purge(tx: &Transaction<'_>, now: DateTime<Utc>) -> Result<(usize, usize), tokio_postgres::Error> {
+    let keys =
+        tx.execute("DELETE FROM idempotency_keys WHERE created_at < $1", &[&(now - IDEMPOTENCY_KEPT_FOR)]).await?;
+    let mail = tx.execute("DELETE FROM outbox WHERE sent_at < $1", &[&(now - SENT_MAIL_KEPT_FOR)]).await?;
+    Ok((keys as usize, mail as usize))
 }

@@ -12,11 +12,12 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use deadpool_postgres::{Pool, Transaction};
 
 use super::errors::{Fault, is_connection_lost, is_retryable, pool_error, store_error};
+use super::observers::Observers;
 use crate::store::StoreError;
 
 /// How many times a transaction is tried before the caller is told the store is busy.
@@ -45,6 +46,46 @@ where
     W: for<'a> Fn(&'a Transaction<'a>, &'a I) -> Work<'a, T> + Sync,
     K: Fn(&T) -> bool + Sync,
 {
+    Ok(timed_transaction(pool, input, work, keep).await?.0)
+}
+
+/// As [`in_transaction`], for booking writes: a commit of a value that `writes` counts any
+/// write in is told to `observers`, with how many and how long its COMMIT took.
+pub(super) async fn in_observed_transaction<I, T, W, K, N>(
+    pool: &Pool,
+    observers: &Observers,
+    input: &I,
+    work: W,
+    keep: K,
+    writes: N,
+) -> Result<T, StoreError>
+where
+    I: Sync + ?Sized,
+    W: for<'a> Fn(&'a Transaction<'a>, &'a I) -> Work<'a, T> + Sync,
+    K: Fn(&T) -> bool + Sync,
+    N: Fn(&T) -> usize,
+{
+    let (value, commit) = timed_transaction(pool, input, work, keep).await?;
+    if let Some(latency) = commit
+        && writes(&value) > 0
+    {
+        observers.committed(writes(&value), latency);
+    }
+    Ok(value)
+}
+
+/// [`in_transaction`], answering also how long its COMMIT took (`None`: rolled back).
+async fn timed_transaction<I, T, W, K>(
+    pool: &Pool,
+    input: &I,
+    work: W,
+    keep: K,
+) -> Result<(T, Option<Duration>), StoreError>
+where
+    I: Sync + ?Sized,
+    W: for<'a> Fn(&'a Transaction<'a>, &'a I) -> Work<'a, T> + Sync,
+    K: Fn(&T) -> bool + Sync,
+{
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -56,11 +97,13 @@ where
                 other => Failed::Unreadable(other),
             })?;
             if keep(&value) {
+                let committing = Instant::now();
                 tx.commit().await.map_err(Failed::Commit)?;
+                Ok((value, Some(committing.elapsed())))
             } else {
                 tx.rollback().await.map_err(Failed::Before)?;
+                Ok((value, None))
             }
-            Ok(value)
         }
         .await;
         let e = match result {
