@@ -10,6 +10,7 @@ mod conformance {
     pub mod holds;
     pub mod lifecycle;
     pub mod mail;
+    pub mod operator;
     pub mod support;
 }
 
@@ -72,6 +73,10 @@ conformance!(
     lifecycle::a_healthy_store_checks_ok,
     lifecycle::the_change_feed_tells_of_a_booking_and_a_cancel,
     lifecycle::another_store_learns_of_bookings_and_cancels_within_a_second,
+    lifecycle::a_roll_retires_a_removed_films_unbooked_showtimes_and_keeps_booked_ones,
+    lifecycle::a_kept_showtime_is_listed_until_it_starts_and_started_ones_are_never_retired,
+    lifecycle::a_booking_racing_a_roll_keeps_its_showtime_or_finds_none,
+    lifecycle::a_roll_purges_day_old_idempotency_records_month_old_sent_mail_and_ended_holds,
     mail::a_booking_with_an_email_queues_one_confirmation_and_a_refused_one_none,
     mail::a_cancellation_queues_one_notice,
     mail::a_claim_holds_until_its_lease_ends_and_only_its_sender_finishes_it,
@@ -79,4 +84,13 @@ conformance!(
     mail::a_failed_send_is_due_again_at_its_retry_and_never_lost,
     mail::senders_racing_from_two_stores_claim_each_message_once,
     mail::a_recovery_adds_a_link_to_each_live_booking_and_keeps_the_bookers_own,
+    operator::the_bookings_query_reads_by_time_film_showtime_and_cancellation,
+    operator::showtimes_between_includes_archived_ones,
+    operator::a_check_in_is_recorded_once_and_keeps_the_first_time,
+    operator::a_cancelled_booking_another_showtimes_ticket_and_an_unknown_code_are_refused,
+    operator::two_doors_checking_one_ticket_in_at_once_check_it_in_once,
+    operator::an_operator_cancel_frees_the_seats_records_the_operator_and_queues_the_notice,
+    operator::the_bookers_cancel_is_recorded_as_the_bookers,
+    operator::a_backup_taken_while_booking_holds_every_booking_made_before_it,
+    operator::the_commit_observer_is_told_of_every_write,
 );

@@ -1,11 +1,15 @@
 //! The schedule's roll, closing, health and the change feed, as every store must keep them.
 
-use cinema::booking::PlaceOutcome;
-use cinema::schedule::Showtime;
+use chrono::Duration;
+use cinema::booking::{HoldOutcome, HoldToken, NewHold, PlaceOutcome};
+use cinema::box_office::{KeptShowtime, Purged, SENT_MAIL_KEPT_FOR};
+use cinema::outbox::{MailClaim, MailOutcome, MailResult, SenderId};
+use cinema::schedule::{Showtime, ShowtimeId};
 use cinema::store::changes::{Received, SeatsChanged};
 use cinema::store::{RollReport, StoreError};
 
 use super::support::{Env, at, next_change, now, other_show, placed, request, show, taken};
+use super::support::{cancelled, planned, without_film};
 
 fn started(plan: &[Showtime], by: chrono::DateTime<chrono::Utc>) -> usize {
     plan.iter().filter(|s| s.has_started(by)).count()
@@ -164,4 +168,228 @@ pub async fn another_store_learns_of_bookings_and_cancels_within_a_second(env: &
     placed(b.place(request(&show(), &["B1"]).booking).await.unwrap());
     until_seats(a, &mut a_changes, &["B1"]).await;
     b.close().await.unwrap();
+}
+
+fn film_2(plan: &[Showtime], live_at: chrono::DateTime<chrono::Utc>) -> usize {
+    plan.iter().filter(|s| s.film_slug == "film-2" && !s.has_started(live_at)).count()
+}
+
+fn id(text: &str) -> ShowtimeId {
+    ShowtimeId(text.into())
+}
+
+pub async fn a_roll_retires_a_removed_films_unbooked_showtimes_and_keeps_booked_ones(env: &Env) {
+    let store = env.store();
+    let (today, tomorrow) = (id("film-2-20300301-1400"), id("film-2-20300302-1800"));
+    let cancelled_only = id("film-2-20300302-1000");
+    let unbooked = other_show();
+    // Booked in the opposite order of their start: the report lists by start.
+    let later = request(&tomorrow, &["A1"]);
+    placed(store.place(later.booking.clone()).await.unwrap());
+    let first = request(&today, &["A1"]);
+    placed(store.place(first.booking.clone()).await.unwrap());
+    let gone = request(&cancelled_only, &["A1"]);
+    placed(store.place(gone.booking.clone()).await.unwrap());
+    cancelled(store.cancel(gone.booking.reference.clone(), gone.token, now()).await.unwrap());
+    // Read (and maybe cached) before the roll: a cache that misses the retirement shows below.
+    assert!(taken(store, &unbooked).await.is_empty());
+    assert!(taken(store, &cancelled_only).await.is_empty());
+
+    let removed = without_film(env.plan(now()), "film-2");
+    let report = store.roll(removed.clone(), now()).await.unwrap();
+    let film_2 = film_2(&env.plan(now()), now());
+    let kept = |showtime: &ShowtimeId, bookings: Vec<_>| KeptShowtime { showtime: planned(env, showtime), bookings };
+    assert_eq!(
+        report,
+        RollReport {
+            retired: film_2 - 2,
+            kept: vec![
+                kept(&today, vec![first.booking.reference.clone()]),
+                kept(&tomorrow, vec![later.booking.reference.clone()])
+            ],
+            ..RollReport::default()
+        }
+    );
+
+    // Without any booking: gone at once, from the database and from any cache.
+    assert_eq!(store.showtime(unbooked.clone()).await.unwrap(), None);
+    assert_eq!(store.showtime_seats(unbooked.clone()).await.unwrap(), None);
+    let outcome = store.place(request(&unbooked, &["A2"]).booking).await.unwrap();
+    assert!(matches!(outcome, PlaceOutcome::ShowtimeNotFound), "{outcome:?}");
+    let hold = NewHold {
+        showtime: unbooked.clone(),
+        token_hash: HoldToken::generate(&mut rand::rng()).hash(),
+        seats: vec!["A2".into()],
+        now: now(),
+        expires_at: now() + Duration::minutes(10),
+    };
+    assert!(matches!(store.hold(hold).await.unwrap(), HoldOutcome::ShowtimeNotFound));
+    assert!(!store.live_showtimes(now()).await.unwrap().iter().any(|s| s.id == unbooked));
+
+    // With only cancelled bookings: archived, so it is closed and its bookings keep their
+    // showtime.
+    assert!(store.showtime(cancelled_only.clone()).await.unwrap().unwrap().archived);
+    let outcome = store.place(request(&cancelled_only, &["A2"]).booking).await.unwrap();
+    assert!(matches!(outcome, PlaceOutcome::ShowtimeClosed), "{outcome:?}");
+    let record = store.booking_by_reference(gone.booking.reference).await.unwrap().unwrap();
+    assert_eq!(record.showtime.id, cancelled_only);
+
+    // With bookings: kept and honoured, exactly as before the roll.
+    assert_eq!(store.showtime(today.clone()).await.unwrap(), Some(planned(env, &today)));
+    let record = store.booking_by_reference(first.booking.reference.clone()).await.unwrap().unwrap();
+    assert_eq!((record.seats, record.cancelled_at), (vec!["A1".to_string()], None));
+    assert!(store.live_showtimes(now()).await.unwrap().iter().any(|s| s.id == today));
+    let mut second = request(&today, &["A2"]);
+    second.booking.now = now() + Duration::minutes(1);
+    placed(store.place(second.booking.clone()).await.unwrap());
+    assert_eq!(taken(store, &today).await, ["A1", "A2"]);
+
+    // Listed again by the next roll, with every active booking, oldest first.
+    let again = store.roll(removed, now()).await.unwrap();
+    let both = vec![first.booking.reference.clone(), second.booking.reference];
+    let listed = vec![kept(&today, both), kept(&tomorrow, vec![later.booking.reference])];
+    assert_eq!(again, RollReport { kept: listed, ..RollReport::default() });
+
+    // The film back in the content: its deleted showtimes come back; the archived one stays
+    // closed (a roll never re-creates an archived showtime).
+    let back = store.roll(env.plan(now()), now()).await.unwrap();
+    assert_eq!(back, RollReport { created: film_2 - 3, ..RollReport::default() });
+    assert_eq!(store.showtime(unbooked.clone()).await.unwrap(), Some(planned(env, &unbooked)));
+    assert!(store.showtime(cancelled_only).await.unwrap().unwrap().archived);
+    placed(store.place(request(&unbooked, &["A2"]).booking).await.unwrap());
+}
+
+pub async fn a_kept_showtime_is_listed_until_it_starts_and_started_ones_are_never_retired(env: &Env) {
+    let store = env.store();
+    let today = id("film-2-20300301-1400");
+    let r = request(&today, &["A1"]);
+    placed(store.place(r.booking.clone()).await.unwrap());
+    let first = env.plan(now());
+    // By 12:30 both 10:00 showtimes have started: archived as started, not retired, though
+    // film 2's had no booking and the content no longer has it.
+    let noon = at("2030-03-01T12:30:00+07:00");
+    let report = store.roll(without_film(env.plan(noon), "film-2"), noon).await.unwrap();
+    let kept = KeptShowtime { showtime: planned(env, &today), bookings: vec![r.booking.reference.clone()] };
+    assert_eq!(
+        report,
+        RollReport {
+            archived: started(&first, noon),
+            retired: film_2(&first, noon) - 1,
+            kept: vec![kept],
+            ..RollReport::default()
+        }
+    );
+    assert_eq!(started(&first, noon), 2);
+    assert!(store.showtime(other_show()).await.unwrap().unwrap().archived, "started: archived, never deleted");
+    // Once it has started it is archived like any other, and listed no more.
+    let two = at("2030-03-01T14:00:00+07:00");
+    let report = store.roll(without_film(env.plan(two), "film-2"), two).await.unwrap();
+    assert_eq!(report, RollReport { archived: 2, ..RollReport::default() });
+    assert!(store.showtime(today).await.unwrap().unwrap().archived);
+    assert!(store.booking_by_reference(r.booking.reference).await.unwrap().is_some());
+}
+
+pub async fn a_booking_racing_a_roll_keeps_its_showtime_or_finds_none(env: &Env) {
+    let other = env.open_another().await;
+    let retiring: Vec<ShowtimeId> =
+        env.plan(now()).into_iter().filter(|s| s.film_slug == "film-2").map(|s| s.id).collect();
+    let stores = [env.shared(), other.clone()];
+    // A few rounds, the film coming back between them, so that some bookings win and some
+    // lose. Each round races on the showtimes no booking has won yet: one that has is kept
+    // whatever happens, and bookable after the roll as before it.
+    let mut unbooked = retiring.clone();
+    for seat in ["A1", "A2", "A3"] {
+        let bookings: Vec<_> = unbooked
+            .iter()
+            .enumerate()
+            .map(|(i, showtime)| {
+                let store = stores[i % 2].clone();
+                let r = request(showtime, &[seat]);
+                tokio::spawn(async move { (r.booking.reference.clone(), store.place(r.booking).await.unwrap()) })
+            })
+            .collect();
+        let report = env.store().roll(without_film(env.plan(now()), "film-2"), now()).await.unwrap();
+        let mut lost = Vec::new();
+        for (showtime, booking) in unbooked.iter().zip(bookings) {
+            let (reference, outcome) = booking.await.unwrap();
+            let kept = report.kept.iter().find(|k| k.showtime.id == *showtime);
+            let stored = env.store().showtime(showtime.clone()).await.unwrap();
+            match outcome {
+                PlaceOutcome::Placed(_) => {
+                    let listed = kept.is_some_and(|k| k.bookings.contains(&reference));
+                    assert!(listed, "{showtime}: booked before the roll, so kept and listed: {kept:?}");
+                    assert!(stored.is_some_and(|s| !s.archived), "{showtime}: booked, so still live");
+                }
+                PlaceOutcome::ShowtimeNotFound | PlaceOutcome::ShowtimeClosed => {
+                    // Refused, so never booked in this round; and a showtime kept from an
+                    // earlier round would have taken the booking.
+                    assert!(kept.is_none(), "{showtime}: refused, yet kept: {kept:?}");
+                    assert_eq!(stored, None, "{showtime}: refused and never booked, so deleted");
+                    lost.push(showtime.clone());
+                }
+                other => panic!("{showtime}: expected Placed or a closed showtime, got {other:?}"),
+            }
+        }
+        assert_eq!(report.retired + report.kept.len(), retiring.len(), "{report:?}");
+        assert_eq!(report.retired, lost.len(), "{report:?}");
+        unbooked = lost;
+        bring_the_film_back(env).await;
+    }
+    other.close().await.unwrap();
+}
+
+/// Rolls the whole plan again: the film comes back, its deleted showtimes with it.
+async fn bring_the_film_back(env: &Env) {
+    env.store().roll(env.plan(now()), now()).await.unwrap();
+}
+
+pub async fn a_roll_purges_day_old_idempotency_records_month_old_sent_mail_and_ended_holds(env: &Env) {
+    let store = env.store();
+    let tomorrow = id("film-1-20300302-1000");
+    let old = request(&tomorrow, &["A1"]).with_key(1, 1).with_mail();
+    placed(store.place(old.booking.clone()).await.unwrap());
+    let sender = SenderId("a".into());
+    let claim = MailClaim { sender: sender.clone(), now: now(), lease_until: now() + Duration::minutes(5), limit: 10 };
+    let mail = store.claim_mail(claim).await.unwrap();
+    assert_eq!(mail.len(), 1);
+    let sent = MailResult { id: mail[0].id, sender, outcome: MailOutcome::Sent { at: now() } };
+    assert!(store.finish_mail(sent).await.unwrap());
+    // Queued after the claim, never sent.
+    placed(store.place(request(&tomorrow, &["A3"]).with_mail().booking).await.unwrap());
+    let mut recent = request(&tomorrow, &["A2"]).with_key(2, 2);
+    recent.booking.now = now() + Duration::hours(12);
+    placed(store.place(recent.booking.clone()).await.unwrap());
+    let hold = NewHold {
+        showtime: tomorrow.clone(),
+        token_hash: HoldToken::generate(&mut rand::rng()).hash(),
+        seats: vec!["B1".into(), "B2".into()],
+        now: now(),
+        expires_at: now() + Duration::minutes(10),
+    };
+    assert!(matches!(store.hold(hold).await.unwrap(), HoldOutcome::Held(_)));
+
+    let day_later = now() + Duration::days(1) + Duration::seconds(1);
+    let report = store.roll(env.plan(day_later), day_later).await.unwrap();
+    assert_eq!(report.purged, Purged { idempotency_keys: 1, holds: 2, sent_mail: 0 });
+    // A day-old key is forgotten: its retry is a new request (refused here, as the booking it
+    // made holds its seat), while a recent one still replays.
+    let mut retry = request(&tomorrow, &["A1"]).with_key(1, 1);
+    retry.booking.now = day_later;
+    let outcome = store.place(retry.booking).await.unwrap();
+    assert!(matches!(&outcome, PlaceOutcome::SeatsTaken(seats) if seats == &["A1"]), "{outcome:?}");
+    let mut retry = request(&tomorrow, &["A2"]).with_key(2, 2);
+    retry.booking.now = day_later;
+    match store.place(retry.booking).await.unwrap() {
+        PlaceOutcome::Replayed { booking, .. } => assert_eq!(booking.reference, recent.booking.reference),
+        other => panic!("expected Replayed, got {other:?}"),
+    }
+    assert!(store.booking_by_reference(old.booking.reference).await.unwrap().is_some(), "bookings stay");
+    let counts = store.outbox_counts().await.unwrap();
+    assert_eq!((counts.pending, counts.sent), (1, 1));
+
+    let month_later = now() + SENT_MAIL_KEPT_FOR + Duration::seconds(1);
+    let report = store.roll(env.plan(month_later), month_later).await.unwrap();
+    assert_eq!(report.purged, Purged { idempotency_keys: 1, holds: 0, sent_mail: 1 });
+    let counts = store.outbox_counts().await.unwrap();
+    assert_eq!((counts.pending, counts.sent), (1, 0), "pending mail is never purged");
 }

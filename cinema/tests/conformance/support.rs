@@ -208,3 +208,22 @@ pub async fn next_change(stream: &mut ChangeStream) -> Received {
 pub async fn taken(store: &dyn Store, id: &ShowtimeId) -> Vec<String> {
     store.showtime_seats(id.clone()).await.unwrap().expect("the showtime exists").taken
 }
+
+/// The record a cancel answered, when it must be `Cancelled`.
+pub fn cancelled(outcome: cinema::booking::CancelOutcome) -> BookingRecord {
+    match outcome {
+        cinema::booking::CancelOutcome::Cancelled(record) => *record,
+        other => panic!("expected Cancelled, got {other:?}"),
+    }
+}
+
+/// `plan` without `film`'s showtimes: the plan once the film is removed from the content.
+pub fn without_film(plan: Vec<Showtime>, film: &str) -> Vec<Showtime> {
+    plan.into_iter().filter(|s| s.film_slug != film).collect()
+}
+
+/// A showtime of the plan rolled at [`NOW`], as planned (and as a store keeps it until it
+/// starts).
+pub fn planned(env: &Env, id: &ShowtimeId) -> Showtime {
+    env.plan(now()).into_iter().find(|s| s.id == *id).unwrap_or_else(|| panic!("{id} is not planned"))
+}

@@ -20,6 +20,7 @@ use super::bookings_health::{WriteStatus, check_free_space};
 use super::bookings_read::{self, ReadPool};
 use super::bookings_wal::{CheckpointLock, ReadGate, Wal, WalLimits};
 use super::bookings_writer::{Command, Writer};
+use super::commit_watch::CommitWatch;
 use super::database_file::DatabaseFile;
 use super::open_connection;
 use super::pending::{Pending, Reply};
@@ -28,6 +29,7 @@ use super::watcher::Watcher;
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
+use crate::box_office::{BookingQuery, CheckIn, CheckInOutcome};
 use crate::outbox::{MailClaim, MailResult, OutboxCounts, QueuedMail, Recovery};
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::store::seat_cache::SeatIndex;
@@ -64,6 +66,16 @@ impl SqliteBookingStore {
     /// [`SqliteBookingStore::open`] with other limits for the write-ahead log, publishing the
     /// showtimes whose seats its commits change to `feed`.
     pub fn open_with(path: &Path, wal_limits: WalLimits, feed: ChangeFeed) -> Result<Self, StoreError> {
+        Self::open_observed(path, wal_limits, feed, Arc::default())
+    }
+
+    /// [`SqliteBookingStore::open_with`], telling `commits` of every commit.
+    pub(crate) fn open_observed(
+        path: &Path,
+        wal_limits: WalLimits,
+        feed: ChangeFeed,
+        commits: Arc<CommitWatch>,
+    ) -> Result<Self, StoreError> {
         let conn = open_connection(path, OpenMode::Existing)?;
         let file = Arc::new(DatabaseFile::identify(path)?);
         // Checkpoints are the checkpointer thread's and the writer's job between batches,
@@ -105,6 +117,7 @@ impl SqliteBookingStore {
             path: path.to_path_buf(),
             origin,
             batches: 0,
+            commits,
         };
         let writer = std::thread::Builder::new()
             .name("tiketa-booking-writer".into())
@@ -216,6 +229,30 @@ impl SqliteBookingStore {
         now: DateTime<Utc>,
     ) -> Pending<CancelOutcome> {
         self.submit(|reply| Command::Cancel { reference, token, now, reply })
+    }
+
+    /// Submits a box-office cancellation to the writer thread.
+    pub fn cancel_by_operator(&self, reference: BookingReference, now: DateTime<Utc>) -> Pending<CancelOutcome> {
+        self.submit(|reply| Command::CancelByOperator { reference, now, reply })
+    }
+
+    /// Submits a door's scan to the writer thread.
+    pub fn check_in(&self, check_in: CheckIn) -> Pending<CheckInOutcome> {
+        self.submit(|reply| Command::CheckIn(Box::new(check_in), reply))
+    }
+
+    pub fn bookings(&self, query: &BookingQuery) -> Result<Vec<BookingRecord>, StoreError> {
+        self.reads.with(|c| bookings_read::bookings(c, query))
+    }
+
+    pub fn showtimes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Result<Vec<Showtime>, StoreError> {
+        self.reads.with(|c| super::schedule::showtimes_between(c, from, to))
+    }
+
+    /// Forgets what the seat index holds of `showtimes` (a roll retired them), so that the
+    /// next read asks the database, which no longer has them open.
+    pub(crate) fn forget(&self, showtimes: &[ShowtimeId]) {
+        self.seats.evict(showtimes.iter().map(ShowtimeId::as_str));
     }
 
     pub fn booking(

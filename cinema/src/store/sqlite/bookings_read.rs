@@ -15,6 +15,7 @@ use super::schedule::{live_showtimes, showtime};
 use super::{OpenMode, backend, open_connection};
 use crate::booking::record::{BookingRecord, ShowtimeSeats};
 use crate::booking::{BookingReference, CheckInCode, ManageToken, OwnerHashes, TokenHash};
+use crate::box_office::{BookingQuery, CancelledBy};
 use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
 
@@ -123,21 +124,75 @@ pub(crate) fn booking_by_reference(
     conn: &Connection,
     reference: &BookingReference,
 ) -> rusqlite::Result<Option<BookingRecord>> {
+    Ok(booking_with_id_by_reference(conn, reference)?.map(|(_, record)| record))
+}
+
+/// A booking's row id and record by its reference, without any token: for the operator's
+/// cancel.
+pub(crate) fn booking_with_id_by_reference(
+    conn: &Connection,
+    reference: &BookingReference,
+) -> rusqlite::Result<Option<(i64, BookingRecord)>> {
     let id: Option<i64> = conn
         .prepare_cached("SELECT id FROM bookings WHERE reference = ?1")?
         .query_row([reference.as_str()], |r| r.get(0))
         .optional()?;
-    id.map(|id| booking_by_id(conn, id)).transpose()
+    id.map(|id| Ok((id, booking_by_id(conn, id)?))).transpose()
+}
+
+/// A booking's row id and record by the check-in code its ticket carries.
+pub(crate) fn booking_by_check_in_code(
+    conn: &Connection,
+    code: &CheckInCode,
+) -> rusqlite::Result<Option<(i64, BookingRecord)>> {
+    let id: Option<i64> = conn
+        .prepare_cached("SELECT id FROM bookings WHERE check_in_code = ?1")?
+        .query_row([code.as_str()], |r| r.get(0))
+        .optional()?;
+    id.map(|id| Ok((id, booking_by_id(conn, id)?))).transpose()
 }
 
 pub(crate) fn booking_by_id(conn: &Connection, id: i64) -> rusqlite::Result<BookingRecord> {
-    conn.prepare_cached(&format!("SELECT {BOOKING_COLUMNS} FROM bookings WHERE id = ?1"))?
+    conn.prepare_cached(&format!("SELECT {BOOKING_COLUMNS} FROM bookings b WHERE b.id = ?1"))?
         .query_row([id], BookingRow::read)?
         .complete(conn)
 }
 
-const BOOKING_COLUMNS: &str =
-    "id, reference, showtime_id, name, email, token_hash, created_at, cancelled_at, check_in_code";
+/// The bookings `query` asks for (see [`crate::store::Store::bookings`]), by showtime start,
+/// then studio, then when each was made.
+pub(crate) fn bookings(conn: &Connection, query: &BookingQuery) -> rusqlite::Result<Vec<BookingRecord>> {
+    let rows: Vec<BookingRow> = conn
+        .prepare_cached(&format!(
+            "SELECT {BOOKING_COLUMNS} FROM bookings b JOIN showtimes s ON s.id = b.showtime_id
+             WHERE s.starts_at >= ?1 AND s.starts_at < ?2
+               AND (?3 IS NULL OR s.film_slug = ?3)
+               AND (?4 IS NULL OR b.showtime_id = ?4)
+               AND (?5 OR b.cancelled_at IS NULL)
+             ORDER BY s.starts_at, s.studio, b.created_at, b.id"
+        ))?
+        .query_map(
+            params![
+                first_whole_second(query.from),
+                first_whole_second(query.to),
+                query.film,
+                query.showtime.as_ref().map(ShowtimeId::as_str),
+                query.include_cancelled,
+            ],
+            BookingRow::read,
+        )?
+        .collect::<rusqlite::Result<_>>()?;
+    rows.into_iter().map(|row| row.complete(conn)).collect()
+}
+
+/// The first whole second at or after `at`: showtimes start on whole seconds, so one starts at
+/// or after `at` exactly when it starts at or after this.
+pub(crate) fn first_whole_second(at: DateTime<Utc>) -> i64 {
+    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
+}
+
+/// The columns [`BookingRow::read`] reads, of `bookings` named `b` in the query.
+const BOOKING_COLUMNS: &str = "b.id, b.reference, b.showtime_id, b.name, b.email, b.token_hash, b.created_at, \
+     b.cancelled_at, b.check_in_code, b.cancelled_by, b.checked_in_at";
 
 /// A `bookings` row, before its seats and showtime are read.
 struct BookingRow {
@@ -150,6 +205,8 @@ struct BookingRow {
     created_at: DateTime<Utc>,
     cancelled_at: Option<DateTime<Utc>>,
     check_in_code: CheckInCode,
+    cancelled_by: Option<CancelledBy>,
+    checked_in_at: Option<DateTime<Utc>>,
 }
 
 impl BookingRow {
@@ -173,10 +230,16 @@ impl BookingRow {
             created_at: timestamp(row.get(6)?)?,
             cancelled_at: row.get::<_, Option<i64>>(7)?.map(timestamp).transpose()?,
             check_in_code: CheckInCode::parse(&row.get::<_, String>(8)?).ok_or_else(|| bad(8, "check-in code"))?,
+            cancelled_by: row
+                .get::<_, Option<String>>(9)?
+                .map(|by| CancelledBy::parse(&by).ok_or_else(|| bad(9, "cancelled_by")))
+                .transpose()?,
+            checked_in_at: row.get::<_, Option<i64>>(10)?.map(timestamp).transpose()?,
         })
     }
 
-    /// Adds the seats (in request order) and the showtime (showtimes are never deleted).
+    /// Adds the seats (in request order) and the showtime (a showtime with bookings is never
+    /// deleted).
     fn complete(self, conn: &Connection) -> rusqlite::Result<BookingRecord> {
         let seats = conn
             .prepare_cached("SELECT seat FROM booking_seats WHERE booking_id = ?1 ORDER BY rowid")?
@@ -193,8 +256,8 @@ impl BookingRow {
             check_in_code: self.check_in_code,
             created_at: self.created_at,
             cancelled_at: self.cancelled_at,
-            cancelled_by: None,
-            checked_in_at: None,
+            cancelled_by: self.cancelled_by,
+            checked_in_at: self.checked_in_at,
         })
     }
 }

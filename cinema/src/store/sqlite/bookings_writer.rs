@@ -19,28 +19,31 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, RecvTimeoutError, TryRecvError};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use rusqlite::{Connection, ErrorCode, OptionalExtension, params, params_from_iter};
 
 use super::backend;
 use super::bookings_health::WriteStatus;
-use super::bookings_read::{booking_by_id, booking_of_owner};
+use super::bookings_read::{booking_by_id, booking_of_owner, booking_with_id_by_reference};
 use super::bookings_wal::Wal;
+use super::commit_watch::CommitWatch;
 use super::database_file::DatabaseFile;
 use super::pending::Reply;
 use super::seat_changes::{self, Origin};
-use super::{holds, outbox};
+use super::{check_in, holds, outbox};
 use crate::booking::Fingerprint;
 use crate::booking::decide::{self, CancelDecision, CancelFacts, PlaceDecision, PlaceFacts};
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
-use crate::booking::record::{CancelOutcome, NewBooking, PlaceOutcome};
+use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome};
 use crate::booking::{BookingReference, ManageToken, SealedToken};
+use crate::box_office::{CancelledBy, CheckIn, CheckInOutcome};
 use crate::outbox::{MailClaim, MailResult, NewMail, QueuedMail, Recovery};
 use crate::schedule::ShowtimeId;
-use crate::store::ChangeFeed;
 use crate::store::StoreError;
 use crate::store::seat_cache::{SeatChanges, SeatIndex};
+use crate::store::{ChangeFeed, Commits};
 
 /// The most commands committed in one transaction: bounds the latency one batch adds.
 pub(crate) const MAX_BATCH: usize = 512;
@@ -48,7 +51,19 @@ pub(crate) const MAX_BATCH: usize = 512;
 /// A write for the writer thread.
 pub(crate) enum Command {
     Place(Box<NewBooking>, Reply<PlaceOutcome>),
-    Cancel { reference: BookingReference, token: ManageToken, now: DateTime<Utc>, reply: Reply<CancelOutcome> },
+    Cancel {
+        reference: BookingReference,
+        token: ManageToken,
+        now: DateTime<Utc>,
+        reply: Reply<CancelOutcome>,
+    },
+    /// A box-office cancellation: no token, recorded as the operator's.
+    CancelByOperator {
+        reference: BookingReference,
+        now: DateTime<Utc>,
+        reply: Reply<CancelOutcome>,
+    },
+    CheckIn(Box<CheckIn>, Reply<CheckInOutcome>),
     Hold(Box<NewHold>, Reply<HoldOutcome>),
     Release(Box<ReleaseHold>, Reply<HoldOutcome>),
     Recover(Box<Recovery>, Reply<usize>),
@@ -66,6 +81,7 @@ type Applied<T> = Result<(T, SeatChanges), StoreError>;
 enum Answer {
     Place(Reply<PlaceOutcome>, Applied<PlaceOutcome>),
     Cancel(Reply<CancelOutcome>, Applied<CancelOutcome>),
+    CheckIn(Reply<CheckInOutcome>, Applied<CheckInOutcome>),
     Hold(Reply<HoldOutcome>, Applied<HoldOutcome>),
     Recover(Reply<usize>, Applied<usize>),
     Claim(Reply<Vec<QueuedMail>>, Applied<Vec<QueuedMail>>),
@@ -77,6 +93,7 @@ impl Answer {
         match self {
             Answer::Place(r, v) => r.send(v.map(|(outcome, _)| outcome)),
             Answer::Cancel(r, v) => r.send(v.map(|(outcome, _)| outcome)),
+            Answer::CheckIn(r, v) => r.send(v.map(|(outcome, _)| outcome)),
             Answer::Hold(r, v) => r.send(v.map(|(outcome, _)| outcome)),
             Answer::Recover(r, v) => r.send(v.map(|(outcome, _)| outcome)),
             Answer::Claim(r, v) => r.send(v.map(|(outcome, _)| outcome)),
@@ -99,6 +116,7 @@ impl Answer {
         let err = match self {
             Answer::Place(_, Err(e))
             | Answer::Cancel(_, Err(e))
+            | Answer::CheckIn(_, Err(e))
             | Answer::Hold(_, Err(e))
             | Answer::Recover(_, Err(e))
             | Answer::Claim(_, Err(e))
@@ -118,6 +136,7 @@ impl Answer {
         match self {
             Answer::Place(r, _) => r.send(Err(err())),
             Answer::Cancel(r, _) => r.send(Err(err())),
+            Answer::CheckIn(r, _) => r.send(Err(err())),
             Answer::Hold(r, _) => r.send(Err(err())),
             Answer::Recover(r, _) => r.send(Err(err())),
             Answer::Claim(r, _) => r.send(Err(err())),
@@ -139,6 +158,8 @@ pub(crate) struct Writer {
     pub(crate) origin: Origin,
     /// Batches committed, to prune the change log every [`PRUNE_EVERY`].
     pub(crate) batches: u64,
+    /// Told of every committed batch.
+    pub(crate) commits: Arc<CommitWatch>,
 }
 
 /// How many batches pass between two looks at whether the change log needs pruning.
@@ -187,6 +208,7 @@ impl Writer {
             batch.into_iter().for_each(|c| command_reply_fail(c, || gone.clone().into()));
             return;
         }
+        let began = Instant::now();
         if let Err(e) = self.conn.execute_batch("BEGIN IMMEDIATE") {
             let message = format!("cannot start a write transaction: {e}");
             self.status.failed(&self.path, &e.to_string());
@@ -202,6 +224,8 @@ impl Writer {
         let logged = self.log_changes(&changed);
         match logged.and_then(|()| self.conn.execute_batch("COMMIT")) {
             Ok(()) => {
+                // Told before anyone is answered, so a metric never lags what a client saw.
+                self.commits.committed(Commits { writes: answers.len(), latency: began.elapsed() });
                 self.seats.apply_all(changes);
                 changed.into_iter().for_each(|showtime| self.feed.publish(showtime));
                 self.batches += 1;
@@ -267,7 +291,8 @@ fn is_disk_error(e: &rusqlite::Error) -> bool {
 fn command_reply_fail(command: Command, err: impl Fn() -> StoreError) {
     match command {
         Command::Place(_, reply) => reply.send(Err(err())),
-        Command::Cancel { reply, .. } => reply.send(Err(err())),
+        Command::Cancel { reply, .. } | Command::CancelByOperator { reply, .. } => reply.send(Err(err())),
+        Command::CheckIn(_, reply) => reply.send(Err(err())),
         Command::Hold(_, reply) | Command::Release(_, reply) => reply.send(Err(err())),
         Command::Recover(_, reply) => reply.send(Err(err())),
         Command::ClaimMail(_, reply) => reply.send(Err(err())),
@@ -290,6 +315,22 @@ fn apply(conn: &Connection, command: Command) -> Answer {
                 |(o, _)| matches!(o, CancelOutcome::Cancelled(_)),
             );
             Answer::Cancel(reply, result)
+        }
+        Command::CancelByOperator { reference, now, reply } => {
+            let result = in_savepoint(
+                conn,
+                |c| cancel_by_operator(c, &reference, now),
+                |(o, _)| matches!(o, CancelOutcome::Cancelled(_)),
+            );
+            Answer::Cancel(reply, result)
+        }
+        Command::CheckIn(check, reply) => {
+            let result = in_savepoint(
+                conn,
+                |c| no_seats(check_in::check_in(c, &check)),
+                |(o, _)| matches!(o, CheckInOutcome::CheckedIn(_)),
+            );
+            Answer::CheckIn(reply, result)
         }
         Command::Hold(new, reply) => {
             let result = in_savepoint(conn, |c| hold(c, &new), |(o, _)| matches!(o, HoldOutcome::Held(_)));
@@ -497,22 +538,46 @@ fn cancel(
     now: DateTime<Utc>,
 ) -> rusqlite::Result<(CancelOutcome, SeatChanges)> {
     let owner = booking_of_owner(conn, reference, token)?;
-    let facts = owner.as_ref().map(|(_, record)| CancelFacts {
+    cancel_booking(conn, owner, now, CancelledBy::Booker)
+}
+
+/// A box-office cancellation: the booking by its reference alone, under the booker's rules.
+fn cancel_by_operator(
+    conn: &Connection,
+    reference: &BookingReference,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<(CancelOutcome, SeatChanges)> {
+    let booking = booking_with_id_by_reference(conn, reference)?;
+    cancel_booking(conn, booking, now, CancelledBy::Operator)
+}
+
+/// Cancels `booking` (its row id and record; `None`: unknown, or not the owner's token) as
+/// [`decide::cancel`] decides, recorded as cancelled `by`, and queues the notice.
+fn cancel_booking(
+    conn: &Connection,
+    booking: Option<(i64, BookingRecord)>,
+    now: DateTime<Utc>,
+    by: CancelledBy,
+) -> rusqlite::Result<(CancelOutcome, SeatChanges)> {
+    let facts = booking.as_ref().map(|(_, record)| CancelFacts {
         cancelled: record.cancelled_at.is_some(),
         showtime: &record.showtime,
         now,
     });
     let id = match decide::cancel(facts) {
-        CancelDecision::Cancel => owner.expect("Cancel is decided for the owner").0,
+        CancelDecision::Cancel => booking.expect("Cancel is decided for a booking").0,
         CancelDecision::AlreadyCancelled => {
-            let (_, record) = owner.expect("AlreadyCancelled is decided for the owner");
+            let (_, record) = booking.expect("AlreadyCancelled is decided for a booking");
             return Ok((CancelOutcome::Cancelled(Box::new(record)), SeatChanges::default()));
         }
         CancelDecision::NotFound => return Ok((CancelOutcome::NotFound, SeatChanges::default())),
         CancelDecision::ShowtimeClosed => return Ok((CancelOutcome::ShowtimeClosed, SeatChanges::default())),
     };
-    conn.prepare_cached("UPDATE bookings SET cancelled_at = ?2 WHERE id = ?1")?
-        .execute(params![id, now.timestamp()])?;
+    conn.prepare_cached("UPDATE bookings SET cancelled_at = ?2, cancelled_by = ?3 WHERE id = ?1")?.execute(params![
+        id,
+        now.timestamp(),
+        by.as_str()
+    ])?;
     conn.prepare_cached("UPDATE booking_seats SET active = 0 WHERE booking_id = ?1")?.execute([id])?;
     let record = booking_by_id(conn, id)?;
     if let Some(notice) = NewMail::cancellation(&record, now) {

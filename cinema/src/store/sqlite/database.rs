@@ -16,11 +16,13 @@ use tokio::sync::Semaphore;
 
 use super::bookings::SqliteBookingStore;
 use super::bookings_wal::WalLimits;
+use super::commit_watch::CommitWatch;
 use super::{SqliteStore, open_connection};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
+use crate::box_office::{BackupReport, BookingQuery, CheckIn, CheckInOutcome};
 use crate::schedule::{Showtime, ShowtimeId};
-use crate::store::{ChangeFeed, ChangeStream, OpenMode, RollReport, Store, StoreError, StoreFuture};
+use crate::store::{ChangeFeed, ChangeStream, CommitObserver, OpenMode, RollReport, Store, StoreError, StoreFuture};
 
 /// How many blocking database calls run at once: enough to keep two cores busy while some
 /// wait on the disk, few enough that the read pool stays small.
@@ -39,6 +41,9 @@ struct Inner {
     /// closed, so a write after `close` is refused instead of starting the booking side anew.
     starting: Mutex<bool>,
     feed: ChangeFeed,
+    /// Who the booking writer tells of its commits (kept here, since an observer may come
+    /// before the booking side starts).
+    commits: Arc<CommitWatch>,
     calls: Semaphore,
 }
 
@@ -55,6 +60,7 @@ impl SqliteDatabase {
             bookings: OnceLock::new(),
             starting: Mutex::new(false),
             feed: ChangeFeed::default(),
+            commits: Arc::default(),
             calls: Semaphore::new(READ_CONCURRENCY),
         });
         if mode == OpenMode::Existing {
@@ -96,7 +102,12 @@ impl Inner {
         if *closed {
             return Err(StoreError::Closed);
         }
-        let store = SqliteBookingStore::open_with(&self.path, WalLimits::default(), self.feed.clone())?;
+        let store = SqliteBookingStore::open_observed(
+            &self.path,
+            WalLimits::default(),
+            self.feed.clone(),
+            self.commits.clone(),
+        )?;
         Ok(self.bookings.get_or_init(|| store))
     }
 }
@@ -116,7 +127,15 @@ impl Store for SqliteDatabase {
     }
 
     fn roll(&self, plan: Vec<Showtime>, now: DateTime<Utc>) -> StoreFuture<'_, RollReport> {
-        self.blocking(move |db| db.schedule.roll(&plan, now))
+        self.blocking(move |db| {
+            let rolled = db.schedule.roll_retiring(&plan, now)?;
+            // This process's seat cache, at once; other processes' learn through the log the
+            // roll wrote (and so does this one's watcher, which also tells the change feed).
+            if let Some(bookings) = db.bookings.get() {
+                bookings.forget(&rolled.retired);
+            }
+            Ok(rolled.report)
+        })
     }
 
     fn live_showtimes(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>> {
@@ -140,6 +159,33 @@ impl Store for SqliteDatabase {
     ) -> StoreFuture<'_, CancelOutcome> {
         let pending = self.inner.bookings().map(|b| b.cancel(reference, token, now));
         Box::pin(async move { pending?.await })
+    }
+
+    fn cancel_by_operator(&self, reference: BookingReference, now: DateTime<Utc>) -> StoreFuture<'_, CancelOutcome> {
+        let pending = self.inner.bookings().map(|b| b.cancel_by_operator(reference, now));
+        Box::pin(async move { pending?.await })
+    }
+
+    fn check_in(&self, check_in: CheckIn) -> StoreFuture<'_, CheckInOutcome> {
+        let pending = self.inner.bookings().map(|b| b.check_in(check_in));
+        Box::pin(async move { pending?.await })
+    }
+
+    fn bookings(&self, query: BookingQuery) -> StoreFuture<'_, Vec<BookingRecord>> {
+        self.blocking(move |db| db.bookings()?.bookings(&query))
+    }
+
+    fn showtimes_between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> StoreFuture<'_, Vec<Showtime>> {
+        self.blocking(move |db| db.bookings()?.showtimes_between(from, to))
+    }
+
+    /// On a connection of its own (see [`super::backup`]), not the booking side's.
+    fn backup(&self, to: PathBuf) -> StoreFuture<'_, BackupReport> {
+        self.blocking(move |db| super::backup::backup(&db.path, &to))
+    }
+
+    fn observe_commits(&self, observer: Arc<dyn CommitObserver>) {
+        self.inner.commits.set(observer);
     }
 
     fn booking(&self, reference: BookingReference, token: ManageToken) -> StoreFuture<'_, Option<BookingRecord>> {

@@ -105,6 +105,17 @@ const MIGRATIONS: &[&str] = &[
         last_error    TEXT
     ) STRICT;
     CREATE INDEX outbox_due ON outbox (due_at) WHERE sent_at IS NULL;",
+    // 7: the operator's side (issue 12). When a booking was checked in at the door (seconds
+    // since the epoch, like `created_at`), and who cancelled it (cancellations before this were
+    // all the bookers'). Indexes for what the operator and the roll look up: a showtime's
+    // bookings (door lists, retiring showtimes), and the idempotency records and sent mail a
+    // roll purges by age.
+    "ALTER TABLE bookings ADD COLUMN checked_in_at INTEGER;
+    ALTER TABLE bookings ADD COLUMN cancelled_by TEXT CHECK (cancelled_by IN ('booker', 'operator'));
+    UPDATE bookings SET cancelled_by = 'booker' WHERE cancelled_at IS NOT NULL;
+    CREATE INDEX bookings_of_showtime ON bookings (showtime_id, created_at);
+    CREATE INDEX idempotency_keys_by_age ON idempotency_keys (created_at);
+    CREATE INDEX outbox_sent ON outbox (sent_at) WHERE sent_at IS NOT NULL;",
 ];
 
 /// The schema version this build writes.
@@ -202,6 +213,39 @@ mod tests {
             assert!(crate::booking::CheckInCode::parse(code).is_some_and(|c| c.as_str() == code), "{code:?}");
         }
         assert_ne!(codes[0], codes[1]);
+    }
+
+    #[test]
+    fn cancellations_made_before_operators_could_cancel_are_the_bookers() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        version_4(&path);
+        let conn = Connection::open(&path).unwrap();
+        for sql in &MIGRATIONS[4..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "PRAGMA user_version = 6;
+             INSERT INTO bookings (reference, showtime_id, name, token_hash, created_at, cancelled_at, check_in_code)
+                 VALUES ('TK-3333-3333', 's', 'Bo', x'00', 0, 5, '2222-2222-2222-2222');",
+        )
+        .unwrap();
+        drop(conn);
+        let conn = open_connection(&path, OpenMode::Existing).unwrap();
+        let rows: Vec<(String, Option<String>, Option<i64>)> = conn
+            .prepare("SELECT reference, cancelled_by, checked_in_at FROM bookings ORDER BY id")
+            .unwrap()
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(
+            rows,
+            [("TK-2222-2222".into(), None, None), ("TK-3333-3333".into(), Some("booker".into()), None)],
+            "the active booking was cancelled by nobody, the cancelled one by its booker; none checked in"
+        );
+        let other = "UPDATE bookings SET cancelled_by = 'someone' WHERE id = 1";
+        assert!(conn.execute(other, []).is_err(), "only the booker or the operator cancels");
     }
 
     #[test]

@@ -4,12 +4,15 @@
 //! timeout so two processes wait for each other instead of failing, and `synchronous=FULL` so a
 //! write that returned is on disk (a booking acknowledged is a booking kept).
 
+mod backup;
 mod bookings;
 mod bookings_checkpoint;
 mod bookings_health;
 mod bookings_read;
 mod bookings_wal;
 mod bookings_writer;
+mod check_in;
+mod commit_watch;
 mod database;
 mod database_file;
 mod holds;

@@ -3,7 +3,13 @@
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
+use std::collections::HashSet;
+
+use super::bookings_read::first_whole_second;
+use super::seat_changes::{self, Origin};
 use super::{SqliteStore, backend};
+use crate::booking::BookingReference;
+use crate::box_office::{IDEMPOTENCY_KEPT_FOR, KeptShowtime, Purged, SENT_MAIL_KEPT_FOR};
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::store::{RollReport, StoreError};
 
@@ -44,51 +50,58 @@ pub(crate) fn showtime(conn: &Connection, id: &ShowtimeId) -> rusqlite::Result<O
     stmt.query_row([id.as_str()], showtime_from_row).optional()
 }
 
+/// Every showtime starting in `[from, to)`, archived ones included, by start then studio.
+pub(crate) fn showtimes_between(
+    conn: &Connection,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+) -> rusqlite::Result<Vec<Showtime>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM showtimes WHERE starts_at >= ?1 AND starts_at < ?2 ORDER BY starts_at, studio"
+    ))?;
+    stmt.query_map([first_whole_second(from), first_whole_second(to)], showtime_from_row)?.collect()
+}
+
+/// What a roll did: its report, and the showtimes it retired (whose seats a cache may still
+/// hold).
+pub(crate) struct Rolled {
+    pub(crate) report: RollReport,
+    pub(crate) retired: Vec<ShowtimeId>,
+}
+
 impl SqliteStore {
     /// See [`crate::store::Store::roll`]: one `BEGIN IMMEDIATE` transaction, so two rolls
     /// from any processes serialise on SQLite's write lock.
     pub fn roll(&self, plan: &[Showtime], now: DateTime<Utc>) -> Result<RollReport, StoreError> {
+        self.roll_retiring(plan, now).map(|rolled| rolled.report)
+    }
+
+    /// [`SqliteStore::roll`], also answering which showtimes it retired.
+    ///
+    /// A booking racing the roll cannot strand a booking on a deleted showtime: the roll looks
+    /// for bookings and deletes in one `BEGIN IMMEDIATE` transaction, and the booking writer
+    /// checks the showtime and inserts in one too. SQLite lets one write transaction run at a
+    /// time on a file, whatever the process, so either the booking commits first (the roll then
+    /// sees it and keeps the showtime) or the roll does (the booking then finds no showtime).
+    pub(crate) fn roll_retiring(&self, plan: &[Showtime], now: DateTime<Utc>) -> Result<Rolled, StoreError> {
         let mut conn = self.conn();
         let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)?;
         let archived = tx
             .execute("UPDATE showtimes SET archived = 1 WHERE archived = 0 AND starts_at <= ?1", [now.timestamp()])
             .map_err(backend)?;
-        // Ended holds hold nothing (see `holds.rs`); holds clear their own showtime's as they
-        // go, and this clears the rest (showtimes nobody held a seat of since), so the table
-        // stays the size of the holds in play. No log row: nothing anyone sees changed.
-        tx.execute("DELETE FROM seat_holds WHERE expires_at <= ?1", [now.timestamp_millis()]).map_err(backend)?;
-        let mut created = 0;
-        {
-            // Most rolls find the whole horizon already there: one scan for the ids that
-            // exist is far cheaper than one refused insert per showtime.
-            let from = plan.iter().map(|s| s.starts_at.timestamp()).min().unwrap_or(i64::MAX);
-            let existing: std::collections::HashSet<String> = tx
-                .prepare("SELECT id FROM showtimes WHERE starts_at >= ?1")
-                .and_then(|mut q| q.query_map([from], |r| r.get(0))?.collect())
-                .map_err(backend)?;
-            let mut insert = tx
-                .prepare(
-                    "INSERT INTO showtimes (id, film_slug, studio, local_date, slot, starts_at, ends_at, archived, created_at)
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8) ON CONFLICT (id) DO NOTHING",
-                )
-                .map_err(backend)?;
-            for s in plan.iter().filter(|s| !s.has_started(now) && !existing.contains(s.id.as_str())) {
-                created += insert
-                    .execute(params![
-                        s.id.as_str(),
-                        s.film_slug,
-                        s.studio,
-                        s.local_date.format("%Y-%m-%d").to_string(),
-                        s.slot.format("%H:%M").to_string(),
-                        s.starts_at.timestamp(),
-                        s.ends_at.timestamp(),
-                        now.timestamp(),
-                    ])
-                    .map_err(backend)?;
-            }
-        }
+        let created = create_planned(&tx, plan, now).map_err(backend)?;
+        let retiring = retire_unplanned(&tx, plan, now).map_err(backend)?;
+        let purged = purge(&tx, now).map_err(backend)?;
+        // Told to other processes' seat caches (through their watchers) in the same
+        // transaction, as a booking batch tells of its seats; this process's cache is told by
+        // the caller once this returns. Stamped with the clock, like every row of the log,
+        // which is pruned by the clock.
+        seat_changes::record(&tx, &retiring.retired, Origin::random(), Utc::now().timestamp()).map_err(backend)?;
         tx.commit().map_err(backend)?;
-        Ok(RollReport { archived, created, ..RollReport::default() })
+        Ok(Rolled {
+            report: RollReport { archived, created, retired: retiring.retired.len(), kept: retiring.kept, purged },
+            retired: retiring.retired,
+        })
     }
 
     pub fn live_showtimes(&self, now: DateTime<Utc>) -> Result<Vec<Showtime>, StoreError> {
@@ -98,6 +111,107 @@ impl SqliteStore {
     pub fn showtime(&self, id: &ShowtimeId) -> Result<Option<Showtime>, StoreError> {
         showtime(&self.conn(), id).map_err(backend)
     }
+}
+
+/// Creates the showtimes of `plan` that start after `now` and do not exist yet, archived ones
+/// included (so a past slot is never re-created). Answers how many.
+fn create_planned(tx: &Connection, plan: &[Showtime], now: DateTime<Utc>) -> rusqlite::Result<usize> {
+    // Most rolls find the whole horizon already there: one scan for the ids that exist is far
+    // cheaper than one refused insert per showtime.
+    let from = plan.iter().map(|s| s.starts_at.timestamp()).min().unwrap_or(i64::MAX);
+    let existing: HashSet<String> = tx
+        .prepare("SELECT id FROM showtimes WHERE starts_at >= ?1")?
+        .query_map([from], |r| r.get(0))?
+        .collect::<rusqlite::Result<_>>()?;
+    let mut insert = tx.prepare(
+        "INSERT INTO showtimes (id, film_slug, studio, local_date, slot, starts_at, ends_at, archived, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, 0, ?8) ON CONFLICT (id) DO NOTHING",
+    )?;
+    let mut created = 0;
+    for s in plan.iter().filter(|s| !s.has_started(now) && !existing.contains(s.id.as_str())) {
+        created += insert.execute(params![
+            s.id.as_str(),
+            s.film_slug,
+            s.studio,
+            s.local_date.format("%Y-%m-%d").to_string(),
+            s.slot.format("%H:%M").to_string(),
+            s.starts_at.timestamp(),
+            s.ends_at.timestamp(),
+            now.timestamp(),
+        ])?;
+    }
+    Ok(created)
+}
+
+/// What became of the live showtimes the plan no longer has.
+struct Retiring {
+    /// Deleted (no booking at all) or archived (only cancelled ones).
+    retired: Vec<ShowtimeId>,
+    /// Active bookings hold them: left as they are.
+    kept: Vec<KeptShowtime>,
+}
+
+/// Retires the live showtimes `plan` lacks that no active booking holds, and lists the ones
+/// that are kept (see [`crate::store::Store::roll`]). Their hold rows go with them: a hold on a
+/// showtime that takes no bookings holds nothing.
+fn retire_unplanned(tx: &Connection, plan: &[Showtime], now: DateTime<Utc>) -> rusqlite::Result<Retiring> {
+    let planned: HashSet<&str> = plan.iter().map(|s| s.id.as_str()).collect();
+    let unplanned: Vec<Showtime> =
+        live_showtimes(tx, now)?.into_iter().filter(|s| !planned.contains(s.id.as_str())).collect();
+    let mut retiring = Retiring { retired: Vec::new(), kept: Vec::new() };
+    for showtime in unplanned {
+        let id = showtime.id.as_str();
+        let (bookings, active): (i64, i64) = tx
+            .prepare_cached(
+                "SELECT count(*), count(*) FILTER (WHERE cancelled_at IS NULL) FROM bookings WHERE showtime_id = ?1",
+            )?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        if active > 0 {
+            let bookings = tx
+                .prepare_cached(
+                    "SELECT reference FROM bookings WHERE showtime_id = ?1 AND cancelled_at IS NULL
+                     ORDER BY created_at, id",
+                )?
+                .query_map([id], |r| {
+                    let text: String = r.get(0)?;
+                    BookingReference::parse(&text).ok_or_else(|| {
+                        rusqlite::Error::FromSqlConversionFailure(
+                            0,
+                            rusqlite::types::Type::Text,
+                            format!("stored reference {text:?} is malformed").into(),
+                        )
+                    })
+                })?
+                .collect::<rusqlite::Result<_>>()?;
+            retiring.kept.push(KeptShowtime { showtime, bookings });
+            continue;
+        }
+        tx.prepare_cached("DELETE FROM seat_holds WHERE showtime_id = ?1")?.execute([id])?;
+        if bookings == 0 {
+            tx.prepare_cached("DELETE FROM showtimes WHERE id = ?1")?.execute([id])?;
+        } else {
+            tx.prepare_cached("UPDATE showtimes SET archived = 1 WHERE id = ?1")?.execute([id])?;
+        }
+        retiring.retired.push(showtime.id);
+    }
+    Ok(retiring)
+}
+
+/// Deletes what can no longer matter at `now`: ended holds, day-old idempotency records and
+/// month-old sent mail. Pending mail is never deleted, however old.
+fn purge(tx: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Purged> {
+    // Ended holds hold nothing (see `holds.rs`); holds clear their own showtime's as they go,
+    // and this clears the rest (showtimes nobody held a seat of since), so the table stays the
+    // size of the holds in play. No log row: nothing anyone sees changed.
+    let holds = tx.execute("DELETE FROM seat_holds WHERE expires_at <= ?1", [now.timestamp_millis()])?;
+    // A record kept exactly as long as promised, not a second less: older ones only.
+    let idempotency_keys =
+        tx.execute("DELETE FROM idempotency_keys WHERE created_at < ?1", [(now - IDEMPOTENCY_KEPT_FOR).timestamp()])?;
+    let sent_mail = tx.execute(
+        "DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?1",
+        [(now - SENT_MAIL_KEPT_FOR).timestamp_millis()],
+    )?;
+    Ok(Purged { idempotency_keys, holds, sent_mail })
 }
 
 #[cfg(test)]
