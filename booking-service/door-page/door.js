@@ -150,7 +150,9 @@
     state.date = json.date;
     state.today = json.today;
     state.showtimes = json.showtimes;
-    el.dayLabel.textContent = json.date === json.today ? `Today, ${json.date_label}` : json.date_label;
+    const label = json.date === json.today ? `Today, ${json.date_label}` : json.date_label;
+    // Announced when it changes (a live region), not at every refresh.
+    if (el.dayLabel.textContent !== label) el.dayLabel.textContent = label;
     el.dayToday.hidden = json.date === json.today;
     fillShowtimes(json.showtimes.some((s) => s.id === keep) ? keep : json.suggested);
   }
@@ -177,9 +179,11 @@
   function showAttendance() {
     const s = chosenShowtime();
     el.attendance.textContent = s
-      ? `${s.seats_checked_in} of ${s.seats_booked} booked seats in (${s.bookings_checked_in} of ${s.bookings} bookings)`
+      ? `${s.seats_checked_in} of ${s.seats_booked} booked seats in (${s.bookings_checked_in} of ${plural(s.bookings, 'booking')})`
       : '';
   }
+
+  const plural = (n, word) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
   /** Moves the listed day by `days`. */
   function shiftedDate(date, days) {
@@ -266,7 +270,9 @@
     const headline = REFUSALS[error.code];
     if (headline) {
       const text = headline(error);
-      showResult('bad', text, text === error.message ? '' : error.message);
+      // The service's message may open with the headline's words: not said twice.
+      const message = error.message.startsWith(`${text}: `) ? error.message.slice(text.length + 2) : error.message;
+      showResult('bad', text, text === error.message ? '' : message);
     } else {
       showResult('bad', 'Check-in failed', error.message);
     }
@@ -342,7 +348,7 @@
         return row;
       }));
       el.doorListStatus.textContent = json.bookings.length
-        ? `${json.bookings.length} bookings, ${json.showtime.bookings_checked_in} in.`
+        ? `${plural(json.bookings.length, 'booking')}, ${json.showtime.bookings_checked_in} in.`
         : 'No bookings for this showtime.';
     } catch (e) {
       if (!(e instanceof Refused)) el.doorListStatus.textContent = `Could not load the door list: ${e.message}`;

@@ -40,7 +40,8 @@ pub fn site_policy(settings: &cinema::SiteSettings) -> HeaderValue {
 
 /// The door page's policy: its own script, style and API only (nothing from elsewhere, no
 /// inline code), in no frame.
-pub const DOOR_POLICY: &str = "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+pub const DOOR_POLICY: &str =
+    "default-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 /// The camera for the door page's scanner, from its own origin only; every other page gets
 /// `camera=()` from [`apply`].
 pub const DOOR_PERMISSIONS: &str = "camera=(self), microphone=(), geolocation=()";

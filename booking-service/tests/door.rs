@@ -71,6 +71,36 @@ fn door_get(client: &Client, path: &str) -> Reply {
     client.send("GET", path, &[("Authorization", &bearer())], None).unwrap()
 }
 
+/// Asserts that `value` has every required field of the document's schema `name` (with its
+/// `allOf` parts) and no field it does not document.
+fn assert_documented(value: &Value, name: &str) {
+    let doc: Value = serde_json::from_str(booking_service::api::openapi::DOCUMENT).unwrap();
+    let schema = &doc["components"]["schemas"][name];
+    let parts: Vec<&Value> = match schema["allOf"].as_array() {
+        Some(parts) => parts.iter().map(|p| resolve(&doc, p)).collect(),
+        None => vec![schema],
+    };
+    let (mut required, mut properties) = (Vec::new(), Vec::new());
+    for part in parts {
+        required.extend(part["required"].as_array().unwrap().iter().map(|r| r.as_str().unwrap().to_string()));
+        properties.extend(part["properties"].as_object().unwrap().keys().cloned());
+    }
+    let fields: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+    for field in &required {
+        assert!(fields.contains(field), "{name}: {field} missing in {value}");
+    }
+    for field in &fields {
+        assert!(properties.contains(field), "{name}: {field} undocumented");
+    }
+}
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    match schema["$ref"].as_str() {
+        Some(path) => path.trim_start_matches("#/").split('/').fold(doc, |v, key| &v[key]),
+        None => schema,
+    }
+}
+
 /// Asserts an error reply: its status and code; answers its message.
 fn refused(reply: &Reply, status: u16, code: &str) -> String {
     assert_eq!(reply.status, status, "{}", reply.text());
@@ -120,6 +150,9 @@ fn a_ticket_checks_in_once_and_a_second_scan_keeps_the_first_time(fixture: Fixtu
     assert_eq!(b["showtime"]["starts_label"], "10:00 WIB");
     assert!(b["showtime"]["time_label"].as_str().unwrap().starts_with("10:00 – "), "{b}");
     assert!(b.get("email").is_none() && b.get("check_in_code").is_none(), "the door sees no more than it needs");
+
+    assert_documented(&first, "CheckIn");
+    assert_documented(&first["booking"]["showtime"], "DoorShowtime");
 
     let again = check_in(&second_door, code_of(&booking), SHOW);
     assert_eq!(again.status, 200, "{}", again.text());
@@ -213,6 +246,7 @@ fn the_door_list_and_the_days_counts_match_the_bookings(fixture: Fixture) {
     assert_eq!(budi_line["name"], "Budi Santoso");
     assert_eq!(budi_line["checked_in_at_local"], "00:00");
     assert!(ana_line.get("email").is_none(), "no email on the door list");
+    assert_documented(ana_line, "DoorBooking");
     // What the store holds, in its order.
     let stored = fixture
         .store()
@@ -225,6 +259,8 @@ fn the_door_list_and_the_days_counts_match_the_bookings(fixture: Fixture) {
     let day = door_get(&client, "/api/door/showtimes");
     assert_eq!(day.status, 200, "{}", day.text());
     let day = day.json();
+    assert_documented(&day, "DoorDay");
+    assert_documented(&day["showtimes"][0], "DoorDayShowtime");
     assert_eq!(day["date"], "2030-01-10");
     assert_eq!(day["today"], "2030-01-10");
     let ids: Vec<&str> = day["showtimes"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap()).collect();
@@ -293,7 +329,8 @@ fn nothing_answers_without_the_operator_token(fixture: Fixture) {
 
     // A service without a token shuts the door for everyone.
     let shut = Server::start(&fixture, &[]);
-    let reply = Client::new(shut.addr).send("GET", "/api/door/showtimes", &[("Authorization", &bearer())], None).unwrap();
+    let reply =
+        Client::new(shut.addr).send("GET", "/api/door/showtimes", &[("Authorization", &bearer())], None).unwrap();
     let message = refused(&reply, 401, "operator_token_required");
     assert!(message.contains("TIKETA_OPERATOR_TOKEN"), "{message}");
 }

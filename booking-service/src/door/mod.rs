@@ -70,3 +70,38 @@ fn fallback() -> impl Filter<Extract = (Response,), Error = std::convert::Infall
 fn store_failed(e: StoreError) -> Response {
     ApiError::from(BookingError::from(e)).into_response()
 }
+
+/// The door's routes in the OpenAPI document: every one an operator route, with the bearer
+/// scheme and its `401`; the check-in body as [`check_in`] reads it.
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use crate::api::ROUTES;
+    use crate::api::openapi::DOCUMENT;
+
+    #[test]
+    fn every_door_route_is_documented_as_an_operator_route() {
+        let doc: Value = serde_json::from_str(DOCUMENT).unwrap();
+        assert_eq!(doc["components"]["securitySchemes"]["operatorToken"]["scheme"], "bearer");
+        let door: Vec<_> = ROUTES.iter().filter(|(_, path)| path.starts_with("/api/door/")).collect();
+        assert_eq!(door.len(), 3);
+        for (method, path) in door {
+            let op = &doc["paths"][path][method.to_lowercase()];
+            assert_eq!(op["security"], serde_json::json!([{ "operatorToken": [] }]), "{method} {path}");
+            assert_eq!(
+                op["responses"]["401"]["$ref"], "#/components/responses/OperatorTokenRequired",
+                "{method} {path}"
+            );
+        }
+        // No public route asks for the token.
+        for (method, path) in ROUTES.iter().filter(|(_, path)| !path.starts_with("/api/door/")) {
+            assert!(doc["paths"][path][method.to_lowercase()]["security"].is_null(), "{method} {path}");
+        }
+        let body = &doc["components"]["schemas"]["CheckInRequest"];
+        assert_eq!(body["additionalProperties"], false, "the body is read with deny_unknown_fields");
+        assert_eq!(body["required"], serde_json::json!(["code", "showtime"]));
+        let example = body["properties"]["code"]["example"].as_str().unwrap();
+        assert!(super::ticket::Presented::parse(example).unwrap().reference().is_some(), "{example}");
+    }
+}

@@ -172,7 +172,7 @@ pub fn clock_time(at: DateTime<Utc>, tz: Tz) -> String {
 /// The showtime a door most likely lets in now: of those not yet ended, the one whose start is
 /// nearest to `now` (the one about to start, or the one that just started, for latecomers);
 /// when all have ended, the last. `None` for a day without showtimes.
-pub fn suggested<'s>(showtimes: &'s [Showtime], now: DateTime<Utc>) -> Option<&'s Showtime> {
+pub fn suggested(showtimes: &[Showtime], now: DateTime<Utc>) -> Option<&Showtime> {
     showtimes
         .iter()
         .filter(|s| now < s.ends_at)
