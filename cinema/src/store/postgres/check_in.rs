@@ -10,8 +10,8 @@
 
 use deadpool_postgres::{Pool, Transaction};
 
+use super::bookings::whole_seconds;
 use super::bookings_read::booking_by_id;
-use super::holds::as_stored;
 use super::observers::Observers;
 use super::transaction::{Work, in_observed_transaction};
 use crate::booking::BookingRecord;
@@ -36,33 +36,33 @@ fn check_in_in<'a>(tx: &'a Transaction<'a>, check_in: &'a CheckIn) -> Work<'a, C
             return Ok(CheckInOutcome::Unknown);
         };
         let id: i64 = row.try_get(0)?;
-        let record = match admit(booking_by_id(tx, id).await?, check_in.showtime.as_ref()) {
-            Ok(record) => record,
-            Err(refused) => return Ok(refused),
-        };
-        let at = as_stored(check_in.now);
+        let record = booking_by_id(tx, id).await?;
+        if let Some(refusal) = refusal(&record, check_in.showtime.as_ref()) {
+            return Ok(refusal(record));
+        }
+        // Kept in whole seconds, as every time of a booking is (and as the SQLite store keeps it).
+        let at = whole_seconds(check_in.now);
         let stmt = tx.prepare_cached("UPDATE bookings SET checked_in_at = $2 WHERE id = $1").await?;
         tx.execute(&stmt, &[&id, &at]).await?;
         Ok(CheckInOutcome::CheckedIn(BookingRecord { checked_in_at: Some(at), ..record }))
     })
 }
 
-/// Whether a door letting in `door` (any showtime when `None`) lets `record` in now: the
-/// booking back to check in, or why not. A cancelled booking is refused before anything else
-/// (a cancelled ticket never gets in, whichever showtime it names), then a ticket for another
-/// showtime (the holder is at the wrong door, checked in there or not), then one checked in
-/// before.
-fn admit(record: BookingRecord, door: Option<&ShowtimeId>) -> Result<BookingRecord, CheckInOutcome> {
+/// Why a door letting in `door` (any showtime when `None`) refuses `record` now, as the
+/// outcome to answer with it; `None`: check it in. A cancelled booking is refused before
+/// anything else (a cancelled ticket never gets in, whichever showtime it names), then a
+/// ticket for another showtime (the holder is at the wrong door, checked in there or not),
+/// then one checked in before.
+fn refusal(record: &BookingRecord, door: Option<&ShowtimeId>) -> Option<fn(BookingRecord) -> CheckInOutcome> {
     if record.cancelled_at.is_some() {
-        return Err(CheckInOutcome::Cancelled(record));
+        Some(CheckInOutcome::Cancelled)
+    } else if door.is_some_and(|door| *door != record.showtime.id) {
+        Some(CheckInOutcome::OtherShowtime)
+    } else if record.checked_in_at.is_some() {
+        Some(CheckInOutcome::AlreadyCheckedIn)
+    } else {
+        None
     }
-    if door.is_some_and(|door| *door != record.showtime.id) {
-        return Err(CheckInOutcome::OtherShowtime(record));
-    }
-    if record.checked_in_at.is_some() {
-        return Err(CheckInOutcome::AlreadyCheckedIn(record));
-    }
-    Ok(record)
 }
 
 #[cfg(test)]
@@ -91,23 +91,35 @@ mod tests {
         }
     }
 
+    /// What a door answers for `record`, as [`check_in_in`] would.
+    fn answer(record: &BookingRecord, door: Option<&ShowtimeId>) -> CheckInOutcome {
+        match refusal(record, door) {
+            Some(refusal) => refusal(record.clone()),
+            None => CheckInOutcome::CheckedIn(record.clone()),
+        }
+    }
+
     #[test]
     fn a_door_admits_an_active_booking_of_its_showtime_once_and_refuses_the_rest() {
         let fresh = record();
         let here = fresh.showtime.id.clone();
         let elsewhere = ShowtimeId("t".into());
-        assert_eq!(admit(fresh.clone(), Some(&here)), Ok(fresh.clone()));
-        assert_eq!(admit(fresh.clone(), None), Ok(fresh.clone()), "a door that names no showtime admits any");
-        assert_eq!(admit(fresh.clone(), Some(&elsewhere)), Err(CheckInOutcome::OtherShowtime(fresh.clone())));
+        assert_eq!(answer(&fresh, Some(&here)), CheckInOutcome::CheckedIn(fresh.clone()));
+        assert_eq!(
+            answer(&fresh, None),
+            CheckInOutcome::CheckedIn(fresh.clone()),
+            "a door naming no showtime admits any"
+        );
+        assert_eq!(answer(&fresh, Some(&elsewhere)), CheckInOutcome::OtherShowtime(fresh.clone()));
         let checked = BookingRecord { checked_in_at: Some(fresh.showtime.starts_at), ..fresh.clone() };
-        assert_eq!(admit(checked.clone(), Some(&here)), Err(CheckInOutcome::AlreadyCheckedIn(checked.clone())));
-        assert_eq!(admit(checked.clone(), Some(&elsewhere)), Err(CheckInOutcome::OtherShowtime(checked)));
+        assert_eq!(answer(&checked, Some(&here)), CheckInOutcome::AlreadyCheckedIn(checked.clone()));
+        assert_eq!(answer(&checked, Some(&elsewhere)), CheckInOutcome::OtherShowtime(checked));
         let cancelled = BookingRecord {
             cancelled_at: Some(fresh.created_at),
             cancelled_by: Some(CancelledBy::Operator),
             ..fresh.clone()
         };
-        assert_eq!(admit(cancelled.clone(), Some(&elsewhere)), Err(CheckInOutcome::Cancelled(cancelled.clone())));
-        assert_eq!(admit(cancelled.clone(), None), Err(CheckInOutcome::Cancelled(cancelled)));
+        assert_eq!(answer(&cancelled, Some(&elsewhere)), CheckInOutcome::Cancelled(cancelled.clone()));
+        assert_eq!(answer(&cancelled, None), CheckInOutcome::Cancelled(cancelled));
     }
 }

@@ -21,6 +21,10 @@
 //!
 //! Releasing a hold frees seats and cannot make a conflict, so it does not lock.
 //!
+//! The same lock keeps a roll from retiring a showtime under a booking: the roll locks the
+//! showtimes it may retire `FOR UPDATE`, which waits for every transaction holding this lock
+//! and makes later ones wait for the roll (see [`super::retire`]).
+//!
 //! The order matters on the wire: the queries of one transaction's facts are pipelined, and
 //! the server runs them in the order they were sent. Each caller prepares its statements first
 //! and then polls the lock's query first (`tokio::try_join!(biased; ...)`): a query on a

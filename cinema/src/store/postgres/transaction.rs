@@ -8,7 +8,8 @@
 //! was sent (a pooled connection from before a server restart) is retried on a new one; a
 //! connection lost during COMMIT is not, because the commit may have happened: the caller
 //! gets [`Unavailable::Unreachable`](crate::store::Unavailable) and a client retries with its
-//! idempotency key.
+//! idempotency key. Booking writes run through [`in_observed_transaction`], which tells the
+//! store's observers of each commit ([`super::observers`]).
 
 use std::future::Future;
 use std::pin::Pin;

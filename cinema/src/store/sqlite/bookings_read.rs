@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use super::bookings_wal::ReadGate;
-use super::schedule::{live_showtimes, showtime};
+use super::schedule::{first_whole_second, live_showtimes, showtime};
 use super::{OpenMode, backend, open_connection};
 use crate::booking::record::{BookingRecord, ShowtimeSeats};
 use crate::booking::{BookingReference, CheckInCode, ManageToken, OwnerHashes, TokenHash};
@@ -182,12 +182,6 @@ pub(crate) fn bookings(conn: &Connection, query: &BookingQuery) -> rusqlite::Res
         )?
         .collect::<rusqlite::Result<_>>()?;
     rows.into_iter().map(|row| row.complete(conn)).collect()
-}
-
-/// The first whole second at or after `at`: showtimes start on whole seconds, so one starts at
-/// or after `at` exactly when it starts at or after this.
-pub(crate) fn first_whole_second(at: DateTime<Utc>) -> i64 {
-    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
 }
 
 /// The columns [`BookingRow::read`] reads, of `bookings` named `b` in the query.

@@ -13,15 +13,14 @@ use crate::booking::BookingRecord;
 use crate::box_office::{CheckIn, CheckInOutcome};
 use crate::schedule::ShowtimeId;
 
-/// Checks `check.code`'s booking in, if [`admit`] lets it in.
+/// Checks `check.code`'s booking in, unless there is a [`refusal`].
 pub(crate) fn check_in(conn: &Connection, check: &CheckIn) -> rusqlite::Result<CheckInOutcome> {
     let Some((id, record)) = booking_by_check_in_code(conn, &check.code)? else {
         return Ok(CheckInOutcome::Unknown);
     };
-    let record = match admit(record, check.showtime.as_ref()) {
-        Ok(record) => record,
-        Err(refused) => return Ok(refused),
-    };
+    if let Some(refuse) = refusal(&record, check.showtime.as_ref()) {
+        return Ok(refuse(record));
+    }
     // Kept in whole seconds, like every time of a booking.
     let now = check.now.timestamp();
     let changed = conn
@@ -31,21 +30,24 @@ pub(crate) fn check_in(conn: &Connection, check: &CheckIn) -> rusqlite::Result<C
     Ok(CheckInOutcome::CheckedIn(BookingRecord { checked_in_at: DateTime::from_timestamp(now, 0), ..record }))
 }
 
-/// Whether the ticket of `record` gets in at a door letting in `door` (any showtime, when the
-/// door does not say): the record back to check it in, or the answer that refuses it (or says
-/// it was checked in before). A cancelled booking is refused before anything else, since that
-/// is what door staff must act on.
-pub(crate) fn admit(record: BookingRecord, door: Option<&ShowtimeId>) -> Result<BookingRecord, CheckInOutcome> {
+/// Why the ticket of `record` does not get checked in at a door letting in `door` (any
+/// showtime, when the door does not say), as the answer to make of the record: `None` when it
+/// gets in. A cancelled booking is refused before anything else, since that is what door staff
+/// must act on.
+pub(crate) fn refusal(
+    record: &BookingRecord,
+    door: Option<&ShowtimeId>,
+) -> Option<fn(BookingRecord) -> CheckInOutcome> {
     if record.cancelled_at.is_some() {
-        return Err(CheckInOutcome::Cancelled(record));
+        return Some(CheckInOutcome::Cancelled);
     }
     if door.is_some_and(|door| *door != record.showtime.id) {
-        return Err(CheckInOutcome::OtherShowtime(record));
+        return Some(CheckInOutcome::OtherShowtime);
     }
     if record.checked_in_at.is_some() {
-        return Err(CheckInOutcome::AlreadyCheckedIn(record));
+        return Some(CheckInOutcome::AlreadyCheckedIn);
     }
-    Ok(record)
+    None
 }
 
 #[cfg(test)]
@@ -86,13 +88,14 @@ mod tests {
             ..record()
         };
         let checked = BookingRecord { checked_in_at: at, ..record() };
-        assert_eq!(admit(record(), Some(&here)), Ok(record()));
-        assert_eq!(admit(record(), None), Ok(record()), "a door that does not say lets in any showtime");
-        assert_eq!(admit(record(), Some(&there)), Err(CheckInOutcome::OtherShowtime(record())));
-        assert_eq!(admit(checked.clone(), Some(&here)), Err(CheckInOutcome::AlreadyCheckedIn(checked.clone())));
-        assert_eq!(admit(checked.clone(), Some(&there)), Err(CheckInOutcome::OtherShowtime(checked)));
+        let answer = |record: &BookingRecord, door| refusal(record, door).map(|refuse| refuse(record.clone()));
+        assert_eq!(answer(&record(), Some(&here)), None, "let in");
+        assert_eq!(answer(&record(), None), None, "a door that does not say lets in any showtime");
+        assert_eq!(answer(&record(), Some(&there)), Some(CheckInOutcome::OtherShowtime(record())));
+        assert_eq!(answer(&checked, Some(&here)), Some(CheckInOutcome::AlreadyCheckedIn(checked.clone())));
+        assert_eq!(answer(&checked, Some(&there)), Some(CheckInOutcome::OtherShowtime(checked.clone())));
         for door in [Some(&here), Some(&there), None] {
-            assert_eq!(admit(cancelled.clone(), door), Err(CheckInOutcome::Cancelled(cancelled.clone())), "{door:?}");
+            assert_eq!(answer(&cancelled, door), Some(CheckInOutcome::Cancelled(cancelled.clone())), "{door:?}");
         }
     }
 }

@@ -267,3 +267,47 @@ impl Store for SqliteDatabase {
         format!("SQLite {}", self.inner.path.display())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::catalog::tests::catalog_of;
+    use crate::schedule::plan_horizon;
+    use crate::store::SeatsChanged;
+    use crate::store::changes::Received;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_service_learns_of_showtimes_another_process_retired() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let now = DateTime::parse_from_rfc3339("2026-11-24T00:00:00+07:00").unwrap().to_utc();
+        let plan = plan_horizon(&catalog_of(2, ""), now);
+        SqliteStore::open(&path).unwrap().roll(&plan, now).unwrap();
+        // The service, with the showtime in its seat cache.
+        let service = SqliteDatabase::open(&path, OpenMode::Existing).unwrap();
+        let gone = plan.iter().find(|s| s.film_slug == "film-2").unwrap().id.clone();
+        assert!(service.showtime_seats(gone.clone()).await.unwrap().is_some());
+        assert!(service.cached_showtime_seats(&gone).is_some(), "cached");
+        let mut changes = service.changes();
+        // `tiketa-gen roll` in another process, after film 2 left the content.
+        let without: Vec<_> = plan.into_iter().filter(|s| s.film_slug != "film-2").collect();
+        let report = SqliteStore::open(&path).unwrap().roll(&without, now).unwrap();
+        assert!(report.retired > 0);
+        let told = tokio::time::timeout(Duration::from_secs(1), async {
+            loop {
+                match changes.recv().await {
+                    Received::Changed(SeatsChanged { showtime }) if showtime == gone => return,
+                    Received::Closed => panic!("the store closed"),
+                    _ => {}
+                }
+            }
+        })
+        .await;
+        assert!(told.is_ok(), "the service was told of the retirement within a second");
+        assert_eq!(service.cached_showtime_seats(&gone), None, "and forgot the showtime");
+        assert_eq!(service.showtime_seats(gone).await.unwrap(), None);
+        service.close().await.unwrap();
+    }
+}

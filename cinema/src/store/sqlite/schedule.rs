@@ -1,11 +1,11 @@
-//! The schedule in SQLite: the `showtimes` table.
+//! The schedule in SQLite: the `showtimes` table, and the roll that keeps it in step with the
+//! content (creating, archiving, retiring) and purges what can no longer matter.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
-use std::collections::HashSet;
-
-use super::bookings_read::first_whole_second;
 use super::seat_changes::{self, Origin};
 use super::{SqliteStore, backend};
 use crate::booking::BookingReference;
@@ -48,6 +48,12 @@ pub(crate) fn live_showtimes(conn: &Connection, now: DateTime<Utc>) -> rusqlite:
 pub(crate) fn showtime(conn: &Connection, id: &ShowtimeId) -> rusqlite::Result<Option<Showtime>> {
     let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM showtimes WHERE id = ?1"))?;
     stmt.query_row([id.as_str()], showtime_from_row).optional()
+}
+
+/// The first whole second at or after `at`: showtimes start on whole seconds, so one starts at
+/// or after `at` exactly when it starts at or after this.
+pub(crate) fn first_whole_second(at: DateTime<Utc>) -> i64 {
+    at.timestamp() + i64::from(at.timestamp_subsec_nanos() > 0)
 }
 
 /// Every showtime starting in `[from, to)`, archived ones included, by start then studio.
@@ -260,6 +266,20 @@ mod tests {
         let next = roll_at(&store, "2026-11-25T00:00:00+07:00");
         assert_eq!(next, RollReport { archived: 115 - 52, created: 115, ..RollReport::default() });
         assert!(store.showtime(&id).unwrap().unwrap().archived);
+    }
+
+    #[test]
+    fn showtimes_between_takes_a_start_on_its_from_and_before_its_to_to_the_millisecond() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(&dir.path().join("t.db")).unwrap();
+        roll_at(&store, "2026-11-24T00:00:00+07:00");
+        let six = at("2026-11-24T06:00:00+07:00");
+        let ms = chrono::Duration::milliseconds(1);
+        let between = |from, to| showtimes_between(&store.conn(), from, to).unwrap().len();
+        assert_eq!(between(six, six + ms), 21, "the 06:00 showtimes start at `from`");
+        assert_eq!(between(six + ms, six + chrono::Duration::hours(3)), 0, "and a millisecond before this `from`");
+        assert_eq!(between(six - ms, six), 0, "`to` is left out");
+        assert_eq!(between(six - ms, six + ms), 21, "but not a millisecond before it");
     }
 
     #[test]
