@@ -18,6 +18,7 @@ pub mod clock;
 pub mod compress;
 pub mod config;
 pub mod cors;
+pub mod door;
 pub mod encoding;
 pub mod events;
 pub mod guard;

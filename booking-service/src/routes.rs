@@ -6,9 +6,10 @@
 //! the generator writes under `/api/` (`/api/schedule.json`) are served; then the API's JSON
 //! 404/405 for the rest of `/api/`; then the site's `404.html` for everything else.
 //!
-//! The operator routes (`/metrics`) come before all of it and outside the CORS layer: no
-//! browser origin, the public site's included, is ever allowed to read them. Each answers its
-//! own refusals once its path matches (see [`crate::metrics::route`]).
+//! The operator's routes (the [`door`] and `/metrics`) come before all of it and outside CORS:
+//! each answers every request for its own paths itself (its `401` included), so none of them
+//! ever reaches the CORS layer, no operator reply carries `Access-Control-Allow-Origin`, and no
+//! browser origin, the public site's included, is ever allowed to read them.
 //!
 //! Layer order matters too: `recover` turns every rejection into a JSON error *before* `cors`,
 //! so error replies carry CORS headers too; a second `recover` catches CORS's own refusal; the
@@ -25,7 +26,7 @@ use warp::reply::Response;
 
 use crate::api;
 use crate::recover::to_json;
-use crate::{App, compress, head, security, site, vary};
+use crate::{App, compress, door, head, security, site, vary};
 
 /// Builds the service's filter. Fails only on a malformed CORS origin.
 pub fn routes(app: Arc<App>) -> Result<BoxedFilter<(Response,)>, String> {
@@ -60,7 +61,7 @@ pub fn routes(app: Arc<App>) -> Result<BoxedFilter<(Response,)>, String> {
             .boxed(),
         None => api.or(api::fallback::route()).unify().boxed(),
     };
-    let operator = crate::metrics::route::route(app.clone());
+    let operator = door::routes(app.clone()).or(crate::metrics::route::route(app.clone())).unify();
     let cors = crate::cors::build(&app.cors_origins)?;
     let site_policy: HeaderValue = security::site_policy(&app.catalog.settings);
     let public = all.recover(to_json).unify().with(cors).map(warp::Reply::into_response).recover(to_json).unify();

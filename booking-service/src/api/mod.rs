@@ -5,7 +5,7 @@
 //! the OpenAPI document to it, and the metrics and the access log name a request by its
 //! template ([`template_of`]), so none of them can drift apart.
 
-mod body;
+pub(crate) mod body;
 pub mod book;
 pub mod calendar;
 pub mod events;
@@ -39,6 +39,11 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/api/bookings/{reference}/calendar.ics"),
     ("POST", "/api/bookings/recover"),
     ("GET", "/api/openapi.json"),
+    // The operator's, behind the operator token and outside CORS (see `crate::door`,
+    // `crate::metrics`).
+    ("GET", "/api/door/showtimes"),
+    ("GET", "/api/door/showtimes/{id}/bookings"),
+    ("POST", "/api/door/check-in"),
     ("GET", "/metrics"),
 ];
 

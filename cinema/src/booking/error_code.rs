@@ -87,6 +87,18 @@ error_codes! {
     MethodNotAllowed = "method_not_allowed", 405;
     /// An operator route without the operator's token (`Authorization: Bearer ...`).
     OperatorTokenRequired = "operator_token_required", 401;
+    /// The door: no booking has this check-in code (or a scanned ticket's reference is not
+    /// the code's booking).
+    TicketNotFound = "ticket_not_found", 404;
+    /// The door: the ticket's booking was cancelled.
+    TicketCancelled = "ticket_cancelled", 409;
+    /// The door: the ticket is for another showtime than the one being let in (the message
+    /// says which).
+    TicketForOtherShowtime = "ticket_for_other_showtime", 409;
+    /// The door: the text is neither a check-in code nor a Tiketa ticket's QR code.
+    InvalidCheckInCode = "invalid_check_in_code", 422;
+    /// The door: `date` is not a day written `YYYY-MM-DD`.
+    InvalidDate = "invalid_date", 422;
     /// The browser origin is not allowed.
     CorsForbidden = "cors_forbidden", 403;
     /// A bug on the service's side.
