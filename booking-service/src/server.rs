@@ -150,6 +150,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let local = listener.local_addr()?;
     println!("tiketa-booking listening on http://{local}");
     tracing::info!(store = %app.desk.store().describe(), origins = ?app.cors_origins, "serving");
+    if app.operator_token.is_some() {
+        tracing::info!(
+            "operator routes on: the door page at http://{local}/door/ and GET /metrics take the operator token"
+        );
+    } else {
+        tracing::info!(
+            "operator routes off (the door page and /metrics answer 401): set TIKETA_OPERATOR_TOKEN to open them"
+        );
+    }
     tracing::info!(
         open_files = files,
         max_connections = settings.max_connections,

@@ -66,9 +66,8 @@ fn a_removed_films_unbooked_showtimes_go_and_its_booked_one_is_honoured_and_list
     assert_eq!(refused.json()["error"]["code"], "showtime_not_found");
 
     // The kept showtime: its booking stands, its seats stay taken, and it still takes bookings.
-    let manage = client
-        .send("GET", &format!("/api/bookings/{reference}"), &[("X-Manage-Token", token.as_str())], None)
-        .unwrap();
+    let manage =
+        client.send("GET", &format!("/api/bookings/{reference}"), &[("X-Manage-Token", token.as_str())], None).unwrap();
     assert_eq!(manage.status, 200, "{}", manage.text());
     assert_eq!(manage.json()["status"], "active", "{}", manage.text());
     let map = seats(&client, SHOW);
