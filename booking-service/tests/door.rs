@@ -40,15 +40,7 @@ fn bearer() -> String {
 
 /// Books `seats` of `showtime` for `name` through the public API: the booking's reply.
 fn book(client: &Client, showtime: &str, name: &str, seats: &[&str]) -> Value {
-    let body = json!({ "name": name, "seats": seats }).to_string();
-    let reply = client
-        .send(
-            "POST",
-            &format!("/api/showtimes/{showtime}/bookings"),
-            &[("Content-Type", "application/json")],
-            Some(body.as_bytes()),
-        )
-        .unwrap();
+    let reply = common::post_booking(client, showtime, &json!({ "name": name, "seats": seats }));
     assert_eq!(reply.status, 201, "{}", reply.text());
     reply.json()
 }

@@ -125,15 +125,7 @@ fn book(client: &Client, showtime: &str, name: &str, email: Option<&str>, seats:
     if let Some(email) = email {
         body["email"] = json!(email);
     }
-    let body = body.to_string();
-    let reply = client
-        .send(
-            "POST",
-            &format!("/api/showtimes/{showtime}/bookings"),
-            &[("Content-Type", "application/json")],
-            Some(body.as_bytes()),
-        )
-        .unwrap();
+    let reply = common::post_booking(client, showtime, &body);
     assert_eq!(reply.status, 201, "{}", reply.text());
     Booked { reply: reply.json() }
 }

@@ -19,15 +19,7 @@ on_both_stores!(a_removed_films_unbooked_showtimes_go_and_its_booked_one_is_hono
 const UNBOOKED: &str = "aurora-20300110-1400";
 
 fn post_booking(client: &Client, showtime: &str, seats: &[&str]) -> Reply {
-    let body = json!({ "name": "Ana Lima", "seats": seats }).to_string();
-    client
-        .send(
-            "POST",
-            &format!("/api/showtimes/{showtime}/bookings"),
-            &[("Content-Type", "application/json")],
-            Some(body.as_bytes()),
-        )
-        .unwrap()
+    common::post_booking(client, showtime, &json!({ "name": "Ana Lima", "seats": seats }))
 }
 
 fn seats(client: &Client, showtime: &str) -> Reply {

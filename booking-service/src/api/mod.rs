@@ -17,7 +17,7 @@ pub mod openapi;
 pub mod recovery;
 pub mod seats;
 pub mod showtimes;
-mod views;
+pub(crate) mod views;
 
 use warp::http::{HeaderValue, StatusCode, header};
 use warp::reply::Response;

@@ -7,10 +7,19 @@ use cinema::{Catalog, Showtime};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Serialize)]
 pub struct FilmView<'a> {
     pub slug: &'a str,
     pub title: &'a str,
+}
+
+impl<'a> FilmView<'a> {
+    /// The film of `showtime`. A film removed from the content keeps its showtimes' bookings
+    /// (and their door) readable: its slug stands for its title.
+    pub fn of(showtime: &'a Showtime, catalog: &'a Catalog) -> Self {
+        let title = catalog.film(&showtime.film_slug).map_or(showtime.film_slug.as_str(), |f| f.title.as_str());
+        FilmView { slug: &showtime.film_slug, title }
+    }
 }
 
 #[derive(Debug, Serialize)]
@@ -29,11 +38,7 @@ impl<'a> ShowtimeView<'a> {
     pub fn new(s: &'a Showtime, catalog: &'a Catalog, seats_free: Option<usize>) -> Self {
         ShowtimeView {
             id: s.id.as_str(),
-            film: FilmView {
-                slug: &s.film_slug,
-                // A film removed from the content keeps its showtimes' bookings readable.
-                title: catalog.film(&s.film_slug).map_or(s.film_slug.as_str(), |f| f.title.as_str()),
-            },
+            film: FilmView::of(s, catalog),
             studio: s.studio,
             starts_at: s.starts_at,
             ends_at: s.ends_at,

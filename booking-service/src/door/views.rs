@@ -9,11 +9,7 @@ use cinema::times::TimeRange;
 use cinema::{Catalog, Showtime};
 use serde::Serialize;
 
-#[derive(Debug, Clone, Serialize)]
-pub struct FilmView<'a> {
-    pub slug: &'a str,
-    pub title: &'a str,
-}
+use crate::api::views::FilmView;
 
 /// Where a showtime stands at the door's "now".
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -63,11 +59,7 @@ impl<'a> DoorShowtime<'a> {
         let times = TimeRange::new(s.starts_at, s.ends_at, tz);
         DoorShowtime {
             id: s.id.as_str(),
-            film: FilmView {
-                slug: &s.film_slug,
-                // A film removed from the content keeps its showtimes' door readable.
-                title: catalog.film(&s.film_slug).map_or(s.film_slug.as_str(), |f| f.title.as_str()),
-            },
+            film: FilmView::of(s, catalog),
             studio: s.studio,
             starts_at: s.starts_at,
             ends_at: s.ends_at,

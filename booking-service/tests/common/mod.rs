@@ -262,6 +262,19 @@ impl Drop for Server {
     }
 }
 
+/// `POST /api/showtimes/{showtime}/bookings` with the JSON `body`, on `client`: the reply.
+pub fn post_booking(client: &test_support::Client, showtime: &str, body: &serde_json::Value) -> test_support::Reply {
+    let body = body.to_string();
+    client
+        .send(
+            "POST",
+            &format!("/api/showtimes/{showtime}/bookings"),
+            &[("Content-Type", "application/json")],
+            Some(body.as_bytes()),
+        )
+        .unwrap()
+}
+
 /// A booking body.
 pub fn booking(name: &str, seats: &[&str]) -> Vec<u8> {
     serde_json::to_vec(&serde_json::json!({ "name": name, "seats": seats })).unwrap()
