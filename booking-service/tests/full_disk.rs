@@ -113,3 +113,36 @@ fn a_full_disk_fails_bookings_and_health_and_both_recover_when_space_is_freed() 
     drop(conn);
     drop(disk);
 }
+
+#[test]
+fn a_backup_onto_a_full_disk_fails_saying_so_and_leaves_no_file() {
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("SKIPPED a_backup_onto_a_full_disk...: needs root to mount a tmpfs (CI runs as root)");
+        return;
+    }
+    let f = Fixture::new();
+    let size = std::fs::metadata(f.db()).unwrap().len();
+    // Room for a few pages of the copy, never the whole of it.
+    let disk = Tmpfs::mount(&f.dir.path().join("backups"), "8k");
+    assert!(size > 8 * 1024, "the database ({size} B) must not fit");
+    let copy = disk.0.join("tiketa-copy.db");
+    let ran = Command::new(env!("CARGO_BIN_EXE_tiketa-ops"))
+        .args(["--db", f.db().to_str().unwrap(), "--content", f.content().to_str().unwrap(), "backup"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&ran.stderr);
+    assert_eq!(ran.status.code(), Some(1), "a failed backup fails: {stderr}");
+    assert!(stderr.contains("full") || stderr.contains("space"), "says why: {stderr}");
+    let left: Vec<_> = std::fs::read_dir(&disk.0).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert!(left.is_empty(), "nothing half-written is left: {left:?}");
+    // And with room, the same command writes the whole copy.
+    drop(disk);
+    let ran = Command::new(env!("CARGO_BIN_EXE_tiketa-ops"))
+        .args(["--db", f.db().to_str().unwrap(), "--content", f.content().to_str().unwrap(), "backup"])
+        .arg(&copy)
+        .output()
+        .unwrap();
+    assert!(ran.status.success(), "{}", String::from_utf8_lossy(&ran.stderr));
+    assert!(std::fs::metadata(&copy).unwrap().len() >= size / 2);
+}
