@@ -90,7 +90,9 @@ fn kept_list(catalog: &Catalog, kept: &[KeptShowtime]) -> String {
     );
     for k in kept {
         let s = &k.showtime;
-        let film = catalog.film(&s.film_slug).map_or(s.film_slug.as_str(), |f| f.title.as_str());
+        let film = catalog
+            .film(&s.film_slug)
+            .map_or_else(|| format!("{} (no longer in the content)", s.film_slug), |f| f.title.clone());
         let when = TimeRange::new(s.starts_at, s.ends_at, tz);
         let references: Vec<String> = k.bookings.iter().map(ToString::to_string).collect();
         text.push_str(&format!(

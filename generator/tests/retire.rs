@@ -56,6 +56,7 @@ fn removing_a_film_retires_its_unbooked_showtimes_and_lists_the_booked_one_on_ev
     let kept = line.lines().find(|l| l.contains(booked)).unwrap_or_else(|| panic!("{booked} not listed:\n{line}"));
     assert!(kept.contains(&reference.to_string()), "{kept}");
     assert!(kept.contains("14:00 – 16:49 WIB"), "the time in the page's words: {kept}");
+    assert!(kept.contains("interstellar (no longer in the content)"), "{kept}");
 
     let store = Blocking::open(&db, OpenMode::Existing).unwrap();
     assert!(store.run(|s| s.showtime(unbooked.clone())).unwrap().is_none(), "the unbooked showtime is gone");
