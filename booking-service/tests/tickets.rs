@@ -221,17 +221,23 @@ fn decode_qr(svg: &str) -> String {
     text
 }
 
-/// Draws an SVG as the `qrcode` crate writes it into grey pixels: a white canvas of the
-/// document's `width` by `height`, and one `<path d="...">` whose sub-paths are rectangles
-/// (`M x y h w v h H x V y`, or the relative `h`/`v`/`z` forms), each filled black. Each
-/// pixel is drawn 4 times larger, so the quiet zone and modules stay crisp for the detector.
+/// Draws the ticket's SVG into grey pixels: a white canvas of the document's `viewBox` (its
+/// `width` by `height` when it has none), and the last `<path d="...">`, whose sub-paths are
+/// rectangles (`M x y h w v h H x V y`, or the relative `h`/`v`/`z` forms), each filled black.
+/// Each unit is drawn 4 pixels wide, so the quiet zone and modules stay crisp for the detector.
 fn rasterise(svg: &str) -> (usize, usize, Vec<u8>) {
     const SCALE: usize = 4;
     let attribute = |name: &str| -> &str {
         let start = svg.find(&format!(" {name}=\"")).unwrap_or_else(|| panic!("no {name} in {svg}")) + name.len() + 3;
         &svg[start..start + svg[start..].find('"').unwrap()]
     };
-    let (w, h): (usize, usize) = (attribute("width").parse().unwrap(), attribute("height").parse().unwrap());
+    let (w, h): (usize, usize) = match svg.contains(" viewBox=\"") {
+        true => {
+            let sizes: Vec<usize> = attribute("viewBox").split(' ').map(|n| n.parse().unwrap()).collect();
+            (sizes[2], sizes[3])
+        }
+        false => (attribute("width").parse().unwrap(), attribute("height").parse().unwrap()),
+    };
     let (width, height) = (w * SCALE, h * SCALE);
     let mut pixels = vec![255u8; width * height];
     let mut fill = |points: &[(f64, f64)]| {
@@ -248,7 +254,11 @@ fn rasterise(svg: &str) -> (usize, usize, Vec<u8>) {
             }
         }
     };
-    let d = attribute("d");
+    // The last path is the drawing (a white background may come first).
+    let d = {
+        let start = svg.rfind(" d=\"").expect("a path") + 4;
+        &svg[start..start + svg[start..].find('"').unwrap()]
+    };
     let mut tokens = Tokens { text: d, at: 0 };
     let (mut x, mut y) = (0.0, 0.0);
     let mut shape: Vec<(f64, f64)> = Vec::new();
