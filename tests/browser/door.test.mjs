@@ -20,7 +20,7 @@ import { after, before, describe, test } from 'node:test';
 
 import {
   ARTIFACTS, axeSerious, bookThroughApi, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext,
-  recordRequests, SCREENSHOT_WIDTHS, startServiceWithEnv,
+  recordRequests, SCREENSHOT_WIDTHS, startServiceWithEnv, tearDown,
 } from './lib/harness.mjs';
 
 const STEP = { timeout: 60_000 };
@@ -79,14 +79,7 @@ describe('The door page in Chromium', { skip: missing ? 'no Chromium: apt-get in
     requests = recordRequests(page);
   });
 
-  after(async () => {
-    await browser?.close();
-    const stopped = await service?.stop();
-    site?.remove();
-    if (stopped && stopped.code !== 0 && stopped.signal !== 'SIGTERM') {
-      console.log(`# tiketa-booking stopped with ${JSON.stringify(stopped)}:\n${service.output()}`);
-    }
-  });
+  after(() => tearDown({ browser, service, site }));
 
   function assertNoScriptErrors() {
     assert.deepEqual(door.problems, [], 'script errors in the page');

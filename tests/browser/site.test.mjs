@@ -11,8 +11,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  axeSerious,
-  ARTIFACTS, api, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext, screenshotContext, SCREENSHOT_WIDTHS, startService,
+  api, ARTIFACTS, axeSerious, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext,
+  SCREENSHOT_WIDTHS, screenshotContext, startService, tearDown,
 } from './lib/harness.mjs';
 
 
@@ -52,14 +52,7 @@ describe('Tiketa in Chromium', { skip: missing ? `no Chromium: apt-get install -
     other = await newContext(browser, service.origin);
   });
 
-  after(async () => {
-    await browser?.close();
-    const stopped = await service?.stop();
-    site?.remove();
-    if (stopped && stopped.code !== 0 && stopped.signal !== 'SIGTERM') {
-      console.log(`# tiketa-booking stopped with ${JSON.stringify(stopped)}:\n${service.output()}`);
-    }
-  });
+  after(() => tearDown({ browser, service, site }));
 
   /** No uncaught exception or console error in any page of a context so far. */
   function assertNoScriptErrors(context) {

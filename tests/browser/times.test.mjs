@@ -15,9 +15,8 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 
 import {
-  axeSerious,
-  ARTIFACTS, api, bookThroughApi, buildSite, ensureArtifacts, launchBrowser, missingChromium, newContext, screenshotContext, SCREENSHOT_WIDTHS,
-  startServiceWithEnv,
+  api, ARTIFACTS, axeSerious, bookThroughApi, buildSite, ensureArtifacts, launchBrowser, missingChromium,
+  newContext, SCREENSHOT_WIDTHS, screenshotContext, startServiceWithEnv, tearDown,
 } from './lib/harness.mjs';
 
 const STEP = { timeout: 60_000 };
@@ -60,14 +59,7 @@ describe('Honest times and states in Chromium', { skip: missing ? 'no Chromium: 
     visitor = await newContext(browser, service.origin);
   });
 
-  after(async () => {
-    await browser?.close();
-    const stopped = await service?.stop();
-    site?.remove();
-    if (stopped && stopped.code !== 0 && stopped.signal !== 'SIGTERM') {
-      console.log(`# tiketa-booking stopped with ${JSON.stringify(stopped)}:\n${service.output()}`);
-    }
-  });
+  after(() => tearDown({ browser, service, site }));
 
   function assertNoScriptErrors(context) {
     assert.deepEqual(context.problems, [], 'script errors in the pages');

@@ -82,7 +82,7 @@ pub enum Command {
     /// Every active booking of the showtime, by name: reference, name, seats and whether (and
     /// when) it was checked in; above them the film, the studio and the local time.
     #[command(
-        after_help = "Example:\n  tiketa-ops door-list aurora-20300110-1900\n\nShowtime ids are <film>-<YYYYMMDD>-<HHMM> in local time; `tiketa-ops occupancy` and the\nsite's booking pages (/book/<id>/) show them."
+        after_help = "Example:\n  tiketa-ops door-list aurora-20300110-1900\n\nShowtime ids are <film>-<YYYYMMDD>-<HHMM> in local time; the door page, the showtime column\nof `tiketa-ops bookings` and the site's booking pages (/book/<id>/) show them."
     )]
     DoorList {
         /// The showtime, such as aurora-20300110-1900.

@@ -288,3 +288,14 @@ export async function axeSerious(page, name) {
     .filter((v) => v.impact === 'serious' || v.impact === 'critical')
     .map((v) => `${name}: ${v.impact} ${v.id}: ${v.help}\n    ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join('\n    ')}`);
 }
+
+/** A test file's end: closes its browser, stops its service and removes its built site, each if
+ * it was made; says what the service printed if it did not stop cleanly (SIGTERM or exit 0). */
+export async function tearDown({ browser, service, site }) {
+  await browser?.close();
+  const stopped = await service?.stop();
+  site?.remove();
+  if (stopped && stopped.code !== 0 && stopped.signal !== 'SIGTERM') {
+    console.log(`# tiketa-booking stopped with ${JSON.stringify(stopped)}:\n${service.output()}`);
+  }
+}
