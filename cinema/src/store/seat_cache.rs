@@ -68,6 +68,9 @@ impl SeatChanges {
     }
 }
 
+/// The fewest entries an index sweeps at: below it, a sweep costs nothing worth saving.
+const SWEEP_FLOOR: usize = 64;
+
 #[derive(Default)]
 pub(crate) struct SeatIndex {
     inner: RwLock<Inner>,
@@ -78,6 +81,9 @@ struct Inner {
     /// Bumped by every commit that changed seats.
     generation: u64,
     showtimes: HashMap<String, Entry>,
+    /// How many entries there were after showtimes long over were last dropped: the next
+    /// sweep waits until the index has doubled (see [`SeatIndex::fill`]).
+    swept_at_len: usize,
 }
 
 struct Entry {
@@ -106,9 +112,15 @@ impl SeatIndex {
     pub(crate) fn fill(&self, generation: u64, seats: &ShowtimeSeats) {
         let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
         // Entries for showtimes long over are dropped here, so the index stays the size of the
-        // horizon on a service that runs for months.
-        let stale = chrono::Utc::now() - chrono::Duration::days(1);
-        inner.showtimes.retain(|_, e| e.showtime.ends_at > stale);
+        // horizon on a service that runs for months. Only when the index has doubled since the
+        // last sweep: a sweep visits every entry under the write lock, and sweeping on every
+        // miss made warming a 165,000-showtime index quadratic and every miss stall all
+        // readers (issue 13). Doubling keeps the sweeps' cost linear in the fills overall.
+        if inner.showtimes.len() >= (2 * inner.swept_at_len).max(SWEEP_FLOOR) {
+            let stale = chrono::Utc::now() - chrono::Duration::days(1);
+            inner.showtimes.retain(|_, e| e.showtime.ends_at > stale);
+            inner.swept_at_len = inner.showtimes.len();
+        }
         if inner.generation == generation {
             inner.showtimes.entry(seats.showtime.id.0.clone()).or_insert_with(|| Entry {
                 showtime: seats.showtime.clone(),
@@ -181,6 +193,34 @@ mod tests {
             taken: taken.iter().map(|s| s.to_string()).collect(),
             held: Vec::new(),
         }
+    }
+
+    fn show(id: &str, starts: DateTime<Utc>) -> ShowtimeSeats {
+        ShowtimeSeats { showtime: Showtime::for_test(id, starts), taken: Vec::new(), held: Vec::new() }
+    }
+
+    #[test]
+    fn showtimes_long_over_are_swept_when_the_index_doubles_not_on_every_fill() {
+        let index = SeatIndex::default();
+        let over = Utc::now() - chrono::Duration::days(30);
+        let ahead = Utc::now() + chrono::Duration::days(1);
+        for i in 0..SWEEP_FLOOR - 1 {
+            index.fill(index.generation(), &show(&format!("old-{i}"), over));
+        }
+        assert!(index.get("old-0").is_some(), "no sweep below the floor");
+        index.fill(index.generation(), &show("new-0", ahead));
+        // The 64th fill swept before adding: the old ones are gone, the new one kept.
+        index.fill(index.generation(), &show("new-1", ahead));
+        assert!(index.get("old-0").is_none() && index.get("old-62").is_none(), "swept at the floor");
+        assert!(index.get("new-0").is_some() && index.get("new-1").is_some());
+        // Now holding 2 entries, the next sweep waits for the floor again, then for doubling.
+        for i in 0..200 {
+            index.fill(index.generation(), &show(&format!("live-{i}"), ahead));
+        }
+        let len = index.inner.read().unwrap().showtimes.len();
+        assert_eq!(len, 202, "live showtimes are never swept");
+        let swept_at = index.inner.read().unwrap().swept_at_len;
+        assert!(swept_at >= 64 && swept_at < 202, "the last sweep was at {swept_at} entries, not at every fill");
     }
 
     #[test]
