@@ -220,7 +220,7 @@ mod tests {
         let len = index.inner.read().unwrap().showtimes.len();
         assert_eq!(len, 202, "live showtimes are never swept");
         let swept_at = index.inner.read().unwrap().swept_at_len;
-        assert!(swept_at >= 64 && swept_at < 202, "the last sweep was at {swept_at} entries, not at every fill");
+        assert!((64..202).contains(&swept_at), "the last sweep was at {swept_at} entries, not at every fill");
     }
 
     #[test]
