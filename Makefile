@@ -94,6 +94,7 @@ bench: binaries
 	python3 bench/site.py
 	bash bench/booking.sh
 	bash bench/events.sh
+	bash bench/seat-cache.sh
 	cd tests/browser && npm ci --no-audit --no-fund --silent && node ../../bench/idle-page.mjs 60 && node ../../bench/idle-page.mjs 60 --no-stream
 
 ## Remove the build output, the database and the benchmark folders.
