@@ -9,6 +9,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::booking::check_in::PresentedTicket;
 use crate::booking::{BookingRecord, BookingReference, CheckInCode};
 use crate::schedule::{Showtime, ShowtimeId};
 
@@ -24,6 +25,13 @@ pub struct BookingQuery {
     pub showtime: Option<ShowtimeId>,
     /// Cancelled bookings too (an export); a door list leaves them out.
     pub include_cancelled: bool,
+}
+
+impl CheckIn {
+    /// A check-in of what was shown at a door letting in `showtime` (any, when `None`).
+    pub fn of(ticket: PresentedTicket, showtime: Option<ShowtimeId>, now: DateTime<Utc>) -> Self {
+        CheckIn { code: ticket.code, reference: ticket.reference, showtime, now }
+    }
 }
 
 impl BookingQuery {
@@ -70,6 +78,9 @@ impl CancelledBy {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckIn {
     pub code: CheckInCode,
+    /// The booking a scanned ticket names beside its code (`None` for a typed code): a ticket
+    /// whose reference is not its code's booking (forged or garbled) is no ticket at all.
+    pub reference: Option<BookingReference>,
     /// The showtime the door is letting in, if the door says (the door page always does; the
     /// command line may not): a ticket for any other showtime is refused.
     pub showtime: Option<ShowtimeId>,
@@ -87,7 +98,7 @@ pub enum CheckInOutcome {
     Cancelled(BookingRecord),
     /// The ticket is for another showtime than the one the door asked about: refused.
     OtherShowtime(BookingRecord),
-    /// No booking has this code.
+    /// No booking has this code, or a scanned ticket names another booking than its code's.
     Unknown,
 }
 

@@ -1512,7 +1512,7 @@ fn a_version_3_database_records_its_cancellations_as_the_bookers_and_checks_tick
         assert_eq!((record.cancelled_by, record.checked_in_at), (Some(CancelledBy::Booker), None));
         let record = store.booking_by_reference(kept.reference.clone()).await.unwrap().unwrap();
         assert_eq!((record.cancelled_by, record.checked_in_at), (None, None));
-        let door = CheckIn { code: kept.check_in_code.clone(), showtime: Some(id.clone()), now: now() };
+        let door = CheckIn { code: kept.check_in_code.clone(), reference: None, showtime: Some(id.clone()), now: now() };
         assert!(matches!(store.check_in(door).await.unwrap(), CheckInOutcome::CheckedIn(r) if r.checked_in_at == Some(now())));
         let by_operator = store.cancel_by_operator(kept.reference.clone(), now()).await.unwrap();
         assert!(matches!(by_operator, CancelOutcome::Cancelled(r) if r.cancelled_by == Some(CancelledBy::Operator)));
@@ -1626,6 +1626,7 @@ fn two_instances_checking_one_ticket_in_at_once_check_it_in_once() {
                     let gate = gate.clone();
                     let door = CheckIn {
                         code: request.check_in_code.clone(),
+                        reference: Some(request.reference.clone()),
                         showtime: Some(id.clone()),
                         now: now() + chrono::Duration::seconds(second),
                     };
@@ -1691,7 +1692,7 @@ fn commits_of_bookings_are_told_to_the_observers_of_the_store_that_made_them() {
         let request = booking(&id, &["D1"]);
         a.place(request.clone()).await.unwrap();
         a.cancel_by_operator(request.reference, now()).await.unwrap();
-        let door = CheckIn { code: request.check_in_code, showtime: None, now: now() };
+        let door = CheckIn { code: request.check_in_code, reference: None, showtime: None, now: now() };
         assert!(matches!(a.check_in(door).await.unwrap(), CheckInOutcome::Cancelled(_)), "a refusal writes nothing");
         let last: Vec<usize> = heard.0.lock().unwrap()[commits.len()..].iter().map(|c| c.writes).collect();
         assert_eq!(last, [1, 1], "the booking, then its cancellation");

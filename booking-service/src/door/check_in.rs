@@ -24,7 +24,7 @@ use warp::reply::Response;
 use warp::{Buf, Filter};
 
 use super::store_failed;
-use super::ticket::Presented;
+use super::ticket;
 use super::views::{DoorShowtime, TicketBooking, clock_time};
 use crate::App;
 use crate::api::body::read_json;
@@ -70,25 +70,17 @@ async fn handle(
         Ok(request) => request,
         Err(e) => return e.into_response(),
     };
-    let presented = match Presented::parse(&request.code) {
-        Ok(presented) => presented,
+    let ticket = match ticket::read(&request.code) {
+        Ok(ticket) => ticket,
         Err(e) => return e.into_response(),
     };
     if request.showtime.is_empty() || !ShowtimeId::is_well_formed(&request.showtime) {
         return ApiError::from(BookingError::ShowtimeNotFound(request.showtime)).into_response();
     }
-    let store = app.desk.store();
-    // A scanned ticket must be its code's booking before anything is checked in.
-    if let Some(reference) = presented.reference() {
-        match store.booking_by_reference(reference.clone()).await {
-            Ok(Some(booking)) if &booking.check_in_code == presented.code() => {}
-            Ok(_) => return unknown(),
-            Err(e) => return store_failed(e),
-        }
-    }
     let now = app.clock.now();
-    let check_in = CheckIn { code: presented.code().clone(), showtime: Some(ShowtimeId(request.showtime)), now };
-    let outcome = match store.check_in(check_in).await {
+    // A scanned ticket's reference goes with it: the store holds it to the code's booking.
+    let check_in = CheckIn::of(ticket, Some(ShowtimeId(request.showtime)), now);
+    let outcome = match app.desk.store().check_in(check_in).await {
         Ok(outcome) => outcome,
         Err(e) => return store_failed(e),
     };

@@ -6,8 +6,8 @@
 //! when the first one was, so a ticket shown twice is noticed.
 
 use cinema::ShowtimeId;
-use cinema::booking::check_in::parse_ticket_payload;
-use cinema::booking::{BookingRecord, BookingReference, CheckInCode};
+use cinema::booking::BookingRecord;
+use cinema::booking::check_in::PresentedTicket;
 use cinema::box_office::{CheckIn, CheckInOutcome};
 use serde_json::{Value, json};
 
@@ -15,30 +15,18 @@ use super::booking_view::{self, Status};
 use super::output::{Report, Table};
 use super::{Context, Exit, Failure};
 
-/// What was shown at the door.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Ticket {
-    pub code: CheckInCode,
-    /// The reference, when the QR code's text was given (a typed code has none).
-    pub reference: Option<BookingReference>,
+/// A typed check-in code (any case, dashes and spaces optional) or a QR code's text, for the
+/// command line.
+pub fn parse_ticket(text: &str) -> Result<PresentedTicket, String> {
+    PresentedTicket::parse(text).map_err(|_| {
+        format!(
+            "{text:?} is not a check-in code; expected the sixteen letters and digits printed under the ticket's QR code (such as 7Q4M-2XHD-K9PA-RT3W), or the QR code's text (TIKETA:<reference>:<code>)"
+        )
+    })
 }
 
-impl Ticket {
-    /// A typed check-in code (any case, dashes and spaces optional) or a QR code's text.
-    pub fn parse(text: &str) -> Result<Ticket, String> {
-        if let Some((reference, code)) = parse_ticket_payload(text) {
-            return Ok(Ticket { code, reference: Some(reference) });
-        }
-        CheckInCode::parse(text).map(|code| Ticket { code, reference: None }).ok_or_else(|| {
-            format!(
-                "{text:?} is not a check-in code; expected the sixteen letters and digits printed under the ticket's QR code (such as 7Q4M-2XHD-K9PA-RT3W), or the QR code's text (TIKETA:<reference>:<code>)"
-            )
-        })
-    }
-}
-
-pub fn run(context: &Context, ticket: Ticket, showtime: Option<ShowtimeId>) -> Result<Report, Failure> {
-    let check_in = CheckIn { code: ticket.code.clone(), showtime: showtime.clone(), now: context.now };
+pub fn run(context: &Context, ticket: PresentedTicket, showtime: Option<ShowtimeId>) -> Result<Report, Failure> {
+    let check_in = CheckIn::of(ticket.clone(), showtime.clone(), context.now);
     let outcome = context.store.run(|s| s.check_in(check_in))?;
     let today = context.today();
     Ok(match outcome {
@@ -121,13 +109,13 @@ mod tests {
 
     #[test]
     fn a_ticket_is_a_typed_code_or_the_qr_text() {
-        let typed = Ticket::parse("7q4m 2xhd k9pa rt3w").unwrap();
+        let typed = parse_ticket("7q4m 2xhd k9pa rt3w").unwrap();
         assert_eq!((typed.code.as_str(), typed.reference), ("7Q4M-2XHD-K9PA-RT3W", None));
-        let scanned = Ticket::parse("TIKETA:TK-7Q4M-2XHD:7Q4M-2XHD-K9PA-RT3W\n").unwrap();
+        let scanned = parse_ticket("TIKETA:TK-7Q4M-2XHD:7Q4M-2XHD-K9PA-RT3W\n").unwrap();
         assert_eq!(scanned.code.as_str(), "7Q4M-2XHD-K9PA-RT3W");
-        assert_eq!(scanned.reference.as_ref().map(BookingReference::as_str), Some("TK-7Q4M-2XHD"));
+        assert_eq!(scanned.reference.as_ref().map(cinema::booking::BookingReference::as_str), Some("TK-7Q4M-2XHD"));
         for bad in ["", "TK-7Q4M-2XHD", "TIKETA:TK-7Q4M-2XHD:nope", "https://example.com/"] {
-            assert!(Ticket::parse(bad).unwrap_err().contains("check-in code"), "{bad:?}");
+            assert!(parse_ticket(bad).unwrap_err().contains("check-in code"), "{bad:?}");
         }
     }
 }

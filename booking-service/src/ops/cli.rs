@@ -9,7 +9,9 @@ use cinema::booking::BookingReference;
 use cinema::store::DatabaseUrl;
 use clap::{Parser, Subcommand};
 
-use super::check_in::Ticket;
+use cinema::booking::check_in::PresentedTicket;
+
+use super::check_in::parse_ticket;
 use super::dates::DateArg;
 use super::output::Format;
 
@@ -151,8 +153,8 @@ pub enum Command {
     )]
     CheckIn {
         /// The check-in code (any case, dashes and spaces optional) or the QR code's text.
-        #[arg(value_parser = Ticket::parse)]
-        code: Ticket,
+        #[arg(value_parser = parse_ticket)]
+        code: PresentedTicket,
         /// The showtime the door is letting in: a ticket for any other showtime is refused.
         #[arg(long, value_parser = parse_showtime)]
         showtime: Option<ShowtimeId>,

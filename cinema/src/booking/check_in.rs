@@ -68,6 +68,38 @@ pub fn parse_ticket_payload(text: &str) -> Option<(BookingReference, CheckInCode
 
 const TICKET_PREFIX: &str = "TIKETA:";
 
+/// What is shown at a door: a check-in code typed off a ticket (any case, dashes and spaces
+/// optional), or a ticket's QR code as a camera reads it, which names its booking beside the
+/// code. The door page and `tiketa-ops check-in` read it alike, and the store holds a scanned
+/// ticket's reference to its code's booking ([`crate::booking::decide::check_in_refusal`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PresentedTicket {
+    pub code: CheckInCode,
+    /// The booking a scanned ticket names; `None` for a typed code.
+    pub reference: Option<BookingReference>,
+}
+
+/// Why a presented text is no ticket.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotATicket {
+    /// It begins like a Tiketa QR code (`TIKETA:`, any case) but does not read as one.
+    UnreadableQrCode,
+    /// It is not a check-in code.
+    NotACode,
+}
+
+impl PresentedTicket {
+    pub fn parse(text: &str) -> Result<Self, NotATicket> {
+        let upper = text.trim().to_ascii_uppercase();
+        if upper.starts_with(TICKET_PREFIX) {
+            return parse_ticket_payload(&upper)
+                .map(|(reference, code)| PresentedTicket { code, reference: Some(reference) })
+                .ok_or(NotATicket::UnreadableQrCode);
+        }
+        CheckInCode::parse(text).map(|code| PresentedTicket { code, reference: None }).ok_or(NotATicket::NotACode)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -12,7 +12,7 @@ use chrono::{DateTime, Utc};
 use super::hold::{HoldOutcome, MAX_HELD_SEATS, NewHold};
 use super::record::{BookingRecord, NewBooking, PlaceOutcome};
 use super::{Fingerprint, ManageToken, OwnerHashes};
-use crate::box_office::CheckInOutcome;
+use crate::box_office::{CheckIn, CheckInOutcome};
 use crate::schedule::Showtime;
 
 /// Whether a showtime can no longer be booked or changed: archived, or started by `now`.
@@ -227,19 +227,19 @@ pub fn cancel(facts: Option<CancelFacts<'_>>) -> CancelDecision {
     }
 }
 
-/// Why a door letting in `door` (any showtime when `None`) refuses `record` now, as the outcome
-/// to answer with it; `None`: check it in. A cancelled booking is refused before anything else
-/// (a cancelled ticket never gets in, whichever showtime it names, and that is what door staff
-/// must act on), then a ticket for another showtime (the holder is at the wrong door, checked
-/// in there or not), then one checked in before. Every store applies this to the booking as
-/// it reads it inside the check-in's transaction, after locking it.
-pub fn check_in_refusal(
-    record: &BookingRecord,
-    door: Option<&crate::schedule::ShowtimeId>,
-) -> Option<fn(BookingRecord) -> CheckInOutcome> {
-    if record.cancelled_at.is_some() {
+/// Why the door of `check` refuses `record` (the booking its code names, read inside the
+/// check-in's transaction after locking it), as the outcome to answer with it; `None`: check
+/// it in. A scanned ticket naming another booking than its code's (forged or garbled) is no
+/// ticket at all, so nothing about the booking is told; then a cancelled booking is refused
+/// before anything else (a cancelled ticket never gets in, whichever showtime it names, and
+/// that is what door staff must act on), then a ticket for another showtime than the door's
+/// (the holder is at the wrong door, checked in there or not), then one checked in before.
+pub fn check_in_refusal(record: &BookingRecord, check: &CheckIn) -> Option<fn(BookingRecord) -> CheckInOutcome> {
+    if check.reference.as_ref().is_some_and(|named| *named != record.reference) {
+        Some(|_| CheckInOutcome::Unknown)
+    } else if record.cancelled_at.is_some() {
         Some(CheckInOutcome::Cancelled)
-    } else if door.is_some_and(|door| *door != record.showtime.id) {
+    } else if check.showtime.as_ref().is_some_and(|door| *door != record.showtime.id) {
         Some(CheckInOutcome::OtherShowtime)
     } else if record.checked_in_at.is_some() {
         Some(CheckInOutcome::AlreadyCheckedIn)
@@ -448,10 +448,15 @@ mod tests {
     fn a_door_admits_an_active_booking_of_its_showtime_once_and_refuses_the_rest() {
         use crate::box_office::CancelledBy;
         use crate::schedule::ShowtimeId;
-        let answer = |record: &BookingRecord, door: Option<&ShowtimeId>| match check_in_refusal(record, door) {
-            Some(refuse) => refuse(record.clone()),
-            None => CheckInOutcome::CheckedIn(record.clone()),
+        let scanned = |record: &BookingRecord, door: Option<&ShowtimeId>, reference| {
+            let check =
+                CheckIn { code: record.check_in_code.clone(), reference, showtime: door.cloned(), now: at(18, 55) };
+            match check_in_refusal(record, &check) {
+                Some(refuse) => refuse(record.clone()),
+                None => CheckInOutcome::CheckedIn(record.clone()),
+            }
         };
+        let answer = |record: &BookingRecord, door: Option<&ShowtimeId>| scanned(record, door, None);
         let fresh = booking(show(19, false));
         let (here, elsewhere) = (fresh.showtime.id.clone(), ShowtimeId("t".into()));
         assert_eq!(answer(&fresh, Some(&here)), CheckInOutcome::CheckedIn(fresh.clone()));
@@ -468,6 +473,16 @@ mod tests {
             BookingRecord { cancelled_at: Some(at(12, 0)), cancelled_by: Some(CancelledBy::Operator), ..checked };
         for door in [Some(&here), Some(&elsewhere), None] {
             assert_eq!(answer(&cancelled, door), CheckInOutcome::Cancelled(cancelled.clone()), "{door:?}");
+        }
+        // A scanned ticket: its own reference admits as a typed code does; another booking's
+        // is no ticket, whatever the booking's state.
+        assert_eq!(
+            scanned(&fresh, Some(&here), Some(fresh.reference.clone())),
+            CheckInOutcome::CheckedIn(fresh.clone())
+        );
+        let forged = Some(crate::booking::BookingReference::parse("TK-3333-3333").unwrap());
+        for record in [&fresh, &cancelled] {
+            assert_eq!(scanned(record, Some(&here), forged.clone()), CheckInOutcome::Unknown);
         }
     }
 }

@@ -40,7 +40,7 @@ async fn check_in(
     showtime: Option<ShowtimeId>,
     when: DateTime<Utc>,
 ) -> CheckInOutcome {
-    store.check_in(CheckIn { code: code.clone(), showtime, now: when }).await.unwrap()
+    store.check_in(CheckIn { code: code.clone(), reference: None, showtime, now: when }).await.unwrap()
 }
 
 pub async fn the_bookings_query_reads_by_time_film_showtime_and_cancellation(env: &Env) {
@@ -166,6 +166,17 @@ pub async fn a_cancelled_booking_another_showtimes_ticket_and_an_unknown_code_ar
     let unknown = CheckInCode::generate(&mut rand::rng());
     assert_eq!(check_in(store, &unknown, Some(show()), doors_open()).await, CheckInOutcome::Unknown);
     assert_eq!(check_in(store, &unknown, None, doors_open()).await, CheckInOutcome::Unknown);
+    // A scanned ticket naming another booking than its code's is no ticket, and spends nothing.
+    let fresh = placed(store.place(request(&show(), &["B1"]).booking).await.unwrap());
+    let forged = CheckIn {
+        code: fresh.check_in_code.clone(),
+        reference: Some(elsewhere.reference.clone()),
+        showtime: Some(show()),
+        now: doors_open(),
+    };
+    assert_eq!(store.check_in(forged).await.unwrap(), CheckInOutcome::Unknown);
+    let read = store.booking_by_reference(fresh.reference.clone()).await.unwrap().unwrap();
+    assert_eq!(read.checked_in_at, None, "a forged scan records nothing");
 }
 
 pub async fn two_doors_checking_one_ticket_in_at_once_check_it_in_once(env: &Env) {
@@ -178,6 +189,7 @@ pub async fn two_doors_checking_one_ticket_in_at_once_check_it_in_once(env: &Env
             let door = doors[i % 2].clone();
             let scan = CheckIn {
                 code: record.check_in_code.clone(),
+                reference: Some(record.reference.clone()),
                 showtime: Some(show()),
                 now: doors_open() + Duration::seconds(i as i64),
             };

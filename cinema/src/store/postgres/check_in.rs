@@ -36,7 +36,7 @@ fn check_in_in<'a>(tx: &'a Transaction<'a>, check_in: &'a CheckIn) -> Work<'a, C
         };
         let id: i64 = row.try_get(0)?;
         let record = booking_by_id(tx, id).await?;
-        if let Some(refusal) = decide::check_in_refusal(&record, check_in.showtime.as_ref()) {
+        if let Some(refusal) = decide::check_in_refusal(&record, check_in) {
             return Ok(refusal(record));
         }
         // Kept in whole seconds, as every time of a booking is (and as the SQLite store keeps it).

@@ -17,7 +17,7 @@ pub(crate) fn check_in(conn: &Connection, check: &CheckIn) -> rusqlite::Result<C
     let Some((id, record)) = booking_by_check_in_code(conn, &check.code)? else {
         return Ok(CheckInOutcome::Unknown);
     };
-    if let Some(refuse) = decide::check_in_refusal(&record, check.showtime.as_ref()) {
+    if let Some(refuse) = decide::check_in_refusal(&record, check) {
         return Ok(refuse(record));
     }
     // Kept in whole seconds, like every time of a booking.
