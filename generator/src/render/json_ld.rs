@@ -47,6 +47,18 @@ pub fn film_page(settings: &SiteSettings, film: &FilmView) -> String {
     to_script_json(&value)
 }
 
+/// The film a screening presents, named and linked, not repeated: its page (`url`) carries the
+/// whole `Movie`. A booking page exists per showtime, so the film's details here would be copied
+/// into every one of them (a tenth of the page; see the README's booking page section).
+fn movie_reference(settings: &SiteSettings, film: &FilmView) -> Value {
+    json!({
+        "@type": "Movie",
+        "name": film.title,
+        "url": format!("{}{}", settings.base_url, film.url),
+        "image": format!("{}{}", settings.base_url, film.poster_url),
+    })
+}
+
 pub fn booking_page(settings: &SiteSettings, film: &FilmView, showtime: &ShowtimeView) -> String {
     to_script_json(&json!({
         "@context": "https://schema.org",
@@ -61,7 +73,7 @@ pub fn booking_page(settings: &SiteSettings, film: &FilmView, showtime: &Showtim
             "name": settings.name,
             "url": settings.base_url,
         },
-        "workPresented": movie(settings, film),
+        "workPresented": movie_reference(settings, film),
     }))
 }
 

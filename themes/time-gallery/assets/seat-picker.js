@@ -1,8 +1,9 @@
 /* The Time Gallery: the seat picker on a booking page (/book/<showtime-id>/).
  *
- * Plain JavaScript, no framework, no build step. The page already holds the whole seat map as
- * disabled buttons (so without JavaScript it still shows the layout); this script turns them on
- * and keeps them true to the booking service:
+ * Plain JavaScript, no framework, no build step. The page already holds the whole room, drawn
+ * compactly (seat-grid.html: without JavaScript it is a picture of the room); this script first
+ * makes each seat a labelled button (upgradeGrid), then turns them on and keeps them true to the
+ * booking service:
  *
  *  - Live seats: an EventSource on `GET /api/showtimes/{id}/events` sends a snapshot (taken and
  *    held seats), then each change (taken, held, freed) as it is committed on any instance. A
@@ -64,8 +65,10 @@
   const TOKEN_KEY = "tiketa-hold:" + showtimeId;
 
   const grid = picker.querySelector(".seat-grid");
+  if (!grid) return;
+  upgradeGrid(grid);
   const buttons = Array.prototype.slice.call(picker.querySelectorAll(".seat[data-seat]"));
-  if (!grid || buttons.length === 0) return;
+  if (buttons.length === 0) return;
 
   /** Seat id -> {id, button, wheelchair, row, col}. */
   const seats = new Map();
@@ -95,6 +98,50 @@
     });
     if (row.length) rows.push(row);
   });
+
+  /** The page draws the room compactly (seat-grid.html): a row `<div class="seat-row"
+   * data-row="F">`, a seat `<i>7</i>`, a wheelchair space `<i class="w" data-n="1">` holding its
+   * icon, an aisle `<b>`, the whole a picture (`role="img"`). Here each becomes what a visitor
+   * operates: the grid and each row a named group, a seat a button named "Row F, seat 7 (F7)"
+   * (renderSeat adds its state), an aisle a gap, and the row's letters elements at both ends,
+   * hidden from screen readers (every seat's name says its row). Disabled until the seats are
+   * known. */
+  function upgradeGrid(grid) {
+    grid.setAttribute("role", "group");
+    grid.setAttribute("aria-label", "Seats, screen at the front");
+    Array.prototype.forEach.call(grid.querySelectorAll(".seat-row--walkway"), function (row) {
+      row.setAttribute("aria-hidden", "true");
+    });
+    Array.prototype.forEach.call(grid.querySelectorAll(".seat-row[data-row]"), function (row) {
+      const label = row.getAttribute("data-row");
+      const cells = Array.prototype.map.call(row.children, function (cell) {
+        if (cell.localName !== "i") return el("span", { class: "seat-gap", "aria-hidden": "true" });
+        const wheelchair = cell.classList.contains("w");
+        const number = wheelchair ? cell.getAttribute("data-n") : cell.textContent;
+        const button = el("button", {
+          type: "button",
+          class: wheelchair ? "seat seat--wheelchair" : "seat",
+          "data-seat": label + number,
+          "aria-label": "Row " + label + ", " + (wheelchair ? "wheelchair space " : "seat ") + number + " (" + label + number + ")",
+          disabled: "",
+        });
+        if (wheelchair) {
+          const icon = cell.querySelector("svg");
+          if (icon) icon.setAttribute("aria-hidden", "true");
+          button.append.apply(button, Array.prototype.slice.call(cell.childNodes));
+        } else {
+          button.append(el("span", { class: "seat__num", "aria-hidden": "true" }, number));
+        }
+        return button;
+      });
+      const start = el("span", { class: "row-label", "aria-hidden": "true" }, label);
+      const end = el("span", { class: "row-label row-label--end", "aria-hidden": "true" }, label);
+      row.replaceChildren.apply(row, [start].concat(cells, [end]));
+      row.removeAttribute("data-row");
+      row.setAttribute("role", "group");
+      row.setAttribute("aria-label", "Row " + label);
+    });
+  }
 
   // ---------- State ----------
   let taken = new Set();
