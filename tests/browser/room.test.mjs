@@ -181,7 +181,7 @@ describe('The booking page without JavaScript', { skip: missing ? 'no Chromium: 
           const page = await shot.newPage();
           await page.goto(url);
           if (js) await page.locator('.seat[data-seat="F7"]:not([disabled])').waitFor();
-          await page.locator('.seat-stage').screenshot({ path: join(dir, `room-${js ? 'js' : 'nojs'}-${width}.png`) });
+          await page.screenshot({ path: join(dir, `room-${js ? 'js' : 'nojs'}-${width}.png`), fullPage: true });
         } finally {
           await shot.close();
         }
