@@ -38,8 +38,15 @@ fn a_roll_builds_every_page_a_visitor_needs() {
     let book = ws.read("book/interstellar-20261124-1000/index.html");
     assert!(book.contains("data-showtime-id=\"interstellar-20261124-1000\""));
     // The room, compact (seat-grid.html): a seat `<i>7</i>`, a wheelchair space `<i class="w">`.
-    assert_eq!(book.matches("<i>").count() + book.matches("<i class=\"w\"").count(), 216, "the whole auditorium is drawn");
-    assert!(book.contains("<div class=\"seat-row\" data-row=\"L\"><i class=\"w\" data-n=\"1\">"), "L1 is a wheelchair space");
+    assert_eq!(
+        book.matches("<i>").count() + book.matches("<i class=\"w\"").count(),
+        216,
+        "the whole auditorium is drawn"
+    );
+    assert!(
+        book.contains("<div class=\"seat-row\" data-row=\"L\"><i class=\"w\" data-n=\"1\">"),
+        "L1 is a wheelchair space"
+    );
     assert!(book.contains("wheelchair spaces L1, L2, L17, L18."), "the picture of the room says where they are");
 
     let book_pages = std::fs::read_dir(ws.out().join("book")).unwrap().count();
