@@ -9,7 +9,7 @@
 
 mod common;
 
-use common::{Workspace, NOW};
+use common::{NOW, Workspace};
 
 /// The limit the issue sets for any page or API reply.
 const LIMIT_BYTES: u64 = 200 * 1024;
