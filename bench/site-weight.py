@@ -13,7 +13,8 @@ for 21 films), then in one run on this machine:
     largest files (against the 200 KB limit on any page or reply).
 Needs the release binary (`cargo build --release`) and Hugo (`apt-get install hugo`, 0.111.3).
 BENCH_DIR=... puts the work folders elsewhere than the system's temporary folder (a 10,000-film
-run writes about 8 GB for our site and 5 GB for Hugo's, removed at the end).
+run writes about 9.6 GB for our site, removed before Hugo starts, then 8 GB for Hugo's; Hugo
+needs about 7 GiB of memory there; smaller sizes: `python3 bench/site-weight.py 21 1000`).
 """
 
 import os
