@@ -92,6 +92,7 @@ lint:
 ## Benchmarks: figures go to BENCHMARKS.md by hand, with the command that made them.
 bench: binaries
 	python3 bench/site.py
+	python3 bench/site-weight.py
 	bash bench/booking.sh
 	bash bench/events.sh
 	bash bench/seat-cache.sh
