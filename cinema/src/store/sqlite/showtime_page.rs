@@ -1,0 +1,52 @@
+//! [`ShowtimePage`] on SQLite: one query that reads only the page's rows, then each one's
+//! count of taken seats (at most `limit` lookups in the seats' unique index).
+//!
+//! A film's showtimes are found by their id's prefix: a showtime's id is its film's slug, a
+//! dash, then its local date and slot (`akira-20261124-1800`, see [`ShowtimeId::new`]), so
+//! they sit together in the primary key's index between `slug-` and `slug.` (`.` is the byte
+//! after `-`). The `film_slug` test stays too, for a film whose slug extends another's.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, params, params_from_iter};
+
+use super::schedule::{COLUMNS, first_whole_second, showtime_from_row};
+use crate::schedule::Showtime;
+use crate::store::showtime_page::ShowtimePage;
+
+/// The page's showtimes, by start time then id, each with its number of taken seats.
+pub(crate) fn live_showtimes_page(conn: &Connection, page: &ShowtimePage) -> rusqlite::Result<Vec<(Showtime, usize)>> {
+    let (sql, values) = query(page);
+    let showtimes: Vec<Showtime> =
+        conn.prepare_cached(&sql)?.query_map(params_from_iter(values), showtime_from_row)?.collect::<Result<_, _>>()?;
+    let mut count = conn.prepare_cached("SELECT COUNT(*) FROM booking_seats WHERE showtime_id = ?1 AND active = 1")?;
+    showtimes
+        .into_iter()
+        .map(|s| {
+            let taken: i64 = count.query_row(params![s.id.as_str()], |r| r.get(0))?;
+            Ok((s, taken as usize))
+        })
+        .collect()
+}
+
+/// The statement and its values. Its shape depends only on which filters are set, so the
+/// statement cache holds a few of them at most.
+fn query(page: &ShowtimePage) -> (String, Vec<Value>) {
+    let mut sql = format!("SELECT {COLUMNS} FROM showtimes WHERE archived = 0 AND starts_at > ?");
+    let mut values = vec![Value::Integer(page.now.timestamp())];
+    if let Some(film) = &page.film {
+        sql.push_str(" AND film_slug = ? AND id >= ? AND id < ?");
+        values.extend([Value::Text(film.clone()), Value::Text(format!("{film}-")), Value::Text(format!("{film}."))]);
+    }
+    if let Some((from, to)) = page.starting {
+        sql.push_str(" AND starts_at >= ? AND starts_at < ?");
+        values.extend([Value::Integer(first_whole_second(from)), Value::Integer(first_whole_second(to))]);
+    }
+    if let Some(after) = &page.after {
+        sql.push_str(" AND (starts_at > ? OR (starts_at = ? AND id > ?))");
+        let at = after.starts_at.timestamp();
+        values.extend([Value::Integer(at), Value::Integer(at), Value::Text(after.id.as_str().to_string())]);
+    }
+    sql.push_str(" ORDER BY starts_at, id LIMIT ?");
+    values.push(Value::Integer(i64::try_from(page.limit).unwrap_or(i64::MAX)));
+    (sql, values)
+}
