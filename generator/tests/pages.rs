@@ -102,7 +102,8 @@ fn the_sitemap_names_its_parts_and_the_schedule_is_a_file_per_film() {
     assert_eq!(&listed[..3], [format!("{base}/"), format!("{base}/page/2/"), format!("{base}/page/3/")]);
     assert!(ws.read("robots.txt").contains(&format!("Sitemap: {base}/sitemap.xml")));
 
-    let json = |file: &str| -> serde_json::Value { serde_json::from_str(&ws.read(file.trim_start_matches('/'))).unwrap() };
+    let json =
+        |file: &str| -> serde_json::Value { serde_json::from_str(&ws.read(file.trim_start_matches('/'))).unwrap() };
     let contents = json("api/schedule.json");
     assert_eq!(contents["films"], FILMS);
     let films = json(contents["film_pages"][0].as_str().unwrap());

@@ -69,7 +69,8 @@ fn every_text_file_has_gzip_and_brotli_variants_of_exactly_its_bytes() {
     let site = ws.out();
     let compressed = check_variants(&site);
     assert!(compressed > 340, "only {compressed} files compressed");
-    for page in ["index.html", "book/akira-20261124-1800/index.html", "api/films/akira/schedule.json", "sitemaps/1.xml"] {
+    for page in ["index.html", "book/akira-20261124-1800/index.html", "api/films/akira/schedule.json", "sitemaps/1.xml"]
+    {
         let (plain, br) = (site.join(page), site.join(format!("{page}.br")));
         assert!(br.metadata().unwrap().len() * 3 < plain.metadata().unwrap().len(), "{page} compresses well");
     }

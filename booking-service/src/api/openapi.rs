@@ -173,7 +173,8 @@ mod tests {
         use crate::api::showtimes_query::{DEFAULT_LIMIT, MAX_LIMIT, cursor_of, page_of};
         let doc = doc();
         let get = &doc["paths"]["/api/showtimes"]["get"];
-        let param = |name: &str| get["parameters"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap().clone();
+        let param =
+            |name: &str| get["parameters"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap().clone();
         let limit = param("limit");
         assert_eq!(limit["schema"]["default"], DEFAULT_LIMIT);
         assert_eq!(limit["schema"]["maximum"], MAX_LIMIT);

@@ -43,7 +43,8 @@ pub fn cursor_of(position: &ShowtimePosition) -> String {
 /// The query's `name=value` pairs, percent-decoded (`+` is a space).
 fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     query.split('&').filter_map(|pair| pair.split_once('=')).map(|(name, value)| {
-        let decode = |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
+        let decode =
+            |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
         (decode(name), decode(value))
     })
 }

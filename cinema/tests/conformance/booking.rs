@@ -278,7 +278,8 @@ pub async fn pages_of_live_showtimes_walk_each_once_in_order_and_filter(env: &En
         assert!(store.live_showtimes_page(page).await.unwrap().is_empty(), "{slug:?}: no film of this slug");
     }
     let first = &all[0].0;
-    let day = ShowtimePage { starting: Some((first.starts_at, first.starts_at + chrono::TimeDelta::hours(6))), ..everything };
+    let day =
+        ShowtimePage { starting: Some((first.starts_at, first.starts_at + chrono::TimeDelta::hours(6))), ..everything };
     let expected: Vec<_> = all.iter().filter(|(s, _)| day.selects(s)).cloned().collect();
     assert!(!expected.is_empty() && expected.len() < all.len());
     assert_eq!(walk_pages(store, ShowtimePage { limit: 3, ..day }).await, expected, "a span's");

@@ -62,8 +62,10 @@ fn render_page(site: &Site, number: usize) -> Result<Vec<u8>, BuildError> {
     let films = site.films().len();
     let pagination = Pagination::new(number, page_count(films, FILMS_PER_PAGE), site_paths::index_page_url);
     let url = site_paths::index_page_url(number);
+    // Only this page's films' values: a page never reads what it does not show.
+    let shown: Vec<Value> = items_of(number, films, FILMS_PER_PAGE).map(|i| site.film_values()[i].clone()).collect();
     let ctx = context! {
-        films => &site.film_values()[items_of(number, films, FILMS_PER_PAGE)],
+        films => shown,
         film_count => films,
         pagination => Value::from_serialize(&pagination),
     };
