@@ -31,7 +31,10 @@ pub(crate) fn live_showtimes_page(conn: &Connection, page: &ShowtimePage) -> rus
 /// The statement and its values. Its shape depends only on which filters are set, so the
 /// statement cache holds a few of them at most.
 fn query(page: &ShowtimePage) -> (String, Vec<Value>) {
-    let mut sql = format!("SELECT {COLUMNS} FROM showtimes WHERE archived = 0 AND starts_at > ?");
+    // With a film, the unary `+` keeps SQLite's planner off the `(archived, starts_at)` index,
+    // which would walk every live showtime, and on the primary key's range of the film's ids.
+    let live = if page.film.is_some() { "+archived = 0 AND +starts_at > ?" } else { "archived = 0 AND starts_at > ?" };
+    let mut sql = format!("SELECT {COLUMNS} FROM showtimes WHERE {live}");
     let mut values = vec![Value::Integer(page.now.timestamp())];
     if let Some(film) = &page.film {
         sql.push_str(" AND film_slug = ? AND id >= ? AND id < ?");
@@ -49,4 +52,37 @@ fn query(page: &ShowtimePage) -> (String, Vec<Value>) {
     sql.push_str(" ORDER BY starts_at, id LIMIT ?");
     values.push(Value::Integer(i64::try_from(page.limit).unwrap_or(i64::MAX)));
     (sql, values)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sqlite::SqliteStore;
+
+    /// The plan SQLite picks for `page`, one line per step.
+    fn plan(conn: &Connection, page: &ShowtimePage) -> String {
+        let (sql, values) = query(page);
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map(params_from_iter(values), |r| r.get::<_, String>(3)).unwrap();
+        rows.collect::<Result<Vec<_>, _>>().unwrap().join("\n")
+    }
+
+    /// A film's page is read from its ids' range in the primary key, not by walking every live
+    /// showtime in start order (165,000 rows at 10,000 films).
+    #[test]
+    fn a_films_page_reads_its_ids_range_and_the_whole_list_reads_in_start_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        drop(SqliteStore::open(&path).unwrap());
+        let conn = Connection::open(&path).unwrap();
+        let now = "2030-01-10T00:00:00Z".parse().unwrap();
+        let all = ShowtimePage { now, film: None, starting: None, after: None, limit: 10 };
+        let film = ShowtimePage { film: Some("akira".into()), ..all.clone() };
+        assert!(
+            plan(&conn, &film).contains("USING INDEX sqlite_autoindex_showtimes_1 (id>? AND id<?)"),
+            "{}",
+            plan(&conn, &film)
+        );
+        assert!(plan(&conn, &all).contains("USING INDEX showtimes_live"), "{}", plan(&conn, &all));
+    }
 }
