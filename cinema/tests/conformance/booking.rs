@@ -246,7 +246,7 @@ async fn walk_pages(store: &dyn Store, query: ShowtimePage) -> Vec<(Showtime, us
     for _ in 0..=live {
         let got = store.live_showtimes_page(page.clone()).await.unwrap();
         assert!(got.len() <= page.limit, "a page holds at most its limit");
-        let Some((last, _)) = got.last() else { break };
+        let Some((last, _)) = got.last() else { return read };
         page.after = Some(ShowtimePosition::of(last));
         let full = got.len() == page.limit;
         read.extend(got);
