@@ -105,7 +105,7 @@ async fn showtimes_lists_the_live_horizon_with_free_seats() {
     let f = Fixture::new();
     let api = api(&f, &[]).await;
     api.book(&["A1", "A2"]).await;
-    let res = api.get("/api/showtimes").await;
+    let res = api.get("/api/showtimes?limit=500").await;
     assert_eq!(res.status(), 200);
     let list = body(&res)["showtimes"].as_array().unwrap().clone();
     assert_eq!(list.len(), f.showtimes().len());
@@ -115,6 +115,96 @@ async fn showtimes_lists_the_live_horizon_with_free_seats() {
     assert_eq!(show["seats_total"], 216);
     assert_eq!(show["seats_free"], 214);
     assert_eq!(show["starts_at"], "2030-01-10T03:00:00Z");
+}
+
+/// Reads every page of `query` (its `limit` a page) by following `next_cursor`: the ids listed,
+/// in order. Each page holds at most `limit`, none is empty but a first one of an empty list.
+async fn walk_showtimes(api: &Api, query: &str, limit: usize) -> Vec<Value> {
+    let mut listed = Vec::new();
+    let mut cursor: Option<String> = None;
+    for _ in 0..=1000 {
+        let after = cursor.as_deref().map(|c| format!("&cursor={c}")).unwrap_or_default();
+        let res = api.get(&format!("/api/showtimes?{query}&limit={limit}{after}")).await;
+        assert_eq!(res.status(), 200, "{:?}", res.body());
+        let page = body(&res);
+        let showtimes = page["showtimes"].as_array().unwrap();
+        assert!(showtimes.len() <= limit, "{query}: {} over the limit {limit}", showtimes.len());
+        assert!(!showtimes.is_empty() || cursor.is_none(), "{query}: a cursor never leads to an empty page");
+        listed.extend(showtimes.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(next) => {
+                assert_eq!(showtimes.len(), limit, "only a full page has a next one");
+                cursor = Some(next.to_string());
+            }
+            None => {
+                assert!(page["next_cursor"].is_null(), "{page}");
+                return listed;
+            }
+        }
+    }
+    panic!("{query}: the cursors never end");
+}
+
+fn ids(showtimes: &[Value]) -> Vec<&str> {
+    showtimes.iter().map(|s| s["id"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn showtimes_come_in_pages_whose_cursors_walk_every_one_once_in_order() {
+    let f = Fixture::new();
+    let api = api(&f, &[]).await;
+    api.book(&["A1", "A2"]).await;
+    let store = f.store();
+    let mut expected = store.run(|s| s.live_showtimes(common::now())).unwrap();
+    expected.sort_by(|a, b| (a.starts_at, a.id.as_str()).cmp(&(b.starts_at, b.id.as_str())));
+    let expected: Vec<&str> = expected.iter().map(|s| s.id.as_str()).collect();
+    let n = expected.len();
+    assert!(n > 10, "{n}");
+    for limit in [1, 2, 7, n - 1, n, n + 1, 500] {
+        let walked = walk_showtimes(&api, "", limit).await;
+        assert_eq!(ids(&walked), expected, "limit {limit}: each live showtime once, by start then id");
+        let show = walked.iter().find(|s| s["id"] == SHOW).unwrap();
+        assert_eq!(show["seats_free"], 214, "each with its free seats");
+    }
+    let first = body(&api.get("/api/showtimes").await);
+    assert_eq!(first["showtimes"].as_array().unwrap().len(), n.min(100), "100 unless limit says otherwise");
+}
+
+#[tokio::test]
+async fn showtimes_are_filtered_by_film_and_by_day_in_the_cinemas_zone() {
+    let f = Fixture::new();
+    let api = api(&f, &[]).await;
+    let film = walk_showtimes(&api, "film=aurora", 5).await;
+    assert!(film.len() > 5 && film.iter().all(|s| s["film"]["slug"] == "aurora"), "{film:?}");
+    assert_eq!(ids(&film).iter().filter(|id| id.starts_with("aurora-")).count(), film.len());
+    // 2030-01-11 in Jakarta (UTC+7): from 17:00 UTC on the 10th to 17:00 UTC on the 11th.
+    let day = walk_showtimes(&api, "date=2030-01-11", 50).await;
+    assert!(!day.is_empty());
+    for s in &day {
+        let starts = s["starts_at"].as_str().unwrap();
+        assert!(("2030-01-10T17:00:00Z".."2030-01-11T17:00:00Z").contains(&starts), "{starts}");
+    }
+    let all = walk_showtimes(&api, "", 500).await;
+    let on_day = all.iter().filter(|s| s["id"].as_str().unwrap().contains("-20300111-")).count();
+    assert_eq!(day.len(), on_day, "every showtime of the local day (its id names the local date)");
+    let both = walk_showtimes(&api, "film=aurora&date=2030-01-11", 2).await;
+    assert!(!both.is_empty() && ids(&both).iter().all(|id| id.starts_with("aurora-20300111-")), "{both:?}");
+    assert!(walk_showtimes(&api, "film=nope", 10).await.is_empty(), "an unknown film is an empty list");
+}
+
+#[tokio::test]
+async fn showtimes_refuse_a_bad_limit_cursor_or_date_saying_how_to_write_it() {
+    let f = Fixture::new();
+    let api = api(&f, &[]).await;
+    for bad in ["limit=0", "limit=501", "limit=ten", "limit=-3"] {
+        let b = error(&api.get(&format!("/api/showtimes?{bad}")).await, 400, "invalid_limit");
+        assert!(b["error"]["message"].as_str().unwrap().contains("1 to 500"), "{b}");
+    }
+    for bad in ["cursor=garbage", "cursor=12_AURORA", "cursor=_aurora-20300110-1000", "cursor=1.5_a"] {
+        let b = error(&api.get(&format!("/api/showtimes?{bad}")).await, 400, "invalid_cursor");
+        assert!(b["error"]["message"].as_str().unwrap().contains("next_cursor"), "{b}");
+    }
+    error(&api.get("/api/showtimes?date=2030-02-30").await, 422, "invalid_date");
 }
 
 #[tokio::test]

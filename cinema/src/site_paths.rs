@@ -39,6 +39,8 @@ pub struct UrlPattern {
 pub const INDEX: UrlPattern = UrlPattern { pattern: "/", cache: CacheClass::Revalidate };
 /// A film's page.
 pub const FILM: UrlPattern = UrlPattern { pattern: "/films/{slug}/", cache: CacheClass::Revalidate };
+/// The home page's later pages: the studios, a fixed number a page, the first on [`INDEX`].
+pub const INDEX_PAGE: UrlPattern = UrlPattern { pattern: "/page/{n}/", cache: CacheClass::Revalidate };
 /// A live showtime's booking page.
 pub const BOOK: UrlPattern = UrlPattern { pattern: "/book/{id}/", cache: CacheClass::Revalidate };
 /// A live showtime's "add to calendar" file (`.ics`), beside its booking page. Revalidated: a
@@ -48,12 +50,22 @@ pub const BOOK_CALENDAR: UrlPattern = UrlPattern { pattern: "/book/{id}/calendar
 pub const BOOKING: UrlPattern = UrlPattern { pattern: "/booking/", cache: CacheClass::Revalidate };
 /// The page a server answers for a path the site does not hold.
 pub const NOT_FOUND: UrlPattern = UrlPattern { pattern: "/404.html", cache: CacheClass::Revalidate };
-/// The sitemap, for search engines.
+/// The sitemap, for search engines: a sitemap index naming the [`SITEMAP_PART`]s, so that no
+/// sitemap file grows with the catalog.
 pub const SITEMAP: UrlPattern = UrlPattern { pattern: "/sitemap.xml", cache: CacheClass::Revalidate };
+/// One part of the sitemap: a fixed number of the site's pages at most.
+pub const SITEMAP_PART: UrlPattern = UrlPattern { pattern: "/sitemaps/{n}.xml", cache: CacheClass::Revalidate };
 /// `robots.txt`: it names the sitemap and changes only with the base URL.
 pub const ROBOTS: UrlPattern = UrlPattern { pattern: "/robots.txt", cache: CacheClass::Short };
-/// Every live showtime, as JSON, for the pages' scripts.
+/// The schedule's table of contents, as JSON, for kiosks and apps: the cinema, its zone, the
+/// pattern of a film's schedule ([`FILM_SCHEDULE_JSON`]) and the pages of the film list
+/// ([`FILMS_JSON`]). Small whatever the catalog: the showtimes are in the films' files.
 pub const SCHEDULE_JSON: UrlPattern = UrlPattern { pattern: "/api/schedule.json", cache: CacheClass::Revalidate };
+/// One film's live showtimes, as JSON: a file per film, so none grows with the catalog.
+pub const FILM_SCHEDULE_JSON: UrlPattern =
+    UrlPattern { pattern: "/api/films/{slug}/schedule.json", cache: CacheClass::Revalidate };
+/// One page of the film list, as JSON: each film's slug, title, studio and schedule's URL.
+pub const FILMS_JSON: UrlPattern = UrlPattern { pattern: "/api/films/page-{n}.json", cache: CacheClass::Revalidate };
 /// A film's poster: its own image or one drawn for it. Its URL keeps no hash, so an hour.
 pub const POSTER: UrlPattern = UrlPattern { pattern: "/posters/{slug}.{ext}", cache: CacheClass::Short };
 /// One of the theme's assets, named by its content hash (`site.1a2b3c4d.css`).
@@ -61,8 +73,23 @@ pub const ASSET: UrlPattern = UrlPattern { pattern: "/assets/{path}.{hash}.{ext}
 
 /// Every kind of file the site has. A file no pattern names (nothing the generator writes) is
 /// [`CacheClass::Revalidate`]d: never stale, at worst a `304` more.
-pub const PATTERNS: &[UrlPattern] =
-    &[INDEX, FILM, BOOK, BOOK_CALENDAR, BOOKING, NOT_FOUND, SITEMAP, ROBOTS, SCHEDULE_JSON, POSTER, ASSET];
+pub const PATTERNS: &[UrlPattern] = &[
+    INDEX,
+    INDEX_PAGE,
+    FILM,
+    BOOK,
+    BOOK_CALENDAR,
+    BOOKING,
+    NOT_FOUND,
+    SITEMAP,
+    SITEMAP_PART,
+    ROBOTS,
+    SCHEDULE_JSON,
+    FILM_SCHEDULE_JSON,
+    FILMS_JSON,
+    POSTER,
+    ASSET,
+];
 
 /// The home page's URL.
 pub const INDEX_URL: &str = INDEX.pattern;
@@ -78,6 +105,26 @@ pub const ROBOTS_URL: &str = ROBOTS.pattern;
 pub const SCHEDULE_JSON_URL: &str = SCHEDULE_JSON.pattern;
 /// The folder of the theme's assets, the first segment of [`ASSET`]'s URLs.
 pub const ASSETS_DIR: &str = "assets";
+
+/// Page `n` (from 1) of the home page's studios: `/` for the first, `/page/<n>/` after.
+pub fn index_page_url(n: usize) -> String {
+    if n <= 1 { INDEX_URL.to_string() } else { INDEX_PAGE.fill(&[&n.to_string()]) }
+}
+
+/// Part `n` (from 1) of the sitemap: `/sitemaps/<n>.xml`.
+pub fn sitemap_part_url(n: usize) -> String {
+    SITEMAP_PART.fill(&[&n.to_string()])
+}
+
+/// A film's schedule: `/api/films/<slug>/schedule.json`.
+pub fn film_schedule_json_url(slug: &str) -> String {
+    FILM_SCHEDULE_JSON.fill(&[slug])
+}
+
+/// Page `n` (from 1) of the film list: `/api/films/page-<n>.json`.
+pub fn films_json_url(n: usize) -> String {
+    FILMS_JSON.fill(&[&n.to_string()])
+}
 
 /// A film's page: `/films/<slug>/`.
 pub fn film_url(slug: &str) -> String {
@@ -197,6 +244,11 @@ mod tests {
         assert_eq!(file_of(ROBOTS_URL), "robots.txt");
         assert_eq!(file_of(SCHEDULE_JSON_URL), "api/schedule.json");
         assert_eq!(file_of(&poster_url("akira", "png")), "posters/akira.png");
+        assert_eq!(index_page_url(1), "/");
+        assert_eq!(file_of(&index_page_url(2)), "page/2/index.html");
+        assert_eq!(file_of(&sitemap_part_url(3)), "sitemaps/3.xml");
+        assert_eq!(file_of(&film_schedule_json_url("akira")), "api/films/akira/schedule.json");
+        assert_eq!(file_of(&films_json_url(2)), "api/films/page-2.json");
     }
 
     #[test]
@@ -223,12 +275,15 @@ mod tests {
     #[test]
     fn every_page_and_feed_is_revalidated_and_posters_and_robots_are_short() {
         let class = |url: &str| cache_class(Path::new(&file_of(url)));
-        for url in [INDEX_URL, BOOKING_URL, NOT_FOUND_URL, SITEMAP_URL, SCHEDULE_JSON_URL] {
+        for url in [INDEX_URL, BOOKING_URL, NOT_FOUND_URL, SITEMAP_URL, SCHEDULE_JSON_URL, index_page_url(2).as_str()] {
             assert_eq!(class(url), CacheClass::Revalidate, "{url}");
         }
         assert_eq!(class(&film_url("akira")), CacheClass::Revalidate);
         assert_eq!(class(&book_url("a-1")), CacheClass::Revalidate);
         assert_eq!(class(&book_calendar_url("a-1")), CacheClass::Revalidate);
+        assert_eq!(class(&sitemap_part_url(1)), CacheClass::Revalidate);
+        assert_eq!(class(&film_schedule_json_url("akira")), CacheClass::Revalidate);
+        assert_eq!(class(&films_json_url(1)), CacheClass::Revalidate);
         assert_eq!(class(ROBOTS_URL), CacheClass::Short);
         assert_eq!(class(&poster_url("akira", "svg")), CacheClass::Short);
     }

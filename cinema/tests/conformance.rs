@@ -56,6 +56,7 @@ conformance!(
     booking::the_same_key_at_once_books_once,
     booking::a_reference_in_use_is_refused,
     booking::live_showtimes_taken_counts_active_seats,
+    booking::pages_of_live_showtimes_walk_each_once_in_order_and_filter,
     holds::the_first_to_hold_a_seat_wins,
     holds::a_held_seat_is_booked_only_with_its_token,
     holds::the_holders_booking_takes_its_seats_and_ends_its_whole_hold,

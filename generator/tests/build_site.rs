@@ -54,10 +54,31 @@ fn a_roll_builds_every_page_a_visitor_needs() {
     for file in ["404.html", "booking/index.html", "robots.txt", "sitemap.xml"] {
         assert!(ws.out().join(file).is_file(), "{file}");
     }
-    let feed: serde_json::Value = serde_json::from_str(&ws.read("api/schedule.json")).unwrap();
-    assert_eq!(feed["showtimes"].as_array().unwrap().len(), 324);
-    assert_eq!(feed["time_zone"], "Asia/Jakarta");
-    assert!(ws.read("sitemap.xml").contains("<loc>http://127.0.0.1:8080/films/akira/</loc>"));
+    // The schedule's JSON: a table of contents, the film list, a file per film.
+    let json = |file: &str| -> serde_json::Value { serde_json::from_str(&ws.read(file)).unwrap() };
+    let contents = json("api/schedule.json");
+    assert_eq!(contents["time_zone"], "Asia/Jakarta");
+    assert_eq!(contents["films"], 21);
+    assert_eq!(contents["film_pages"], serde_json::json!(["/api/films/page-1.json"]));
+    assert_eq!(contents["film_schedule"], "/api/films/{slug}/schedule.json");
+    let films = json("api/films/page-1.json");
+    assert_eq!((films["page"].as_u64(), films["pages"].as_u64(), films["next"].is_null()), (Some(1), Some(1), true));
+    let films = films["films"].as_array().unwrap();
+    assert_eq!(films.len(), 21);
+    let mut showtimes = 0;
+    for film in films {
+        let url = film["schedule_url"].as_str().unwrap();
+        let schedule = json(url.trim_start_matches('/'));
+        assert_eq!(schedule["film"]["slug"], film["slug"]);
+        let list = schedule["showtimes"].as_array().unwrap();
+        assert!(list.iter().all(|s| s["film"] == film["slug"] && s["title"] == film["title"]), "{url}");
+        let starts: Vec<&str> = list.iter().map(|s| s["starts_at"].as_str().unwrap()).collect();
+        assert!(starts.windows(2).all(|w| w[0] <= w[1]), "{url}: in start order");
+        showtimes += list.len();
+    }
+    assert_eq!(showtimes, 324, "every live showtime in its film's file");
+    assert!(ws.read("sitemap.xml").contains("<sitemap><loc>http://127.0.0.1:8080/sitemaps/1.xml</loc></sitemap>"));
+    assert!(ws.read("sitemaps/1.xml").contains("<loc>http://127.0.0.1:8080/films/akira/</loc>"));
 
     // Every page hands the scripts the site's URL patterns, which name the files written.
     for page in ["index.html", "404.html", "films/akira/index.html", "book/akira-20261124-1800/index.html"] {
@@ -237,8 +258,9 @@ fn an_edit_rewrites_exactly_the_pages_it_changes() {
     let text = std::fs::read_to_string(&film).unwrap();
     std::fs::write(&film, text.replace("title = \"Akira\"", "title = \"AKIRA\"")).unwrap();
     let line = ws.run_ok("roll", NOW);
-    // 14 booking pages + 14 calendar files + film page + poster + index + schedule.json.
-    assert_eq!(written(&line), 32, "{line}");
+    // 14 booking pages + 14 calendar files + film page + poster + index + the film's
+    // schedule.json + the film list's page.
+    assert_eq!(written(&line), 33, "{line}");
     assert!(ws.read("book/akira-20261124-1800/calendar.ics").contains("SUMMARY:AKIRA\r\n"));
     assert!(ws.read("book/akira-20261124-1800/index.html").contains("AKIRA"));
     assert!(!ws.read("book/interstellar-20261124-1800/index.html").contains("AKIRA"));

@@ -65,7 +65,7 @@ fn a_showtimes_calendar_file_has_its_instants_studio_and_page() {
     let href = format!("/book/{LATE_SHOW}/calendar.ics");
     assert!(attribute_values(&page, "href").contains(&href), "the booking page links to {href}");
     assert!(attribute_values(&page, "download").contains(&format!("{LATE_SHOW}.ics")));
-    assert!(!ws.read("sitemap.xml").contains(".ics"), "calendar files are downloads, not pages to index");
+    assert!(!ws.read("sitemaps/1.xml").contains(".ics"), "calendar files are downloads, not pages to index");
 }
 
 #[test]

@@ -537,7 +537,7 @@ fn stray_files_the_build_does_not_use_are_never_opened() {
 fn base_url_from_the_flag_or_the_environment_names_every_absolute_link() {
     let ws = Workspace::fresh();
     ws.run_ok("roll", NOW);
-    assert!(ws.read("sitemap.xml").contains("<loc>http://127.0.0.1:8080/films/akira/</loc>"));
+    assert!(ws.read("sitemaps/1.xml").contains("<loc>http://127.0.0.1:8080/films/akira/</loc>"));
 
     let out = run_or_hang({
         let mut cmd = command(&ws, &["build", "--base-url", "http://127.0.0.1:9090/"]);
@@ -548,7 +548,7 @@ fn base_url_from_the_flag_or_the_environment_names_every_absolute_link() {
     let film = ws.read("films/akira/index.html");
     assert!(film.contains("<link rel=\"canonical\" href=\"http://127.0.0.1:9090/films/akira/\">"), "the flag wins");
     assert!(film.contains("\"url\":\"http://127.0.0.1:9090/films/akira/\""), "JSON-LD");
-    assert!(ws.read("sitemap.xml").contains("<loc>http://127.0.0.1:9090/films/akira/</loc>"));
+    assert!(ws.read("sitemaps/1.xml").contains("<loc>http://127.0.0.1:9090/films/akira/</loc>"));
     assert!(ws.read("robots.txt").contains("Sitemap: http://127.0.0.1:9090/sitemap.xml"));
     assert!(!ws.read("index.html").contains("127.0.0.1:8080"));
 
@@ -558,7 +558,7 @@ fn base_url_from_the_flag_or_the_environment_names_every_absolute_link() {
         cmd
     });
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    assert!(ws.read("sitemap.xml").contains("<loc>https://tiketa.example/films/akira/</loc>"));
+    assert!(ws.read("sitemaps/1.xml").contains("<loc>https://tiketa.example/films/akira/</loc>"));
 }
 
 #[test]

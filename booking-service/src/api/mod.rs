@@ -17,6 +17,7 @@ pub mod openapi;
 pub mod recovery;
 pub mod seats;
 pub mod showtimes;
+pub mod showtimes_query;
 pub(crate) mod views;
 
 use warp::http::{HeaderValue, StatusCode, header};

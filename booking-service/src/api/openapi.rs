@@ -169,6 +169,27 @@ mod tests {
     }
 
     #[test]
+    fn the_showtimes_pages_are_documented_with_the_codes_limits_and_cursor() {
+        use crate::api::showtimes_query::{DEFAULT_LIMIT, MAX_LIMIT, cursor_of, page_of};
+        let doc = doc();
+        let get = &doc["paths"]["/api/showtimes"]["get"];
+        let param =
+            |name: &str| get["parameters"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap().clone();
+        let limit = param("limit");
+        assert_eq!(limit["schema"]["default"], DEFAULT_LIMIT);
+        assert_eq!(limit["schema"]["maximum"], MAX_LIMIT);
+        assert_eq!(limit["schema"]["minimum"], 1);
+        let reply = &get["responses"]["200"]["content"]["application/json"]["schema"];
+        assert_eq!(reply["properties"]["showtimes"]["maxItems"], MAX_LIMIT);
+        let description = get["description"].as_str().unwrap();
+        assert!(description.contains(&format!("at most {MAX_LIMIT} ({DEFAULT_LIMIT} unless")), "{description}");
+        // The documented example cursor is one the service reads, and writes back the same.
+        let example = param("cursor")["schema"]["example"].as_str().unwrap().to_string();
+        let page = page_of(&format!("cursor={example}"), chrono::Utc::now(), chrono_tz::UTC).unwrap();
+        assert_eq!(cursor_of(&page.after.unwrap()), example);
+    }
+
+    #[test]
     fn seat_ids_of_the_real_auditorium_match_the_documented_pattern() {
         let doc = doc();
         let seat = pattern(&doc["components"]["schemas"]["BookingRequest"]["properties"]["seats"]["items"]);

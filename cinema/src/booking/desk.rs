@@ -21,7 +21,7 @@ use super::token::ManageToken;
 use crate::outbox::{NewMail, Recovery};
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::seat_map::SeatMap;
-use crate::store::{Store, StoreError};
+use crate::store::{ShowtimePage, Store, StoreError};
 
 /// How many fresh references to try if one is taken (with 30^8 of them, one retry is a lot).
 const REFERENCE_ATTEMPTS: usize = 4;
@@ -216,6 +216,18 @@ impl Desk {
             return Err(BookingError::ShowtimeClosed(id.0));
         }
         Ok(seats.at(now))
+    }
+
+    /// One page of the live showtimes with their free seats (see [`crate::store::showtime_page`]).
+    pub async fn showtimes_page(&self, page: ShowtimePage) -> Result<Vec<(Showtime, usize)>, BookingError> {
+        let total = self.seat_map.seat_count;
+        Ok(self
+            .store
+            .live_showtimes_page(page)
+            .await?
+            .into_iter()
+            .map(|(s, taken)| (s, total.saturating_sub(taken)))
+            .collect())
     }
 
     /// The live showtimes with their free seats.

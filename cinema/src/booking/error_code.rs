@@ -99,6 +99,11 @@ error_codes! {
     InvalidCheckInCode = "invalid_check_in_code", 422;
     /// The door: `date` is not a day written `YYYY-MM-DD`.
     InvalidDate = "invalid_date", 422;
+    /// `GET /api/showtimes`: `limit` is not a whole number in the allowed range.
+    InvalidLimit = "invalid_limit", 400;
+    /// `GET /api/showtimes`: `cursor` is not one the service gave (an earlier reply's
+    /// `next_cursor`).
+    InvalidCursor = "invalid_cursor", 400;
     /// The browser origin is not allowed.
     CorsForbidden = "cors_forbidden", 403;
     /// A bug on the service's side.

@@ -13,6 +13,7 @@ pub mod health;
 pub mod observer;
 pub mod postgres;
 pub(crate) mod seat_cache;
+pub mod showtime_page;
 pub mod sqlite;
 
 use std::future::Future;
@@ -25,6 +26,7 @@ pub use self::changes::{ChangeFeed, ChangeStream, SeatsChanged};
 pub use self::database_url::DatabaseUrl;
 pub use self::health::Unavailable;
 pub use self::observer::{CommitObserver, Commits};
+pub use self::showtime_page::{ShowtimePage, ShowtimePosition};
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
 use crate::booking::{BookingReference, ManageToken};
@@ -248,6 +250,11 @@ pub trait Store: Send + Sync {
     /// The live showtimes at `now` (as [`Store::live_showtimes`]), each with its number of
     /// taken seats.
     fn live_showtimes_taken(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<(Showtime, usize)>>;
+
+    /// One page of [`Store::live_showtimes_taken`]: the live showtimes `page` selects, by start
+    /// time then id, at most `page.limit` of them, each with its number of taken seats. Reads
+    /// only the page's rows, whatever the size of the schedule (see [`showtime_page`]).
+    fn live_showtimes_page(&self, page: ShowtimePage) -> StoreFuture<'_, Vec<(Showtime, usize)>>;
 
     /// Whether the store can take bookings now; `Err(StoreError::Unavailable(reason))` when a
     /// booking would fail. Cheap enough for a health check every second: never flushes.

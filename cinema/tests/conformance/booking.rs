@@ -1,7 +1,8 @@
 //! The booking rules, as every store must keep them.
 
 use cinema::booking::{CancelOutcome, ManageToken, PlaceOutcome};
-use cinema::schedule::ShowtimeId;
+use cinema::schedule::{Showtime, ShowtimeId};
+use cinema::store::{ShowtimePage, ShowtimePosition, Store};
 
 use super::support::{Env, at, now, other_show, placed, request, show, taken};
 
@@ -235,4 +236,51 @@ pub async fn live_showtimes_taken_counts_active_seats(env: &Env) {
     // A started showtime is no longer live, and neither is its count.
     let later = at("2030-03-01T10:00:00+07:00");
     assert_eq!(store.live_showtimes_taken(later).await.unwrap().iter().find(|(s, _)| s.id == show()), None);
+}
+
+/// Walks every page of `query` (at `limit` a page) and answers the showtimes and counts read.
+async fn walk_pages(store: &dyn Store, query: ShowtimePage) -> Vec<(Showtime, usize)> {
+    let mut read = Vec::new();
+    let mut page = query;
+    let live = store.live_showtimes(page.now).await.unwrap().len();
+    for _ in 0..=live {
+        let got = store.live_showtimes_page(page.clone()).await.unwrap();
+        assert!(got.len() <= page.limit, "a page holds at most its limit");
+        let Some((last, _)) = got.last() else { return read };
+        page.after = Some(ShowtimePosition::of(last));
+        let full = got.len() == page.limit;
+        read.extend(got);
+        if !full {
+            return read;
+        }
+    }
+    panic!("more pages than live showtimes: a page does not resume after the one before");
+}
+
+pub async fn pages_of_live_showtimes_walk_each_once_in_order_and_filter(env: &Env) {
+    let store = env.store();
+    placed(store.place(request(&show(), &["A1", "A2"]).booking).await.unwrap());
+    let mut all = store.live_showtimes_taken(now()).await.unwrap();
+    all.sort_by(|(a, _), (b, _)| (a.starts_at, a.id.as_str()).cmp(&(b.starts_at, b.id.as_str())));
+    assert!(all.windows(2).any(|w| w[0].0.starts_at == w[1].0.starts_at), "the plan has ties: the id breaks them");
+    let everything = ShowtimePage { now: now(), film: None, starting: None, after: None, limit: 1000 };
+    for limit in [1, 2, 5, all.len(), all.len() + 1] {
+        let walked = walk_pages(store, ShowtimePage { limit, ..everything.clone() }).await;
+        assert_eq!(walked, all, "limit {limit}: every live showtime once, by start then id, with its count");
+    }
+    let film = ShowtimePage { film: Some("film-1".into()), ..everything.clone() };
+    let walked = walk_pages(store, ShowtimePage { limit: 2, ..film.clone() }).await;
+    let expected: Vec<_> = all.iter().filter(|(s, _)| film.selects(s)).cloned().collect();
+    assert!(!expected.is_empty() && expected.len() < all.len());
+    assert_eq!(walked, expected, "one film's");
+    for slug in ["film", "film-", "film-1-2030", "nope", ""] {
+        let page = ShowtimePage { film: Some(slug.into()), ..everything.clone() };
+        assert!(store.live_showtimes_page(page).await.unwrap().is_empty(), "{slug:?}: no film of this slug");
+    }
+    let first = &all[0].0;
+    let day =
+        ShowtimePage { starting: Some((first.starts_at, first.starts_at + chrono::TimeDelta::hours(6))), ..everything };
+    let expected: Vec<_> = all.iter().filter(|(s, _)| day.selects(s)).cloned().collect();
+    assert!(!expected.is_empty() && expected.len() < all.len());
+    assert_eq!(walk_pages(store, ShowtimePage { limit: 3, ..day }).await, expected, "a span's");
 }

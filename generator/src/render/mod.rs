@@ -13,6 +13,7 @@ mod feeds;
 pub mod json_ld;
 mod kinds;
 pub mod markdown;
+mod pagination;
 pub mod poster;
 mod site;
 pub mod views;

@@ -43,22 +43,50 @@ function binary(name) {
 }
 
 /** Builds a fresh site and database with the real current time (the service judges "started"
- * by its own clock, so the pages and the service must agree on now). */
-export function buildSite() {
+ * by its own clock, so the pages and the service must agree on now). `options.films` builds a
+ * synthetic catalog of that many films (`tiketa-gen synth-content`) instead of the real one. */
+export function buildSite(options = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'tiketa-browser-'));
   const dist = join(dir, 'dist');
   const db = join(dir, 'tiketa.db');
+  let content = join(ROOT, 'content');
+  if (options.films) {
+    const synthetic = join(dir, 'content');
+    const synth = spawnSync(
+      binary('tiketa-gen'),
+      ['synth-content', '--films', String(options.films), '--into', synthetic, '--content', content],
+      { cwd: ROOT, encoding: 'utf8', env: cleanEnv() },
+    );
+    if (synth.status !== 0) {
+      rmSync(dir, { recursive: true, force: true });
+      throw new Error(`tiketa-gen synth-content failed (exit ${synth.status}):\n${synth.stdout}\n${synth.stderr}`);
+    }
+    content = synthetic;
+  }
   const roll = spawnSync(
     binary('tiketa-gen'),
-    ['roll', '--content', join(ROOT, 'content'), '--theme', join(ROOT, 'themes', 'time-gallery'), '--out', dist, '--db', db],
+    ['roll', '--content', content, '--theme', join(ROOT, 'themes', 'time-gallery'), '--out', dist, '--db', db],
     { cwd: ROOT, encoding: 'utf8', env: cleanEnv() },
   );
   if (roll.status !== 0) {
     rmSync(dir, { recursive: true, force: true });
     throw new Error(`tiketa-gen roll failed (exit ${roll.status}):\n${roll.stdout}\n${roll.stderr}`);
   }
-  const schedule = JSON.parse(readFileSync(join(dist, 'api', 'schedule.json'), 'utf8'));
-  return { dir, dist, db, schedule, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const schedule = readSchedule(dist);
+  return { dir, dist, db, content, schedule, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/** Every live showtime of a built site, in start order then studio, as `{ showtimes }`: read
+ * from the schedule's table of contents (`/api/schedule.json`), the film list's pages and each
+ * film's own schedule file. */
+export function readSchedule(dist) {
+  const json = (url) => JSON.parse(readFileSync(join(dist, ...url.split('/').filter(Boolean)), 'utf8'));
+  const contents = json('/api/schedule.json');
+  const showtimes = contents.film_pages
+    .flatMap((page) => json(page).films)
+    .flatMap((film) => json(film.schedule_url).showtimes);
+  showtimes.sort((a, b) => Date.parse(a.starts_at) - Date.parse(b.starts_at) || a.studio - b.studio);
+  return { ...contents, showtimes };
 }
 
 /** The environment without the project's own settings, so a developer's `.env` or exported
@@ -100,7 +128,7 @@ export async function startService(site, attempts = 3, options = {}) {
   throw lastError;
 }
 
-async function startOn(site, port, { content = join(ROOT, 'content'), args = [] } = {}) {
+async function startOn(site, port, { content = site.content, args = [] } = {}) {
   const origin = `http://127.0.0.1:${port}`;
   // The temp folder as cwd, so a `.env` in the repository is not read either.
   const child = spawn(

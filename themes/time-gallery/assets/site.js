@@ -196,7 +196,9 @@
     if (links.length === 0) return;
     var slug = schedule.getAttribute("data-film-slug");
     var api = (schedule.getAttribute("data-api-url") || "").replace(/\/+$/, "");
-    var url = api + "/api/showtimes?film=" + encodeURIComponent(slug);
+    // One film's showtimes fit one page of the list (at most 500); a longer list is read on by
+    // its `next_cursor`.
+    var url = api + "/api/showtimes?limit=500&film=" + encodeURIComponent(slug);
     var timer = null;
     var asking = false;
 
@@ -238,16 +240,26 @@
       asking = true;
       var controller = typeof AbortController === "function" ? new AbortController() : null;
       var giveUp = controller ? setTimeout(function () { controller.abort(); }, SEATS_TIMEOUT_MS) : null;
-      fetch(url, {
-        headers: { Accept: "application/json" },
-        credentials: "omit",
-        cache: "no-store",
-        signal: controller ? controller.signal : undefined
-      })
-        .then(function (res) {
-          if (!res.ok) throw new Error("HTTP " + res.status);
-          return res.json();
+      // Every page of the film's list, as one list.
+      function read(pageUrl, before) {
+        return fetch(pageUrl, {
+          headers: { Accept: "application/json" },
+          credentials: "omit",
+          cache: "no-store",
+          signal: controller ? controller.signal : undefined
         })
+          .then(function (res) {
+            if (!res.ok) throw new Error("HTTP " + res.status);
+            return res.json();
+          })
+          .then(function (body) {
+            if (!body || !Array.isArray(body.showtimes)) throw new Error("not a showtimes list");
+            var all = before.concat(body.showtimes);
+            if (typeof body.next_cursor !== "string") return { showtimes: all };
+            return read(url + "&cursor=" + encodeURIComponent(body.next_cursor), all);
+          });
+      }
+      read(url, [])
         .then(show)
         .catch(forget)
         .then(function () {

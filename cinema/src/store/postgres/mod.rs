@@ -64,6 +64,7 @@ mod recovery;
 mod retire;
 mod schedule;
 mod showtime_lock;
+mod showtime_page;
 mod transaction;
 
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
@@ -92,6 +93,7 @@ use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutc
 use crate::booking::{BookingReference, ManageToken};
 use crate::box_office::{BackupReport, BookingQuery, CheckIn, CheckInOutcome};
 use crate::schedule::{Showtime, ShowtimeId};
+use crate::store::ShowtimePage;
 
 /// How long connecting to the server may take before it counts as unreachable.
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -508,6 +510,13 @@ impl Store for PostgresDatabase {
         Box::pin(async move {
             let client = self.shared.pool.get().await.map_err(pool_error)?;
             bookings_read::live_showtimes_taken(&client, now).await.map_err(store_error)
+        })
+    }
+
+    fn live_showtimes_page(&self, page: ShowtimePage) -> StoreFuture<'_, Vec<(Showtime, usize)>> {
+        Box::pin(async move {
+            let client = self.shared.pool.get().await.map_err(pool_error)?;
+            showtime_page::live_showtimes_page(&client, &page).await.map_err(store_error)
         })
     }
 

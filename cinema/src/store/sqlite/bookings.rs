@@ -314,6 +314,14 @@ impl SqliteBookingStore {
         self.reads.with(|c| bookings_read::live_showtimes_taken(c, now))
     }
 
+    /// One page of the live showtimes with their taken seats: see [`crate::store::showtime_page`].
+    pub fn live_showtimes_page(
+        &self,
+        page: &crate::store::showtime_page::ShowtimePage,
+    ) -> Result<Vec<(Showtime, usize)>, StoreError> {
+        self.reads.with(|c| super::showtime_page::live_showtimes_page(c, page))
+    }
+
     /// Whether bookings would succeed. No disk flush: a few `stat`s, the writer's latest
     /// outcome and one read query.
     pub fn check(&self) -> Result<(), Unavailable> {

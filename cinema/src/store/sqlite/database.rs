@@ -22,7 +22,9 @@ use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutc
 use crate::booking::{BookingReference, ManageToken};
 use crate::box_office::{BackupReport, BookingQuery, CheckIn, CheckInOutcome};
 use crate::schedule::{Showtime, ShowtimeId};
-use crate::store::{ChangeFeed, ChangeStream, CommitObserver, OpenMode, RollReport, Store, StoreError, StoreFuture};
+use crate::store::{
+    ChangeFeed, ChangeStream, CommitObserver, OpenMode, RollReport, ShowtimePage, Store, StoreError, StoreFuture,
+};
 
 /// How many blocking database calls run at once: enough to keep two cores busy while some
 /// wait on the disk, few enough that the read pool stays small.
@@ -236,6 +238,10 @@ impl Store for SqliteDatabase {
 
     fn live_showtimes_taken(&self, now: DateTime<Utc>) -> StoreFuture<'_, Vec<(Showtime, usize)>> {
         self.blocking(move |db| db.bookings()?.live_showtimes_taken(now))
+    }
+
+    fn live_showtimes_page(&self, page: ShowtimePage) -> StoreFuture<'_, Vec<(Showtime, usize)>> {
+        self.blocking(move |db| db.bookings()?.live_showtimes_page(&page))
     }
 
     fn check(&self) -> StoreFuture<'_, ()> {

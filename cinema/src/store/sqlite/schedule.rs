@@ -13,7 +13,7 @@ use crate::box_office::{IDEMPOTENCY_KEPT_FOR, KeptShowtime, Purged, SENT_MAIL_KE
 use crate::schedule::{Showtime, ShowtimeId};
 use crate::store::{RollReport, StoreError};
 
-const COLUMNS: &str = "id, film_slug, studio, local_date, slot, starts_at, ends_at, archived";
+pub(crate) const COLUMNS: &str = "id, film_slug, studio, local_date, slot, starts_at, ends_at, archived";
 
 /// Reads a row selected with [`COLUMNS`].
 pub(crate) fn showtime_from_row(row: &Row<'_>) -> rusqlite::Result<Showtime> {

@@ -1,0 +1,39 @@
+//! [`ShowtimePage`] on PostgreSQL: one query for the page's rows and their counts of taken
+//! seats, the counts from the unique index over active seats.
+
+use deadpool_postgres::GenericClient;
+use tokio_postgres::types::ToSql;
+
+use super::schedule::{COLUMNS, showtime_from_row};
+use crate::schedule::Showtime;
+use crate::store::showtime_page::ShowtimePage;
+
+/// The page's showtimes, by start time then id, each with its number of taken seats.
+pub(super) async fn live_showtimes_page(
+    client: &impl GenericClient,
+    page: &ShowtimePage,
+) -> Result<Vec<(Showtime, usize)>, tokio_postgres::Error> {
+    let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
+    let (from, to) = page.starting.unzip();
+    let (after_at, after_id) = page.after.as_ref().map(|p| (p.starts_at, p.id.as_str())).unzip();
+    // One statement for every combination: a filter left out is a NULL parameter. `id COLLATE
+    // "C"` orders ids byte by byte, as the position compares them, whatever the database's
+    // collation.
+    let stmt = client
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS},
+                    (SELECT count(*) FROM booking_seats b WHERE b.showtime_id = showtimes.id AND b.active)
+             FROM showtimes
+             WHERE NOT archived AND starts_at > $1
+               AND ($2::text IS NULL OR film_slug = $2)
+               AND ($3::timestamptz IS NULL OR (starts_at >= $3 AND starts_at < $4))
+               AND ($5::timestamptz IS NULL OR starts_at > $5
+                    OR (starts_at = $5 AND id COLLATE \"C\" > $6::text COLLATE \"C\"))
+             ORDER BY starts_at, id COLLATE \"C\"
+             LIMIT $7"
+        ))
+        .await?;
+    let params: [&(dyn ToSql + Sync); 7] = [&page.now, &page.film, &from, &to, &after_at, &after_id, &limit];
+    let rows = client.query(&stmt, &params).await?;
+    rows.iter().map(|r| Ok((showtime_from_row(r, 0)?, usize::try_from(r.try_get::<_, i64>(8)?).unwrap_or(0)))).collect()
+}
