@@ -10,12 +10,15 @@
 # .gz files). Debian's nginx has no brotli module, so `br, gzip` gets nginx's .gz file, while we
 # send the .br one: that line compares our brotli with nginx's gzip of the same page.
 #
-#   bench/static.sh                         # defaults: 5 s a figure, 64 connections
-#   DURATION=3 CONNECTIONS=32 bench/static.sh
+# Each figure is the median of ROUNDS runs of DURATION seconds, ours and nginx in turns.
+#
+#   bench/static.sh                         # defaults: 3 rounds of 3 s, 64 connections
+#   ROUNDS=5 DURATION=2 CONNECTIONS=32 bench/static.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-DURATION=${DURATION:-5}
+DURATION=${DURATION:-3}
+ROUNDS=${ROUNDS:-3}
 CONNECTIONS=${CONNECTIONS:-64}
 NOW=2030-01-10T00:00:00+07:00
 WORK=target/bench-static
@@ -92,25 +95,33 @@ expect() { # server path accept-encoding wanted
   if [ "$got" != "$4" ]; then echo "$1$2 with Accept-Encoding '$3' answered $got, not $4" >&2; exit 1; fi
 }
 
-echo "static files: $(nproc) cores, ${DURATION} s a figure, ${CONNECTIONS} connections; ours --site, nginx $("$NGINX" -v 2>&1 | sed 's|.*/||')"
+echo "static files: $(nproc) cores, median of ${ROUNDS} rounds of ${DURATION} s in turns, ${CONNECTIONS} connections; ours --site, nginx $("$NGINX" -v 2>&1 | sed 's|.*/||')"
 printf '%-34s %10s %9s %10s %9s %7s\n' "file" "ours/s" "p99 ms" "nginx/s" "p99 ms" "ratio"
+# The rate and p99 of a loader line, as "rate p99".
+figures() { awk '{ for (i = 1; i <= NF; i++) { if ($i == "ok/s") r = $(i - 1); if ($i == "p99") p = $(i + 1) } } END { print r, p }'; }
+# The median of the numbers on stdin.
+median() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 measure() { # label path accept-encoding ours-coding nginx-coding
   local label=$1 path=$2 accept=$3
   expect "$ours" "$path" "$accept" "$4"
   expect "$nginx" "$path" "$accept" "$5"
   local header=(); [ -n "$accept" ] && header=(--header "Accept-Encoding: $accept")
-  local a b
-  a=$(target/release/tiketa-load get --addr "$ours" --path "$path" "${header[@]}" --connections "$CONNECTIONS" --duration "$DURATION")
-  b=$(target/release/tiketa-load get --addr "$nginx" --path "$path" "${header[@]}" --connections "$CONNECTIONS" --duration "$DURATION")
-  for line in "$a" "$b"; do
-    if ! grep -q " 0 failed" <<<"$line"; then echo "$label: failed requests: $line" >&2; exit 1; fi
+  : >"$WORK/ours.fig"; : >"$WORK/nginx.fig"
+  # Rounds taken in turns, so that a busy moment of the machine falls on both alike.
+  for _ in $(seq 1 "$ROUNDS"); do
+    for server in ours nginx; do
+      local line
+      line=$(target/release/tiketa-load get --addr "${!server}" --path "$path" "${header[@]}" \
+        --connections "$CONNECTIONS" --duration "$DURATION")
+      if ! grep -q " 0 failed" <<<"$line"; then echo "$label ($server): failed requests: $line" >&2; exit 1; fi
+      figures <<<"$line" >>"$WORK/$server.fig"
+    done
   done
-  awk -v label="$label" -v a="$a" -v b="$b" 'BEGIN {
-    split(a, x, " +"); split(b, y, " +")
-    for (i in x) { if (x[i] == "ok/s") ra = x[i - 1]; if (x[i] == "p99") pa = x[i + 1] }
-    for (i in y) { if (y[i] == "ok/s") rb = y[i - 1]; if (y[i] == "p99") pb = y[i + 1] }
-    printf "%-34s %10.0f %9.2f %10.0f %9.2f %7.2f\n", label, ra, pa, rb, pb, ra / rb
-  }'
+  local ra pa rb pb
+  ra=$(cut -d' ' -f1 "$WORK/ours.fig" | median); pa=$(cut -d' ' -f2 "$WORK/ours.fig" | median)
+  rb=$(cut -d' ' -f1 "$WORK/nginx.fig" | median); pb=$(cut -d' ' -f2 "$WORK/nginx.fig" | median)
+  awk -v l="$label" -v ra="$ra" -v pa="$pa" -v rb="$rb" -v pb="$pb" \
+    'BEGIN { printf "%-34s %10.0f %9.2f %10.0f %9.2f %7.2f\n", l, ra, pa, rb, pb, ra / rb }'
 }
 measure "robots.txt" /robots.txt "" identity identity
 measure "booking page" "/book/$book" "" identity identity

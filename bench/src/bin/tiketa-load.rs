@@ -265,7 +265,9 @@ fn run(load: &Load, make: impl Fn(usize) -> Call + Send + Sync + 'static, limit:
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 rt.block_on(async move {
                     let tasks: Vec<_> = (0..conns)
-                        .map(|_| tokio::spawn(connection(addr, make.clone(), headers.clone(), next.clone(), limit, deadline)))
+                        .map(|_| {
+                            tokio::spawn(connection(addr, make.clone(), headers.clone(), next.clone(), limit, deadline))
+                        })
                         .collect();
                     let mut tally = Tally::default();
                     for task in tasks {
