@@ -38,8 +38,10 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 # The real 21-film site, built as the operator's job does (a build folder behind a `dist` symlink).
 target/release/tiketa-gen roll --content content --db "$WORK/tiketa.db" --out "$WORK/dist" --now "$NOW" >/dev/null
 site=$(cd "$WORK/dist" && pwd -P)
-book=$(cd "$site/book" && ls -d -- */ | head -1)
-css=$(cd "$site" && ls assets/site.*.css | head -1)
+# (Globs, not `ls | head`: head closing the pipe early would end the script under pipefail.)
+pages=("$site"/book/*/index.html) stylesheets=("$site"/assets/site.*.css)
+book=${pages[0]#"$site"/book/}; book=${book%index.html}
+css=${stylesheets[0]#"$site"/}
 
 RUST_LOG=info,access=off start booking target/release/tiketa-booking --db "$WORK/tiketa.db" --content content \
   --site "$WORK/dist" --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0
