@@ -374,3 +374,73 @@ async fn a_build_swap_is_seen_by_the_next_request() {
     std::fs::remove_dir_all(builds.join("a")).unwrap();
     assert_eq!(s.get("/hundred.txt", &[]).await.status(), 200, "the old build can go");
 }
+
+#[tokio::test]
+async fn held_files_never_outlive_their_build() {
+    let f = Fixture::new();
+    let builds = f.dir.path().join(".dist.builds");
+    // The same paths and lengths in both builds: only the bytes tell them apart.
+    for (id, text) in [("a", "first!"), ("b", "second")] {
+        let root = site(&builds.join(id).join("site"));
+        std::fs::write(root.join("index.html"), text).unwrap();
+        std::fs::write(root.join(format!("{CSS}.br")), format!("br {text}")).unwrap();
+    }
+    let dist = f.dir.path().join("dist");
+    std::os::unix::fs::symlink(".dist.builds/a/site", &dist).unwrap();
+    let s = service(&f, Some(&dist)).await;
+    let br = [("accept-encoding", "br, gzip")];
+    for _ in 0..2 {
+        assert_eq!(s.get("/", &[]).await.body().as_ref(), b"first!");
+        assert_eq!(s.get(&format!("/{CSS}"), &br).await.body().as_ref(), b"br first!");
+    }
+    let next = f.dir.path().join("dist.next");
+    std::os::unix::fs::symlink(".dist.builds/b/site", &next).unwrap();
+    std::fs::rename(&next, &dist).unwrap();
+    assert_eq!(s.get("/", &[]).await.body().as_ref(), b"second", "the first request after the swap");
+    assert_eq!(s.get(&format!("/{CSS}"), &br).await.body().as_ref(), b"br second");
+    // A build folder made again under a name the symlink already pointed to is another build.
+    std::fs::remove_dir_all(builds.join("a")).unwrap();
+    let again = site(&builds.join("a").join("site"));
+    std::fs::write(again.join("index.html"), "third!").unwrap();
+    std::fs::rename(&dist, &next).unwrap();
+    std::os::unix::fs::symlink(".dist.builds/a/site", &dist).unwrap();
+    assert_eq!(s.get("/", &[]).await.body().as_ref(), b"third!");
+}
+
+#[tokio::test]
+async fn a_folder_edited_in_place_is_served_as_it_is_now() {
+    let f = Fixture::new();
+    let dist = site(&f.dir.path().join("dist"));
+    let s = service(&f, Some(&dist)).await;
+    assert_eq!(s.get("/hundred.txt", &[]).await.body().len(), 100);
+    assert_eq!(s.get("/hundred.txt", &[]).await.body().len(), 100, "held now");
+    std::fs::write(dist.join("hundred.txt"), "edited").unwrap();
+    let res = s.get("/hundred.txt", &[]).await;
+    assert_eq!((res.status().as_u16(), res.body().as_ref()), (200, &b"edited"[..]));
+    std::fs::remove_file(dist.join("hundred.txt")).unwrap();
+    assert_eq!(s.get("/hundred.txt", &[]).await.status(), 404, "a deleted file is gone at once");
+}
+
+#[tokio::test]
+async fn a_deleted_site_answers_503_saying_so_and_the_api_keeps_working() {
+    let f = Fixture::new();
+    let builds = f.dir.path().join(".dist.builds");
+    site(&builds.join("1").join("site"));
+    let dist = f.dir.path().join("dist");
+    std::os::unix::fs::symlink(".dist.builds/1/site", &dist).unwrap();
+    let s = service(&f, Some(&dist)).await;
+    assert_eq!(s.get("/", &[]).await.status(), 200);
+    std::fs::remove_dir_all(&builds).unwrap();
+    std::fs::remove_file(&dist).unwrap();
+    for path in ["/", "/index.html", "/no/such/page"] {
+        let res = s.get(path, &[]).await;
+        assert_eq!(res.status(), 503, "{path}");
+        assert_eq!(header(&res, "content-type"), Some("text/plain; charset=utf-8"));
+        let text = String::from_utf8(res.body().to_vec()).unwrap();
+        assert!(text.contains("tiketa-gen roll"), "says what to do: {text}");
+    }
+    assert_eq!(s.get("/api/showtimes", &[]).await.status(), 200, "the API does not need the site");
+    site(&builds.join("2").join("site"));
+    std::os::unix::fs::symlink(".dist.builds/2/site", &dist).unwrap();
+    assert_eq!(s.get("/", &[]).await.body().as_ref(), b"<!doctype html><title>home</title>", "published again");
+}

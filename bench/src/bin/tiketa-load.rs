@@ -24,7 +24,7 @@ use clap::{Parser, Subcommand};
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper::client::conn::http1::{self, SendRequest};
-use hyper::header::{CONTENT_TYPE, HOST, HeaderValue};
+use hyper::header::{CONTENT_TYPE, HOST, HeaderName, HeaderValue};
 use hyper::{Method, Request, Uri};
 use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
@@ -114,6 +114,10 @@ struct Load {
     /// A label for the result line.
     #[arg(long, default_value = "")]
     label: String,
+    /// A header sent with every request, `Name: value` (repeatable), such as
+    /// `--header 'Accept-Encoding: br, gzip'` as browsers send it.
+    #[arg(long = "header", value_parser = parse_header)]
+    headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 fn main() -> anyhow::Result<()> {
@@ -178,6 +182,14 @@ fn parse_share(text: &str) -> Result<(usize, usize), String> {
         return Err(bad());
     }
     Ok((k, n))
+}
+
+fn parse_header(text: &str) -> Result<(HeaderName, HeaderValue), String> {
+    let bad = |why: &str| format!("{text:?}: {why}; expected `Name: value`, such as `Accept-Encoding: gzip`");
+    let (name, value) = text.split_once(':').ok_or_else(|| bad("no colon"))?;
+    let name = HeaderName::from_bytes(name.trim().as_bytes()).map_err(|_| bad("not a header name"))?;
+    let value = HeaderValue::from_str(value.trim()).map_err(|_| bad("not a header value"))?;
+    Ok((name, value))
 }
 
 /// One GET on a fresh connection, its body as JSON: the loader's setup requests.
@@ -248,11 +260,14 @@ fn run(load: &Load, make: impl Fn(usize) -> Call + Send + Sync + 'static, limit:
         .map(|t| {
             let conns = load.connections / threads + usize::from(t < load.connections % threads);
             let (make, next, addr) = (make.clone(), next.clone(), load.addr);
+            let headers = load.headers.clone();
             std::thread::spawn(move || -> anyhow::Result<Tally> {
                 let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
                 rt.block_on(async move {
                     let tasks: Vec<_> = (0..conns)
-                        .map(|_| tokio::spawn(connection(addr, make.clone(), next.clone(), limit, deadline)))
+                        .map(|_| {
+                            tokio::spawn(connection(addr, make.clone(), headers.clone(), next.clone(), limit, deadline))
+                        })
                         .collect();
                     let mut tally = Tally::default();
                     for task in tasks {
@@ -286,6 +301,7 @@ fn run(load: &Load, make: impl Fn(usize) -> Call + Send + Sync + 'static, limit:
 async fn connection(
     addr: SocketAddr,
     make: Arc<impl Fn(usize) -> Call>,
+    headers: Vec<(HeaderName, HeaderValue)>,
     next: Arc<AtomicUsize>,
     limit: usize,
     deadline: Instant,
@@ -299,7 +315,10 @@ async fn connection(
             if i >= limit {
                 break;
             }
-            let request = make(i).request(&host);
+            let mut request = make(i).request(&host);
+            for (name, value) in &headers {
+                request.headers_mut().insert(name.clone(), value.clone());
+            }
             let sent = Instant::now();
             sender.ready().await?;
             let response = sender.send_request(request).await?;

@@ -28,6 +28,10 @@ pub const VARIANTS: &[Coding] = &[Coding::Brotli, Coding::Gzip];
 /// The file to send for a URL.
 #[derive(Debug)]
 pub struct Located {
+    /// The site's real root when the file was located: the build it belongs to.
+    pub root: PathBuf,
+    /// The real path of the file sent: the original or the chosen variant.
+    pub path: PathBuf,
     /// The original or the chosen variant, open.
     pub file: File,
     pub meta: Metadata,
@@ -71,13 +75,14 @@ pub fn locate(site: &Path, url_path: &str, wanted: &[Coding]) -> io::Result<Opti
             .collect()
     };
     let chosen = wanted.iter().find_map(|&want| variants.iter().find(|(coding, _)| *coding == want));
+    let has_variants = !variants.is_empty();
     let (coding, path) = match chosen {
-        Some((coding, path)) => (Some(*coding), path),
-        None => (None, &real),
+        Some((coding, path)) => (Some(*coding), path.clone()),
+        None => (None, real),
     };
-    let file = File::open(path)?;
+    let file = File::open(&path)?;
     let meta = file.metadata()?;
-    Ok(Some(Located { file, meta, relative, coding, has_variants: !variants.is_empty() }))
+    Ok(Some(Located { root, path, file, meta, relative, coding, has_variants }))
 }
 
 /// The site-relative path a URL path names, or `None` if it tries to leave the site or is not
