@@ -133,6 +133,11 @@ def main():
             f"| {r['later']:.2f} s | {r['link']:.2f} s | {r['later'] / r['link']:.2f}x |"
         )
     for r in rows:
+        verdict = "met" if r["rss"] <= 64 else "missed"
+        print(f"\n{r['films']:,} films: cold build {r['cold'] / r['cp']:.2f}x its `cp -r` floor (target 1.0x); "
+              f"peak memory {r['rss']:.0f} MiB against the 64 MiB target: {verdict}", end="")
+    print()
+    for r in rows:
         print(f"\n{r['films']:,} films, the roll 3 h later: `{r['later_line']}`", end="")
     print()
     reported, end_to_end, written = watch

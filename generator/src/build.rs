@@ -18,7 +18,7 @@ use rayon::prelude::*;
 use walkdir::WalkDir;
 
 use crate::error::BuildError;
-use crate::output::{FileOutcome, OutputDir, StagedFile, WriteSummary, stage_page};
+use crate::output::{OutputDir, WriteSummary};
 use crate::render::{Renderer, ThemePaths};
 
 /// Where a build reads and writes, and the moment it builds for.
@@ -146,23 +146,15 @@ pub fn write_site(opts: &BuildOptions, catalog: &Catalog, showtimes: &[Showtime]
         return Ok(WriteSummary { unchanged: out.published_files(), ..Default::default() });
     }
     let renderer = Renderer::new(catalog, &ThemePaths::new(&opts.theme), theme_hash, showtimes)?;
-    let staging = out.begin()?;
-    let files = renderer
-        .jobs()
-        .par_iter()
-        .map(|job| {
-            let key = renderer.input_key(job);
-            if let Some(key) = key {
-                let path = renderer.path(job);
-                if let Some(record) = staging.fresh(&path, key)? {
-                    return Ok(StagedFile { path, record, outcome: FileOutcome::Unchanged });
-                }
-            }
-            let page = renderer.render(job)?;
-            stage_page(&staging, page.path, &page.bytes, key)
-        })
-        .collect::<Result<Vec<_>, BuildError>>()?;
-    staging.publish(fingerprint, files)
+    let staging = out.begin(&fingerprint)?;
+    // Nothing is collected: each file goes to disk, and its line to the new manifest, as soon
+    // as it is rendered, so the build's memory does not grow with the site.
+    renderer.jobs().try_for_each(|job| {
+        let path = renderer.path(&job);
+        staging.put(&path, renderer.input_key(&job), || renderer.render(&job).map(|page| page.bytes))?;
+        Ok::<(), BuildError>(())
+    })?;
+    staging.publish()
 }
 
 /// Feeds the theme's `templates/` and `assets/` files (path, length, bytes, in name order)

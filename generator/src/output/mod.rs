@@ -21,11 +21,12 @@ use std::fs::File;
 use std::io::ErrorKind;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 use self::compress::{Coding, compress, wants_variants};
 use self::layout::{Current, Layout};
-use self::manifest::{Digest, FileRecord, Manifest};
+use self::manifest::{Digest, FileRecord, Manifest, ManifestWriter};
 use crate::error::BuildError;
 
 /// What happened to one file in a build.
@@ -49,6 +50,7 @@ enum Previous {
     /// The published build and its manifest, which was published with it by the same rename:
     /// trusted.
     Published {
+        dir: PathBuf,
         site: PathBuf,
         manifest: Manifest,
     },
@@ -102,8 +104,8 @@ impl OutputDir {
             Current::Build(id) => {
                 let dir = layout.build_dir(id);
                 let site = dir.join("site");
-                match Manifest::load(&dir.join("manifest.json"), id) {
-                    Some(manifest) => Previous::Published { site, manifest },
+                match Manifest::load(&dir, id) {
+                    Some(manifest) => Previous::Published { dir, site, manifest },
                     None if site.is_dir() => Previous::Unverified { site },
                     None => Previous::Nothing,
                 }
@@ -134,7 +136,7 @@ impl OutputDir {
     /// How many files the published build holds, by its manifest.
     pub fn published_files(&self) -> usize {
         match &self.previous {
-            Previous::Published { manifest, .. } => manifest.files.len(),
+            Previous::Published { manifest, .. } => manifest.len(),
             _ => 0,
         }
     }
@@ -143,20 +145,19 @@ impl OutputDir {
     /// are still there: then there is nothing to build.
     pub fn is_up_to_date(&self, fingerprint: &str) -> bool {
         match &self.previous {
-            Previous::Published { site, manifest } => {
-                !manifest.files.is_empty()
-                    && manifest.fingerprint == fingerprint
-                    && manifest.files.keys().all(|p| site.join(p).is_file())
+            Previous::Published { dir, site, manifest } => {
+                !manifest.is_empty() && manifest.fingerprint == fingerprint && Manifest::all_files_present(dir, site)
             }
             _ => false,
         }
     }
 
-    /// Starts a new build folder, which nothing reads until [`Staging::publish`]. The builds
+    /// Starts a new build folder for inputs with this fingerprint, which nothing reads until
+    /// [`Staging::publish`]. The builds
     /// before the published one go now: once the new build is published, the published one
     /// becomes the build before, kept for readers that resolved `dist` a moment before the
     /// switch.
-    pub fn begin(&self) -> Result<Staging<'_>, BuildError> {
+    pub fn begin(&self, fingerprint: &str) -> Result<Staging<'_>, BuildError> {
         if let Current::Build(published) = self.current {
             // Trash left before is being deleted already (see `open`).
             self.delete_in_background(self.layout.put_aside(|n| n.is_some_and(|n| n < published), false)?);
@@ -181,9 +182,29 @@ impl OutputDir {
                 Err(e) => return Err(BuildError::io(&dir, e)),
             }
         };
-        let staging = Staging { out: self, id, site: dir.join("site"), dir, published: false };
-        std::fs::create_dir(&staging.site).map_err(|e| BuildError::io(&staging.site, e))?;
-        Ok(staging)
+        let site = dir.join("site");
+        // No `Staging` owns the folder yet to delete it if either step fails: done here.
+        let made = std::fs::create_dir(&site)
+            .map_err(|e| BuildError::io(&site, e))
+            .and_then(|()| ManifestWriter::create(&dir, id, fingerprint));
+        let manifest = match made {
+            Ok(manifest) => manifest,
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e);
+            }
+        };
+        Ok(Staging {
+            out: self,
+            id,
+            site,
+            dir,
+            manifest,
+            written: AtomicUsize::new(0),
+            unchanged: AtomicUsize::new(0),
+            kept: AtomicUsize::new(0),
+            published: false,
+        })
     }
 }
 
@@ -194,27 +215,68 @@ pub struct Staging<'a> {
     id: u64,
     dir: PathBuf,
     site: PathBuf,
+    /// The new build's manifest, a line per file as it is staged.
+    manifest: ManifestWriter,
+    written: AtomicUsize,
+    unchanged: AtomicUsize,
+    /// Files of the published build that are in the new one too: the rest were removed.
+    kept: AtomicUsize,
     published: bool,
 }
 
 impl Staging<'_> {
-    /// The published file at `path`, if it was made from inputs with this key: it is linked into
-    /// the new build (with its variants) and need not even be rendered.
-    pub fn fresh(&self, path: &str, key: Digest) -> Result<Option<FileRecord>, BuildError> {
-        let Previous::Published { site, manifest } = &self.out.previous else { return Ok(None) };
-        match manifest.files.get(path) {
-            Some(record) if record.key == Some(key) && self.reuse(site, path)? => Ok(Some(record.clone())),
-            _ => Ok(None),
+    /// Puts the file at `path` into the new build and records it in the manifest: linked from
+    /// the published build (with its variants) when that was made from inputs with this `key`,
+    /// without calling `render`; otherwise rendered, then linked if its bytes are the same, or
+    /// written with its variants. Safe to call from many threads, once per path.
+    pub fn put(
+        &self,
+        path: &str,
+        key: Option<Digest>,
+        render: impl FnOnce() -> Result<Vec<u8>, BuildError>,
+    ) -> Result<FileOutcome, BuildError> {
+        let previous = match &self.out.previous {
+            Previous::Published { manifest, .. } => manifest.get(path).copied(),
+            _ => None,
+        };
+        if previous.is_some() {
+            self.kept.fetch_add(1, Ordering::Relaxed);
         }
+        let fresh = match (&self.out.previous, previous, key) {
+            (Previous::Published { site, .. }, Some(old), Some(key)) if old.key == Some(key) => {
+                self.reuse(site, path)?.then_some(old)
+            }
+            _ => None,
+        };
+        let (record, outcome) = match fresh {
+            Some(record) => (record, FileOutcome::Unchanged),
+            None => {
+                let bytes = render()?;
+                let hash = Digest::of(&bytes);
+                (FileRecord { hash, key }, self.stage(path, &bytes, hash, previous)?)
+            }
+        };
+        self.manifest.record(path, record)?;
+        let count = match outcome {
+            FileOutcome::Written => &self.written,
+            FileOutcome::Unchanged => &self.unchanged,
+        };
+        count.fetch_add(1, Ordering::Relaxed);
+        Ok(outcome)
     }
 
     /// Puts one rendered file into the new build: linked from the published build when the bytes
-    /// are the same, written (with its variants) otherwise. Safe to call from many threads.
-    pub fn stage(&self, path: &str, bytes: &[u8], hash: Digest) -> Result<FileOutcome, BuildError> {
+    /// are the same (`previous` is the published build's record of it), written (with its
+    /// variants) otherwise.
+    fn stage(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        hash: Digest,
+        previous: Option<FileRecord>,
+    ) -> Result<FileOutcome, BuildError> {
         let reused = match &self.out.previous {
-            Previous::Published { site, manifest } => {
-                manifest.files.get(path).is_some_and(|r| r.hash == hash) && self.reuse(site, path)?
-            }
+            Previous::Published { site, .. } => previous.is_some_and(|r| r.hash == hash) && self.reuse(site, path)?,
             Previous::Unverified { site } => same_bytes(&site.join(path), bytes) && self.reuse(site, path)?,
             Previous::Nothing => false,
         };
@@ -269,23 +331,18 @@ impl Staging<'_> {
         file.write_all(bytes).map_err(|e| BuildError::io(&to, e))
     }
 
-    /// Writes the manifest, flushes the build to disk, and switches `dist` to it. `files` is
-    /// every file of the new site with its hash and outcome.
-    pub fn publish(mut self, fingerprint: String, files: Vec<StagedFile>) -> Result<WriteSummary, BuildError> {
-        let mut summary = WriteSummary::default();
-        let mut records = std::collections::BTreeMap::new();
-        for StagedFile { path, record, outcome } in files {
-            match outcome {
-                FileOutcome::Written => summary.written += 1,
-                FileOutcome::Unchanged => summary.unchanged += 1,
-            }
-            records.insert(path, record);
-        }
+    /// Ends the manifest, flushes the build to disk, and switches `dist` to it. Every file of
+    /// the new site has been [`Staging::put`] by now.
+    pub fn publish(mut self) -> Result<WriteSummary, BuildError> {
+        let mut summary = WriteSummary {
+            written: self.written.load(Ordering::Relaxed),
+            unchanged: self.unchanged.load(Ordering::Relaxed),
+            removed: 0,
+        };
         if let Previous::Published { manifest, .. } = &self.out.previous {
-            summary.removed = manifest.files.keys().filter(|p| !records.contains_key(*p)).count();
+            summary.removed = manifest.len().saturating_sub(self.kept.load(Ordering::Relaxed));
         }
-        let manifest = Manifest { build: self.id, fingerprint, files: records };
-        manifest.save(&self.dir.join("manifest.json"))?;
+        self.manifest.finish()?;
         durable::sync_file_system(&self.dir).map_err(|e| BuildError::io(&self.dir, e))?;
 
         let layout = &self.out.layout;
@@ -332,24 +389,4 @@ fn create_parent(site: &Path, file: &Path) -> Result<(), BuildError> {
 fn same_bytes(path: &Path, bytes: &[u8]) -> bool {
     std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == bytes.len() as u64)
         && std::fs::read(path).is_ok_and(|old| old == bytes)
-}
-
-/// One file of the new site, staged or found unchanged.
-#[derive(Debug)]
-pub struct StagedFile {
-    pub path: String,
-    pub record: FileRecord,
-    pub outcome: FileOutcome,
-}
-
-/// Hashes and stages a rendered file: the per-page step of a build.
-pub fn stage_page(
-    staging: &Staging<'_>,
-    path: String,
-    bytes: &[u8],
-    key: Option<Digest>,
-) -> Result<StagedFile, BuildError> {
-    let hash = Digest::of(bytes);
-    let outcome = staging.stage(&path, bytes, hash)?;
-    Ok(StagedFile { path, record: FileRecord { hash, key }, outcome })
 }

@@ -25,6 +25,7 @@ use cinema::content_file::{self, Limit};
 use cinema::site_paths;
 use cinema::{Catalog, Showtime, SiteSettings};
 use minijinja::Value;
+use rayon::prelude::*;
 
 use self::kinds::{KINDS, PageKind};
 use self::site::Site;
@@ -80,9 +81,12 @@ impl<'a> Renderer<'a> {
         Ok(Renderer { site: Site::new(catalog, theme, theme_hash, showtimes)? })
     }
 
-    /// Every file of the site. Pages of archived showtimes are simply not in the list.
-    pub fn jobs(&self) -> Vec<PageJob> {
-        KINDS.iter().flat_map(|&kind| (0..kind.count(&self.site)).map(move |item| PageJob { kind, item })).collect()
+    /// Every file of the site, for many threads to render, never collected into a list (at
+    /// 10,000 films there are 330,000). Pages of archived showtimes are simply not among them.
+    pub fn jobs(&self) -> impl ParallelIterator<Item = PageJob> + '_ {
+        KINDS
+            .par_iter()
+            .flat_map(|&kind| (0..kind.count(&self.site)).into_par_iter().map(move |item| PageJob { kind, item }))
     }
 
     /// Where a job's file goes, under the output root.

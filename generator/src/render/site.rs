@@ -24,7 +24,10 @@ pub struct Site<'a> {
     env: Environment<'static>,
     templates_dir: PathBuf,
     films: Vec<FilmView>,
-    film_values: Vec<Value>,
+    /// Every film as a template value, made the first time a page asks for all of them (a
+    /// minijinja map of every field is several times a view's size: at 10,000 films, tens of
+    /// megabytes no booking page needs). See [`Site::film_value`].
+    film_values: std::sync::OnceLock<Vec<Value>>,
     film_by_slug: HashMap<String, usize>,
     /// Borrowed, and formatted into views only for the page that needs them: at 10,000 films
     /// the views of every showtime at once would cost more memory than the rest of the build.
@@ -60,10 +63,6 @@ impl<'a> Site<'a> {
         let assets = Assets::load(&theme.assets)?;
         let settings = &catalog.settings;
         let films: Vec<FilmView> = catalog.films.iter().map(|f| FilmView::new(catalog, f, poster_url(f))).collect();
-        let film_values = films
-            .iter()
-            .map(|f| context! { lore_html => Value::from_safe_string(f.lore_html.clone()), ..Value::from_serialize(f) })
-            .collect();
         let film_by_slug: HashMap<String, usize> = films.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
         let tz = settings.time_zone;
         let mut showtimes_by_film = vec![Vec::new(); films.len()];
@@ -115,7 +114,7 @@ impl<'a> Site<'a> {
             templates_dir: theme.templates.clone(),
             catalog,
             films,
-            film_values,
+            film_values: std::sync::OnceLock::new(),
             film_by_slug,
             showtimes,
             showtimes_by_film,
@@ -135,9 +134,17 @@ impl<'a> Site<'a> {
         &self.films
     }
 
-    /// Every film as a template value (`lore_html` marked safe), in the same order.
+    /// Every film as a template value (`lore_html` marked safe), in the same order. Made on the
+    /// first call and kept for the build: for a page that lists every film; a page of one film
+    /// takes [`Site::film_value`], which costs no memory between pages.
     pub fn film_values(&self) -> &[Value] {
-        &self.film_values
+        self.film_values.get_or_init(|| (0..self.films.len()).map(|i| self.film_value(i)).collect())
+    }
+
+    /// Film `i` as a template value (`lore_html` marked safe), made for the page that asks.
+    pub fn film_value(&self, i: usize) -> Value {
+        let f = &self.films[i];
+        context! { lore_html => Value::from_safe_string(f.lore_html.clone()), ..Value::from_serialize(f) }
     }
 
     /// Film `i` as it was loaded from `content/films`: for its poster file.

@@ -44,7 +44,7 @@ impl PageKind for Book {
             ))
         })?;
         let ctx = context! {
-            film => &site.film_values()[f],
+            film => site.film_value(f),
             showtime => Value::from_serialize(showtime),
             seat_map => site.seat_map(),
             seat_grid => site.seat_grid(),

@@ -39,7 +39,7 @@ impl PageKind for FilmPage {
         let film = &site.films()[i];
         let mine = site.showtimes_of(i).map(|s| site.showtime_view(s)).collect();
         let ctx = context! {
-            film => &site.film_values()[i],
+            film => site.film_value(i),
             schedule => Value::from_serialize(schedule_days(mine)),
             json_ld => Value::from_safe_string(json_ld::film_page(site.settings(), film)),
         };
