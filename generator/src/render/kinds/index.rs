@@ -63,7 +63,7 @@ fn render_page(site: &Site, number: usize) -> Result<Vec<u8>, BuildError> {
     let pagination = Pagination::new(number, page_count(films, FILMS_PER_PAGE), site_paths::index_page_url);
     let url = site_paths::index_page_url(number);
     // Only this page's films' values: a page never reads what it does not show.
-    let shown: Vec<Value> = items_of(number, films, FILMS_PER_PAGE).map(|i| site.film_values()[i].clone()).collect();
+    let shown: Vec<Value> = items_of(number, films, FILMS_PER_PAGE).map(|i| site.film_value(i)).collect();
     let ctx = context! {
         films => shown,
         film_count => films,
