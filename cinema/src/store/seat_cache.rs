@@ -339,7 +339,11 @@ impl SeatIndex {
 
     /// Locks the parts the showtimes `ids` fall in, in order (so two commits never wait on
     /// each other), bumps the generation, then runs `change` on each showtime's entry, if any.
-    fn change<'a>(&self, ids: impl IntoIterator<Item = &'a str>, mut change: impl FnMut(&mut HashTable<Entry>, u64, &str, &[Arc<str>])) {
+    fn change<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+        mut change: impl FnMut(&mut HashTable<Entry>, u64, &str, &[Arc<str>]),
+    ) {
         let ids: Vec<(u64, &str)> = ids.into_iter().map(|id| (self.hash(id), id)).collect();
         let mut touched = [false; SHARDS];
         for (hash, _) in &ids {

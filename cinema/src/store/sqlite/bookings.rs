@@ -372,12 +372,8 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-24T00:00:00+07:00").unwrap().to_utc();
         SqliteStore::open(&path).unwrap().roll(&plan_horizon(&catalog_of(8, ""), now), now).unwrap();
         let store = Arc::new(SqliteBookingStore::open(&path).unwrap());
-        let ids: Vec<ShowtimeId> = store
-            .showtimes_between(now, now + chrono::Duration::days(30))
-            .unwrap()
-            .into_iter()
-            .map(|s| s.id)
-            .collect();
+        let ids: Vec<ShowtimeId> =
+            store.showtimes_between(now, now + chrono::Duration::days(30)).unwrap().into_iter().map(|s| s.id).collect();
         assert!(ids.len() > 33, "{} showtimes", ids.len());
         let (cached, rest) = ids.split_at(32);
         for id in cached {
