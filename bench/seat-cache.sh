@@ -22,14 +22,30 @@ rm -rf "$WORK" && mkdir -p "$WORK"
 
 target/release/tiketa-gen synth-content --films "$FILMS" --into "$WORK/content-big" --content content >/dev/null
 echo "seat-map cache: $(nproc) cores, ${DURATION} s a pass, ${CONNECTIONS} connections"
+# The loader lists the showtimes from the database (--db), not through GET /api/showtimes: a
+# catalog-sized listing would weigh on the service's memory, which is measured here for the
+# seat maps alone.
+declare -A rate rss
 for catalog in content "$WORK/content-big"; do
   name=$(basename "$catalog")
   target/release/tiketa-load prepare --content "$catalog" --db "$WORK/$name.db" --now "$NOW" | tail -1
   start "$name" target/release/tiketa-booking --db "$WORK/$name.db" --content "$catalog" \
     --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0
   for pass in cold warm; do
-    target/release/tiketa-load seats --addr "$addr" --label "seat-map GET, $name, $pass" \
-      --connections "$CONNECTIONS" --duration "$DURATION"
+    line=$(target/release/tiketa-load seats --addr "$addr" --db "$WORK/$name.db" --now "$NOW" \
+      --label "seat-map GET, $name, $pass" --connections "$CONNECTIONS" --duration "$DURATION")
+    echo "$line"
+    rate[$name.$pass]=$(awk '{for (i = 1; i < NF; i++) if ($(i + 1) == "ok/s") print $i}' <<<"$line")
   done
-  echo "service RSS after both passes ($name): $(awk '/VmRSS/ {printf "%.1f MiB", $2 / 1024}' "/proc/$pid/status")"
+  rss[$name]=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
+  echo "service RSS after both passes ($name): ${rss[$name]} MiB"
+  kill "$pid"
 done
+echo
+echo "seat-map GETs at $FILMS films beside the 21-film content (target: within 20 %, i.e. >= 80 %)"
+for pass in cold warm; do
+  awk -v p="$pass" -v big="${rate[content-big.$pass]}" -v small="${rate[content.$pass]}" \
+    'BEGIN { printf "  %-4s %9.0f/s beside %9.0f/s: %3.0f %%\n", p, big, small, 100 * big / small }'
+done
+awk -v big="${rss[content-big]}" -v small="${rss[content]}" \
+  'BEGIN { printf "  RSS  %6.1f MiB beside %6.1f MiB (21 films); target < 64 MiB: %s\n", big, small, (big < 64 ? "met" : "not met") }'

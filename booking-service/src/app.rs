@@ -18,7 +18,9 @@ use crate::rate_limit::RateLimits;
 
 pub struct App {
     pub desk: Arc<Desk>,
-    pub catalog: Catalog,
+    /// Shared with the mail sender's [`crate::mail::MailSite`]: one copy of a catalog that may
+    /// hold 10,000 films.
+    pub catalog: Arc<Catalog>,
     /// The auditorium as JSON, serialised once: every seat-map reply embeds it as is.
     pub seat_map_json: String,
     pub clock: Clock,
@@ -55,7 +57,7 @@ impl App {
         Arc::new(App {
             events: Hub::new(desk.clone(), clock),
             desk,
-            catalog,
+            catalog: Arc::new(catalog),
             seat_map_json,
             clock,
             limits,

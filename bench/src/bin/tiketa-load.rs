@@ -86,6 +86,14 @@ enum Command {
     Seats {
         #[command(flatten)]
         load: Load,
+        /// Read the live showtimes from this database (as DATABASE_URL names it) instead of
+        /// `GET /api/showtimes`, so that the service's memory after a pass is its seat maps'
+        /// alone, not that of a catalog-sized listing it was asked for first.
+        #[arg(long, requires = "now")]
+        db: Option<String>,
+        /// The service's `--now`, with `--db`: showtimes starting after it are live.
+        #[arg(long, requires = "db")]
+        now: Option<DateTime<Utc>>,
     },
     /// POSTs bookings of distinct seats, round-robin over the live showtimes.
     Book {
@@ -134,10 +142,13 @@ fn main() -> anyhow::Result<()> {
             let calls = Arc::new(vec![Call::get(&path)]);
             report(&load, run(&load, move |i| calls[i % calls.len()].clone(), usize::MAX)?)
         }
-        Command::Seats { load } => {
-            let calls: Arc<Vec<Call>> = Arc::new(
-                showtimes(load.addr)?.iter().map(|id| Call::get(&format!("/api/showtimes/{id}/seats"))).collect(),
-            );
+        Command::Seats { load, db, now } => {
+            let ids = match (db, now) {
+                (Some(db), Some(now)) => showtimes_in(&db, now)?,
+                _ => showtimes(load.addr)?,
+            };
+            let calls: Arc<Vec<Call>> =
+                Arc::new(ids.iter().map(|id| Call::get(&format!("/api/showtimes/{id}/seats"))).collect());
             report(&load, run(&load, move |i| calls[i % calls.len()].clone(), usize::MAX)?)
         }
         Command::Book { load, share: (part, parts) } => {
@@ -218,6 +229,23 @@ fn showtimes(addr: SocketAddr) -> anyhow::Result<Vec<String>> {
         .collect();
     if ids.is_empty() {
         bail!("the service has no live showtimes; run `tiketa-load prepare` first");
+    }
+    Ok(ids)
+}
+
+/// The ids of the showtimes live at `now`, by start then studio (the order of
+/// `GET /api/showtimes`), read from the database itself.
+fn showtimes_in(db: &str, now: DateTime<Utc>) -> anyhow::Result<Vec<String>> {
+    let url: DatabaseUrl = db.parse()?;
+    let store = Blocking::open(&url, OpenMode::Existing)?;
+    let ids: Vec<String> = store
+        .run(|s| s.showtimes_between(now, now + chrono::Duration::days(3650)))?
+        .into_iter()
+        .filter(|s| !s.archived && s.starts_at > now)
+        .map(|s| s.id.0)
+        .collect();
+    if ids.is_empty() {
+        bail!("{url} has no live showtimes at {now}; run `tiketa-load prepare` first");
     }
     Ok(ids)
 }

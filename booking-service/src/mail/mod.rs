@@ -18,20 +18,23 @@ pub mod sender;
 pub mod transport;
 mod when;
 
+use std::sync::Arc;
+
 use cinema::Catalog;
 use cinema::site_url;
 
 /// Where a message's links point and what it says of the cinema.
 #[derive(Debug, Clone)]
 pub struct MailSite {
-    pub catalog: Catalog,
+    /// Shared with the app: a catalog of 10,000 films is megabytes, and was held twice.
+    pub catalog: Arc<Catalog>,
     /// The public site (`https://tiketa.example`, no trailing slash): the manage page's links.
     pub base_url: String,
 }
 
 impl MailSite {
-    pub fn new(catalog: Catalog, base_url: &str) -> Self {
-        MailSite { catalog, base_url: base_url.trim_end_matches('/').to_string() }
+    pub fn new(catalog: impl Into<Arc<Catalog>>, base_url: &str) -> Self {
+        MailSite { catalog: catalog.into(), base_url: base_url.trim_end_matches('/').to_string() }
     }
 
     /// The host the site is served under, for `Message-ID`s and the default sender.

@@ -132,7 +132,7 @@ fn a_confirmation_says_what_when_where_and_carries_the_token_only_in_its_links()
 #[test]
 fn the_manage_link_follows_the_base_url_path() {
     let mut site = MailSite::new(site().catalog, "https://tiketa.example/cinema");
-    site.catalog.settings.booking_api_url.clear();
+    std::sync::Arc::make_mut(&mut site.catalog).settings.booking_api_url.clear();
     let (b, token) = booking(&site, "Dewi");
     assert!(manage_link(&site, &b.reference, &token).starts_with("https://tiketa.example/cinema/booking/?ref="));
 }

@@ -21,15 +21,17 @@
 //! film or slot gone from the content) is seen: the rolling store evicts it at once and tells
 //! every other reader through the change feed, so a retired showtime's seat map stops answering.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap};
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
-use std::sync::RwLock;
-
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, Timelike, Utc};
+use hashbrown::HashTable;
 
 use crate::booking::HeldSeat;
 use crate::booking::record::ShowtimeSeats;
-use crate::schedule::Showtime;
+use crate::schedule::{Showtime, ShowtimeId};
 
 /// What one committed command did to one seat of a showtime: taken (true) or freed (false).
 /// A batch's changes are applied in commit order, so a seat freed and retaken in one batch
@@ -68,82 +70,312 @@ impl SeatChanges {
     }
 }
 
-/// The fewest entries an index sweeps at: below it, a sweep costs nothing worth saving.
+/// How many parts the index is split into, each behind its own lock: a fill or a commit
+/// locks only the parts its showtimes fall in, so readers of the others never wait.
+const SHARDS: usize = 16;
+
+/// The fewest entries a part sweeps at: below it, a sweep costs nothing worth saving.
 const SWEEP_FLOOR: usize = 64;
 
-#[derive(Default)]
+/// The index: every showtime read since it was last forgotten, in [`SHARDS`] parts.
+///
+/// Entries are kept compact so that a catalog of 10,000 films (165,000 live showtimes) fits in
+/// a few tens of bytes a showtime (issue 13): no key string (a showtime's id is
+/// `<film>-<YYYYMMDD>-<HHMM>`, rebuilt from the entry, see [`Entry::is`]), the film's slug
+/// interned once per film, and the seats stored only for showtimes that have any taken or held.
 pub(crate) struct SeatIndex {
-    inner: RwLock<Inner>,
+    /// Bumped by every commit that changed seats, while the parts it touched are locked.
+    generation: AtomicU64,
+    shards: Box<[RwLock<Shard>]>,
+    /// Every film slug an entry names, once: entries hold its number.
+    films: RwLock<Films>,
+    hasher: RandomState,
+}
+
+impl Default for SeatIndex {
+    fn default() -> Self {
+        SeatIndex {
+            generation: AtomicU64::new(0),
+            shards: (0..SHARDS).map(|_| RwLock::default()).collect(),
+            films: RwLock::default(),
+            hasher: RandomState::new(),
+        }
+    }
 }
 
 #[derive(Default)]
-struct Inner {
-    /// Bumped by every commit that changed seats.
-    generation: u64,
-    showtimes: HashMap<String, Entry>,
+struct Shard {
+    entries: HashTable<Entry>,
     /// How many entries there were after showtimes long over were last dropped: the next
-    /// sweep waits until the index has doubled (see [`SeatIndex::fill`]).
+    /// sweep waits until the part has doubled (see [`SeatIndex::fill`]).
     swept_at_len: usize,
 }
 
+#[derive(Default)]
+struct Films {
+    slugs: Vec<Arc<str>>,
+    numbers: HashMap<Arc<str>, u32>,
+}
+
+/// One showtime: 64 bytes, plus [`Extra`] only when it has seats taken or held.
 struct Entry {
-    showtime: Showtime,
-    taken: BTreeSet<String>,
-    /// Every hold row, ended or not: seat id to expiry.
-    held: BTreeMap<String, DateTime<Utc>>,
+    /// The id's hash (by the index's hasher): compared first, and what the table re-hashes by.
+    hash: u64,
+    film: u32,
+    studio: u32,
+    local_date: NaiveDate,
+    slot: NaiveTime,
+    starts_at: DateTime<Utc>,
+    ends_at: DateTime<Utc>,
+    archived: bool,
+    extra: Option<Box<Extra>>,
+}
+
+/// What most showtimes do not have: seats taken or held, or an id not of the usual form.
+#[derive(Default)]
+struct Extra {
+    /// The id, when it is not `<film>-<YYYYMMDD>-<HHMM>` (tests, hand-made rows).
+    id: Option<Box<str>>,
+    /// Sorted.
+    taken: Vec<Box<str>>,
+    /// Every hold row, ended or not, sorted by seat: seat id and expiry.
+    held: Vec<(Box<str>, DateTime<Utc>)>,
+}
+
+impl Extra {
+    fn is_empty(&self) -> bool {
+        self.id.is_none() && self.taken.is_empty() && self.held.is_empty()
+    }
+}
+
+/// `-YYYYMMDD-HHMM`, the tail a showtime id has after its film's slug (see
+/// [`crate::schedule::ShowtimeId::new`]); `None` for a year that does not take 4 digits.
+fn id_tail(date: NaiveDate, slot: NaiveTime) -> Option<[u8; 14]> {
+    let year = u32::try_from(date.year()).ok().filter(|y| *y <= 9999)?;
+    let digits = [
+        year / 1000,
+        year / 100 % 10,
+        year / 10 % 10,
+        year % 10,
+        date.month() / 10,
+        date.month() % 10,
+        date.day() / 10,
+        date.day() % 10,
+    ];
+    let mut tail = [b'-'; 14];
+    for (i, d) in digits.into_iter().enumerate() {
+        tail[1 + i] = b'0' + d as u8;
+    }
+    let time = [slot.hour() / 10, slot.hour() % 10, slot.minute() / 10, slot.minute() % 10];
+    for (i, d) in time.into_iter().enumerate() {
+        tail[10 + i] = b'0' + d as u8;
+    }
+    Some(tail)
+}
+
+impl Entry {
+    /// Whether this is showtime `id` (whose hash is `hash`), its film's slug being `slug`.
+    fn is(&self, hash: u64, id: &str, slugs: &[Arc<str>]) -> bool {
+        if self.hash != hash {
+            return false;
+        }
+        if let Some(own) = self.extra.as_ref().and_then(|e| e.id.as_deref()) {
+            return own == id;
+        }
+        let slug = &slugs[self.film as usize];
+        id.strip_prefix(&**slug)
+            .is_some_and(|tail| id_tail(self.local_date, self.slot).is_some_and(|t| tail.as_bytes() == t))
+    }
+
+    fn seats(&self, id: &str, slugs: &[Arc<str>]) -> ShowtimeSeats {
+        let extra = self.extra.as_deref();
+        ShowtimeSeats {
+            showtime: Showtime {
+                id: ShowtimeId(id.to_string()),
+                film_slug: slugs[self.film as usize].to_string(),
+                studio: self.studio,
+                local_date: self.local_date,
+                slot: self.slot,
+                starts_at: self.starts_at,
+                ends_at: self.ends_at,
+                archived: self.archived,
+            },
+            taken: extra.map(|e| e.taken.iter().map(|s| s.to_string()).collect()).unwrap_or_default(),
+            held: extra
+                .map(|e| e.held.iter().map(|(seat, at)| HeldSeat { seat: seat.to_string(), expires_at: *at }).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    fn extra(&mut self) -> &mut Extra {
+        self.extra.get_or_insert_with(Box::default)
+    }
+
+    /// Drops the extra part once it holds nothing.
+    fn tidy(&mut self) {
+        if self.extra.as_deref().is_some_and(Extra::is_empty) {
+            self.extra = None;
+        }
+    }
+
+    fn take(&mut self, seat: String, taken: bool) {
+        let seats = &mut self.extra().taken;
+        match (seats.binary_search_by(|s| (**s).cmp(seat.as_str())), taken) {
+            (Err(at), true) => seats.insert(at, seat.into_boxed_str()),
+            (Ok(at), false) => {
+                seats.remove(at);
+            }
+            _ => {}
+        }
+        self.tidy();
+    }
+
+    fn hold(&mut self, seat: String, until: Option<DateTime<Utc>>) {
+        let held = &mut self.extra().held;
+        match (held.binary_search_by(|(s, _)| (**s).cmp(seat.as_str())), until) {
+            (Ok(at), Some(until)) => held[at].1 = until,
+            (Err(at), Some(until)) => held.insert(at, (seat.into_boxed_str(), until)),
+            (Ok(at), None) => {
+                held.remove(at);
+            }
+            (Err(_), None) => {}
+        }
+        self.tidy();
+    }
+}
+
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|p| p.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|p| p.into_inner())
 }
 
 impl SeatIndex {
+    fn hash(&self, id: &str) -> u64 {
+        self.hasher.hash_one(id)
+    }
+
+    fn shard_of(hash: u64) -> usize {
+        // The table itself uses the hash's low and top bits; the part takes bits in between.
+        (hash >> 32) as usize % SHARDS
+    }
+
     pub(crate) fn get(&self, id: &str) -> Option<ShowtimeSeats> {
-        let inner = self.inner.read().unwrap_or_else(|p| p.into_inner());
-        inner.showtimes.get(id).map(|e| ShowtimeSeats {
-            showtime: e.showtime.clone(),
-            taken: e.taken.iter().cloned().collect(),
-            held: e.held.iter().map(|(seat, &expires_at)| HeldSeat { seat: seat.clone(), expires_at }).collect(),
-        })
+        let hash = self.hash(id);
+        let shard = read(&self.shards[Self::shard_of(hash)]);
+        let films = read(&self.films);
+        shard.entries.find(hash, |e| e.is(hash, id, &films.slugs)).map(|e| e.seats(id, &films.slugs))
     }
 
     pub(crate) fn generation(&self) -> u64 {
-        self.inner.read().unwrap_or_else(|p| p.into_inner()).generation
+        self.generation.load(Ordering::SeqCst)
+    }
+
+    /// The number of film `slug`, numbering it if it is new.
+    fn film(&self, slug: &str) -> u32 {
+        if let Some(&n) = read(&self.films).numbers.get(slug) {
+            return n;
+        }
+        let mut films = write(&self.films);
+        if let Some(&n) = films.numbers.get(slug) {
+            return n;
+        }
+        let n = u32::try_from(films.slugs.len()).expect("fewer than 4 billion films");
+        let slug: Arc<str> = Arc::from(slug);
+        films.slugs.push(slug.clone());
+        films.numbers.insert(slug, n);
+        n
     }
 
     /// Adds a showtime read from the database when the read began at `generation`, unless a
     /// commit has happened since (the read may then be older than the index).
     pub(crate) fn fill(&self, generation: u64, seats: &ShowtimeSeats) {
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        // Entries for showtimes long over are dropped here, so the index stays the size of the
-        // horizon on a service that runs for months. Only when the index has doubled since the
-        // last sweep: a sweep visits every entry under the write lock, and sweeping on every
-        // miss made warming a 165,000-showtime index quadratic and every miss stall all
-        // readers (issue 13). Doubling keeps the sweeps' cost linear in the fills overall.
-        if inner.showtimes.len() >= (2 * inner.swept_at_len).max(SWEEP_FLOOR) {
-            let stale = chrono::Utc::now() - chrono::Duration::days(1);
-            inner.showtimes.retain(|_, e| e.showtime.ends_at > stale);
-            inner.swept_at_len = inner.showtimes.len();
+        let s = &seats.showtime;
+        let id = s.id.as_str();
+        let film = self.film(&s.film_slug);
+        let derived = id_tail(s.local_date, s.slot)
+            .is_some_and(|t| id.strip_prefix(s.film_slug.as_str()).is_some_and(|tail| tail.as_bytes() == t));
+        let mut extra = Extra { id: (!derived).then(|| id.into()), taken: Vec::new(), held: Vec::new() };
+        extra.taken = seats.taken.iter().map(|s| s.as_str().into()).collect();
+        extra.taken.sort_unstable();
+        extra.taken.dedup();
+        extra.held = seats.held.iter().map(|h| (h.seat.as_str().into(), h.expires_at)).collect();
+        extra.held.sort_by(|a, b| a.0.cmp(&b.0));
+        let hash = self.hash(id);
+        let entry = Entry {
+            hash,
+            film,
+            studio: s.studio,
+            local_date: s.local_date,
+            slot: s.slot,
+            starts_at: s.starts_at,
+            ends_at: s.ends_at,
+            archived: s.archived,
+            extra: (!extra.is_empty()).then(|| Box::new(extra)),
+        };
+        let mut shard = write(&self.shards[Self::shard_of(hash)]);
+        // Checked under the part's lock: a commit bumps the generation while holding the
+        // locks of the parts it changes, so it is either seen here or applied after this fill.
+        if self.generation() != generation {
+            return;
         }
-        if inner.generation == generation {
-            inner.showtimes.entry(seats.showtime.id.0.clone()).or_insert_with(|| Entry {
-                showtime: seats.showtime.clone(),
-                taken: seats.taken.iter().cloned().collect(),
-                held: seats.held.iter().map(|h| (h.seat.clone(), h.expires_at)).collect(),
-            });
+        // Entries for showtimes long over are dropped here, so the index stays the size of the
+        // horizon on a service that runs for months. Only when the part has doubled since its
+        // last sweep: a sweep visits every entry of the part under its lock, and sweeping on
+        // every miss made warming a 165,000-showtime index quadratic (issue 13). Doubling
+        // keeps the sweeps' cost linear in the fills overall.
+        if shard.entries.len() >= (2 * shard.swept_at_len).max(SWEEP_FLOOR) {
+            let stale = Utc::now() - chrono::Duration::days(1);
+            shard.entries.retain(|e| e.ends_at > stale);
+            shard.swept_at_len = shard.entries.len();
+        }
+        let films = read(&self.films);
+        if shard.entries.find(hash, |e| e.is(hash, id, &films.slugs)).is_none() {
+            shard.entries.insert_unique(hash, entry, |e| e.hash);
+        }
+    }
+
+    /// Locks the parts the showtimes `ids` fall in, in order (so two commits never wait on
+    /// each other), bumps the generation, then runs `change` on each showtime's entry, if any.
+    fn change<'a>(
+        &self,
+        ids: impl IntoIterator<Item = &'a str>,
+        mut change: impl FnMut(&mut HashTable<Entry>, u64, &str, &[Arc<str>]),
+    ) {
+        let ids: Vec<(u64, &str)> = ids.into_iter().map(|id| (self.hash(id), id)).collect();
+        let mut touched = [false; SHARDS];
+        for (hash, _) in &ids {
+            touched[Self::shard_of(*hash)] = true;
+        }
+        let mut guards: Vec<Option<RwLockWriteGuard<'_, Shard>>> =
+            touched.iter().zip(self.shards.iter()).map(|(t, s)| t.then(|| write(s))).collect();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        let films = read(&self.films);
+        for (hash, id) in ids {
+            if let Some(shard) = guards[Self::shard_of(hash)].as_mut() {
+                change(&mut shard.entries, hash, id, &films.slugs);
+            }
         }
     }
 
     /// Forgets these showtimes (another writer changed their seats); the next read reloads them.
     pub(crate) fn evict<'a>(&self, showtimes: impl IntoIterator<Item = &'a str>) {
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        inner.generation += 1;
-        for id in showtimes {
-            inner.showtimes.remove(id);
-        }
+        self.change(showtimes, |entries, hash, id, slugs| {
+            if let Ok(entry) = entries.find_entry(hash, |e| e.is(hash, id, slugs)) {
+                entry.remove();
+            }
+        });
     }
 
     /// Forgets everything (changes were missed).
     pub(crate) fn clear(&self) {
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        inner.generation += 1;
-        inner.showtimes.clear();
+        let mut guards: Vec<_> = self.shards.iter().map(write).collect();
+        self.generation.fetch_add(1, Ordering::SeqCst);
+        for shard in &mut guards {
+            **shard = Shard::default();
+        }
     }
 
     /// Applies a committed batch's bookings and cancels. Called by the writer after COMMIT,
@@ -158,25 +390,27 @@ impl SeatIndex {
         if changes.is_empty() {
             return;
         }
-        let mut inner = self.inner.write().unwrap_or_else(|p| p.into_inner());
-        inner.generation += 1;
+        let ids: Vec<String> = changes.showtimes().into_iter().map(str::to_string).collect();
+        // Each showtime's changes, in commit order within each kind (the kinds are independent).
+        type Changes = (Vec<(String, bool)>, Vec<(String, Option<DateTime<Utc>>)>);
+        let mut by_showtime: HashMap<String, Changes> = HashMap::new();
         for (showtime, seat, taken) in changes.seats {
-            if let Some(entry) = inner.showtimes.get_mut(&showtime) {
-                if taken {
-                    entry.taken.insert(seat);
-                } else {
-                    entry.taken.remove(&seat);
-                }
-            }
+            by_showtime.entry(showtime).or_default().0.push((seat, taken));
         }
         for (showtime, seat, until) in changes.holds {
-            if let Some(entry) = inner.showtimes.get_mut(&showtime) {
-                match until {
-                    Some(expires_at) => entry.held.insert(seat, expires_at),
-                    None => entry.held.remove(&seat),
-                };
-            }
+            by_showtime.entry(showtime).or_default().1.push((seat, until));
         }
+        self.change(ids.iter().map(String::as_str), |entries, hash, id, slugs| {
+            let Some((taken, held)) = by_showtime.remove(id) else { return };
+            if let Some(entry) = entries.find_mut(hash, |e| e.is(hash, id, slugs)) {
+                for (seat, taken) in taken {
+                    entry.take(seat, taken);
+                }
+                for (seat, until) in held {
+                    entry.hold(seat, until);
+                }
+            }
+        });
     }
 }
 
@@ -199,28 +433,61 @@ mod tests {
         ShowtimeSeats { showtime: Showtime::for_test(id, starts), taken: Vec::new(), held: Vec::new() }
     }
 
+    fn len(index: &SeatIndex) -> usize {
+        index.shards.iter().map(|s| s.read().unwrap().entries.len()).sum()
+    }
+
     #[test]
-    fn showtimes_long_over_are_swept_when_the_index_doubles_not_on_every_fill() {
+    fn showtimes_long_over_are_swept_when_a_part_doubles_not_on_every_fill() {
         let index = SeatIndex::default();
         let over = Utc::now() - chrono::Duration::days(30);
         let ahead = Utc::now() + chrono::Duration::days(1);
-        for i in 0..SWEEP_FLOOR - 1 {
+        let old = SWEEP_FLOOR * SHARDS;
+        for i in 0..old {
             index.fill(index.generation(), &show(&format!("old-{i}"), over));
         }
-        assert!(index.get("old-0").is_some(), "no sweep below the floor");
-        index.fill(index.generation(), &show("new-0", ahead));
-        // The 64th fill swept before adding: the old ones are gone, the new one kept.
-        index.fill(index.generation(), &show("new-1", ahead));
-        assert!(index.get("old-0").is_none() && index.get("old-62").is_none(), "swept at the floor");
-        assert!(index.get("new-0").is_some() && index.get("new-1").is_some());
-        // Now holding 2 entries, the next sweep waits for the floor again, then for doubling.
-        for i in 0..200 {
+        assert!(len(&index) > old / 2, "no sweep before a part reaches the floor: {}", len(&index));
+        for i in 0..old * 4 {
             index.fill(index.generation(), &show(&format!("live-{i}"), ahead));
         }
-        let len = index.inner.read().unwrap().showtimes.len();
-        assert_eq!(len, 202, "live showtimes are never swept");
-        let swept_at = index.inner.read().unwrap().swept_at_len;
-        assert!((64..202).contains(&swept_at), "the last sweep was at {swept_at} entries, not at every fill");
+        assert_eq!(len(&index), old * 4, "the old ones swept, the live ones never");
+        for shard in index.shards.iter() {
+            let shard = shard.read().unwrap();
+            assert!(shard.swept_at_len < shard.entries.len(), "the last sweep was not at every fill");
+        }
+    }
+
+    #[test]
+    fn an_entry_is_64_bytes_and_a_usual_id_is_not_stored_but_rebuilt() {
+        assert!(std::mem::size_of::<Entry>() <= 64, "{} bytes", std::mem::size_of::<Entry>());
+        let index = SeatIndex::default();
+        let starts = Utc.with_ymd_and_hms(2999, 1, 2, 3, 4, 0).unwrap();
+        let mut usual = show("x", starts).showtime;
+        usual.film_slug = "blade-runner-2049".into();
+        usual.id = ShowtimeId::new(&usual.film_slug, usual.local_date, usual.slot);
+        let seats = ShowtimeSeats { showtime: usual.clone(), taken: Vec::new(), held: Vec::new() };
+        index.fill(index.generation(), &seats);
+        let odd = show("not-of-the-usual-form", starts);
+        index.fill(index.generation(), &odd);
+        assert_eq!(index.get(usual.id.as_str()), Some(seats), "rebuilt as read");
+        assert_eq!(index.get(odd.showtime.id.as_str()), Some(odd.clone()));
+        let entry_of = |id: &str| {
+            let hash = index.hash(id);
+            let shard = index.shards[SeatIndex::shard_of(hash)].read().unwrap();
+            let films = index.films.read().unwrap();
+            shard.entries.find(hash, |e| e.is(hash, id, &films.slugs)).map(|e| e.extra.is_some())
+        };
+        assert_eq!(entry_of(usual.id.as_str()), Some(false), "no extra part for a usual showtime with no seats");
+        assert_eq!(entry_of(odd.showtime.id.as_str()), Some(true), "an unusual id is kept");
+        assert_eq!(index.get("blade-runner-2049-29990102-0305"), None, "another slot");
+        assert_eq!(index.get("blade-runner-2049-29990103-0304"), None, "another day");
+        assert_eq!(index.get("blade-runner-204-29990102-0304"), None, "another film");
+        // Booked and then freed again, the extra part goes.
+        index.apply(vec![(usual.id.0.clone(), "A1".into(), true)]);
+        assert_eq!(index.get(usual.id.as_str()).unwrap().taken, ["A1"]);
+        assert_eq!(entry_of(usual.id.as_str()), Some(true));
+        index.apply(vec![(usual.id.0.clone(), "A1".into(), false)]);
+        assert_eq!(entry_of(usual.id.as_str()), Some(false));
     }
 
     #[test]

@@ -54,6 +54,10 @@ pub struct SqliteBookingStore {
     seats: Arc<SeatIndex>,
     file: Arc<DatabaseFile>,
     status: Arc<WriteStatus>,
+    /// Called inside a seat-map miss's database read, on its read connection: lets a test
+    /// hold a miss mid-read and see that readers of cached showtimes go on.
+    #[cfg(test)]
+    during_miss: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
 }
 
 impl SqliteBookingStore {
@@ -136,6 +140,8 @@ impl SqliteBookingStore {
             seats,
             file,
             status,
+            #[cfg(test)]
+            during_miss: Mutex::new(None),
         })
     }
 
@@ -292,8 +298,19 @@ impl SqliteBookingStore {
         if let Some(seats) = self.showtime_seats_in_memory(id) {
             return Ok(Some(seats));
         }
+        // Nothing of the index is locked while the database is read: readers of cached
+        // showtimes, and fills of other showtimes, go on meanwhile (issue 13).
         let generation = self.seats.generation();
-        let seats = self.reads.with(|c| bookings_read::showtime_seats(c, id))?;
+        let seats = self.reads.with(|c| {
+            #[cfg(test)]
+            {
+                let hook = lock(&self.during_miss).clone();
+                if let Some(hook) = hook {
+                    hook();
+                }
+            }
+            bookings_read::showtime_seats(c, id)
+        })?;
         if let Some(seats) = &seats
             && self.watching.load(Ordering::Relaxed)
         {
@@ -343,8 +360,71 @@ impl SqliteBookingStore {
 mod tests {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::mpsc::{channel, sync_channel};
+    use std::time::Duration;
 
-    use super::Watching;
+    use chrono::DateTime;
+
+    use super::{SqliteBookingStore, Watching, lock};
+    use crate::catalog::tests::catalog_of;
+    use crate::schedule::{ShowtimeId, plan_horizon};
+    use crate::store::sqlite::SqliteStore;
+
+    /// A cache miss held in the middle of its database read blocks no reader of a cached
+    /// showtime, whichever part of the index it falls in. (Another miss may wait: the writer's
+    /// idle log truncation closes the read gate behind the held read, see `bookings_wal.rs`.)
+    #[test]
+    fn a_miss_held_in_its_database_read_blocks_no_other_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let now = DateTime::parse_from_rfc3339("2026-11-24T00:00:00+07:00").unwrap().to_utc();
+        SqliteStore::open(&path).unwrap().roll(&plan_horizon(&catalog_of(8, ""), now), now).unwrap();
+        let store = Arc::new(SqliteBookingStore::open(&path).unwrap());
+        let ids: Vec<ShowtimeId> =
+            store.showtimes_between(now, now + chrono::Duration::days(30)).unwrap().into_iter().map(|s| s.id).collect();
+        assert!(ids.len() > 33, "{} showtimes", ids.len());
+        let (cached, rest) = ids.split_at(32);
+        for id in cached {
+            store.showtime_seats(id).unwrap().unwrap();
+            assert!(store.showtime_seats_in_memory(id).is_some());
+        }
+        // The first miss from here on stops inside its read until told to go on.
+        let (reading, in_read) = sync_channel(1);
+        let (go, wait) = sync_channel::<()>(1);
+        let wait = std::sync::Mutex::new(Some(wait));
+        *lock(&store.during_miss) = Some(Arc::new(move || {
+            if let Some(wait) = wait.lock().unwrap().take() {
+                reading.send(()).unwrap();
+                wait.recv().unwrap();
+            }
+        }));
+        let held = rest[0].clone();
+        let missing = {
+            let store = store.clone();
+            std::thread::spawn(move || store.showtime_seats(&held).unwrap().unwrap())
+        };
+        in_read.recv().unwrap();
+        // Meanwhile, on another thread: every cached showtime.
+        let (done, answers) = channel();
+        let others = {
+            let (store, cached) = (store.clone(), cached.to_vec());
+            std::thread::spawn(move || {
+                for id in &cached {
+                    assert!(store.showtime_seats(id).unwrap().is_some());
+                }
+                done.send(()).unwrap();
+            })
+        };
+        // A deadline for the failure message, not a wait for an event: the readers answer at
+        // once, or they are waiting for the held miss, which never goes on before this.
+        let answered = answers.recv_timeout(Duration::from_secs(60));
+        go.send(()).unwrap();
+        others.join().unwrap();
+        assert_eq!(answered, Ok(()), "readers waited for a miss held in its database read");
+        assert_eq!(missing.join().unwrap().showtime.id, rest[0]);
+        assert!(store.showtime_seats_in_memory(&rest[0]).is_some(), "the held miss filled the index after");
+        assert!(store.showtime_seats(&rest[1]).unwrap().is_some(), "and misses go on");
+    }
 
     #[test]
     fn a_watcher_thread_that_panics_stops_the_cache_being_trusted() {
