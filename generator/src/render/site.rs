@@ -24,10 +24,6 @@ pub struct Site<'a> {
     env: Environment<'static>,
     templates_dir: PathBuf,
     films: Vec<FilmView>,
-    /// Every film as a template value, made the first time a page asks for all of them (a
-    /// minijinja map of every field is several times a view's size: at 10,000 films, tens of
-    /// megabytes no booking page needs). See [`Site::film_value`].
-    film_values: std::sync::OnceLock<Vec<Value>>,
     film_by_slug: HashMap<String, usize>,
     /// Borrowed, and formatted into views only for the page that needs them: at 10,000 films
     /// the views of every showtime at once would cost more memory than the rest of the build.
@@ -114,7 +110,6 @@ impl<'a> Site<'a> {
             templates_dir: theme.templates.clone(),
             catalog,
             films,
-            film_values: std::sync::OnceLock::new(),
             film_by_slug,
             showtimes,
             showtimes_by_film,
@@ -134,14 +129,10 @@ impl<'a> Site<'a> {
         &self.films
     }
 
-    /// Every film as a template value (`lore_html` marked safe), in the same order. Made on the
-    /// first call and kept for the build: for a page that lists every film; a page of one film
-    /// takes [`Site::film_value`], which costs no memory between pages.
-    pub fn film_values(&self) -> &[Value] {
-        self.film_values.get_or_init(|| (0..self.films.len()).map(|i| self.film_value(i)).collect())
-    }
-
-    /// Film `i` as a template value (`lore_html` marked safe), made for the page that asks.
+    /// Film `i` as a template value (`lore_html` marked safe), made for the page that asks and
+    /// dropped with it: a minijinja map of every field is several times a view's size, so
+    /// keeping all of them would cost tens of megabytes at 10,000 films. Pages that list films
+    /// (the index's, 24 at a time) ask for each film they show.
     pub fn film_value(&self, i: usize) -> Value {
         let f = &self.films[i];
         context! { lore_html => Value::from_safe_string(f.lore_html.clone()), ..Value::from_serialize(f) }
