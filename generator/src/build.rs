@@ -181,13 +181,13 @@ fn hash_theme(hasher: &mut blake3::Hasher, theme: &Path) -> Result<(), BuildErro
     Ok(())
 }
 
-/// A hash of everything the output depends on: the generator's version, the catalog as loaded
+/// A hash of everything the output depends on: the generator (version and binary), the catalog as loaded
 /// (settings with any `--base-url` override, seat map, films) and the posters films name, the
 /// theme, and the live showtimes. Built from what the build read, not from the content folder
 /// wholesale: a stray file there is never opened.
 fn fingerprint(catalog: &Catalog, theme_hash: blake3::Hash, showtimes: &[Showtime]) -> Result<String, BuildError> {
     let mut hasher = blake3::Hasher::new();
-    hasher.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
+    hasher.update(crate::identity::generator_identity().as_bytes());
     hasher.update(&serde_json::to_vec(&catalog.settings).expect("settings serialise"));
     hasher.update(&serde_json::to_vec(&catalog.seat_map).expect("the seat map serialises"));
     for film in &catalog.films {

@@ -5,6 +5,7 @@
 
 mod build;
 mod error;
+mod identity;
 mod output;
 mod render;
 mod serve;

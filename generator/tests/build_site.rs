@@ -302,3 +302,30 @@ fn every_shown_time_names_the_zone_and_an_end_after_midnight_is_marked() {
         not_found.contains("id=\"passed-showtime\"") && not_found.contains("data-time-zone-label=\"Jakarta time\"")
     );
 }
+
+#[test]
+fn a_replaced_generator_binary_renders_every_page_again() {
+    // An operator upgrading tiketa-gen to a build of the same version (a fix to a page kind)
+    // must get pages made by the new code, though no content, theme or showtime changed. Here
+    // the new binary is a copy, so the pages come out byte for byte the same and are kept; what
+    // shows that they were rendered again is the manifest's input keys, which name the binary.
+    let ws = Workspace::fresh();
+    ws.run_ok("roll", NOW);
+    let manifest = |ws: &Workspace| {
+        let build = ws.published_build();
+        blake3::hash(&std::fs::read(ws.path(&format!(".dist.builds/{build}/manifest.json"))).unwrap())
+    };
+    let first = manifest(&ws);
+    let upgraded = ws.path("bin/tiketa-gen");
+    std::fs::create_dir_all(upgraded.parent().unwrap()).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_tiketa-gen"), &upgraded).unwrap();
+    let cmd = ws.command_into("roll", NOW, &ws.out());
+    let out = std::process::Command::new(&upgraded).args(cmd.get_args()).env_remove("TIKETA_NOW").output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let line = String::from_utf8_lossy(&out.stdout);
+    assert!(line.contains(" 725 unchanged"), "the same bytes are kept: {line}");
+    assert_ne!(manifest(&ws), first, "the new binary rendered the pages again and recorded its own input keys");
+    // The same binary again changes nothing at all.
+    let again = std::process::Command::new(&upgraded).args(cmd.get_args()).env_remove("TIKETA_NOW").output().unwrap();
+    assert!(String::from_utf8_lossy(&again.stdout).contains(" 0 pages written"));
+}

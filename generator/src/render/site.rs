@@ -207,11 +207,11 @@ impl<'a> Site<'a> {
     }
 }
 
-/// A hash of what every page shares: the generator's version, the theme's files (hashed once
+/// A hash of what every page shares: the generator (version and binary), the theme's files (hashed once
 /// per build by the caller), the settings and the seat map.
 fn shared_key(theme_hash: blake3::Hash, settings: &SiteSettings, seat_map: &cinema::SeatMap) -> blake3::Hash {
     let mut h = blake3::Hasher::new();
-    h.update(concat!("tiketa-gen ", env!("CARGO_PKG_VERSION"), "\n").as_bytes());
+    h.update(crate::identity::generator_identity().as_bytes());
     h.update(theme_hash.as_bytes());
     h.update(&serde_json::to_vec(settings).expect("settings serialise"));
     h.update(&serde_json::to_vec(seat_map).expect("the seat map serialises"));
