@@ -41,7 +41,7 @@ pub fn cursor_of(position: &ShowtimePosition) -> String {
 }
 
 /// The query's `name=value` pairs, percent-decoded (`+` is a space).
-fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+pub(crate) fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     query.split('&').filter_map(|pair| pair.split_once('=')).map(|(name, value)| {
         let decode =
             |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
@@ -59,7 +59,7 @@ fn date(value: &str, tz: Tz) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError>
     Ok((day.from, day.to))
 }
 
-fn limit(value: &str) -> Result<usize, ApiError> {
+pub(crate) fn limit(value: &str) -> Result<usize, ApiError> {
     value.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
         ApiError::new(
             ErrorCode::InvalidLimit,
@@ -68,7 +68,7 @@ fn limit(value: &str) -> Result<usize, ApiError> {
     })
 }
 
-fn cursor(value: &str) -> Result<ShowtimePosition, ApiError> {
+pub(crate) fn cursor(value: &str) -> Result<ShowtimePosition, ApiError> {
     let parsed = value.split_once('_').and_then(|(secs, id)| {
         let starts_at = DateTime::from_timestamp(secs.parse().ok()?, 0)?;
         (ShowtimeId::is_well_formed(id) && !id.is_empty())
