@@ -417,8 +417,12 @@ fn a_days_pages_walk_each_showtime_once_and_filter_by_film_and_studio(fixture: F
     assert_eq!(whole["next_cursor"], Value::Null, "one page holds the small day");
     let all = ids_of(&whole);
     assert!(all.len() > 3 && all.contains(&SHOW.to_string()), "{all:?}");
-    let starts: Vec<(&str, &str)> =
-        whole["showtimes"].as_array().unwrap().iter().map(|s| (s["starts_at"].as_str().unwrap(), s["id"].as_str().unwrap())).collect();
+    let starts: Vec<(&str, &str)> = whole["showtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["starts_at"].as_str().unwrap(), s["id"].as_str().unwrap()))
+        .collect();
     assert!(starts.windows(2).all(|w| w[0] < w[1]), "by start, then id: {starts:?}");
     assert!(starts.windows(2).any(|w| w[0].0 == w[1].0), "the day has ties: the id breaks them");
     for limit in [1, 2, 3, all.len()] {
@@ -459,10 +463,9 @@ fn expected_suggestion(day: &Value) -> Value {
     let now: chrono::DateTime<chrono::Utc> = day["now"].as_str().unwrap().parse().unwrap();
     let time = |s: &Value, field: &str| s[field].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
     let list = day["showtimes"].as_array().unwrap();
-    let open = list
-        .iter()
-        .filter(|s| now < time(s, "ends_at"))
-        .min_by_key(|s| ((time(s, "starts_at") - now).abs(), time(s, "starts_at"), s["id"].as_str().unwrap().to_string()));
+    let open = list.iter().filter(|s| now < time(s, "ends_at")).min_by_key(|s| {
+        ((time(s, "starts_at") - now).abs(), time(s, "starts_at"), s["id"].as_str().unwrap().to_string())
+    });
     open.or_else(|| list.last()).map_or(Value::Null, |s| s["id"].clone())
 }
 
@@ -482,11 +485,16 @@ fn the_suggested_showtime_is_the_whole_days_whatever_the_page(fixture: Fixture) 
             assert_eq!(first["suggested"], expected, "{now} {filter}: the first page of one names the whole day's");
             let cursor = first["next_cursor"].as_str().unwrap();
             let second =
-                door_get(&client, &format!("/api/door/showtimes?date=2030-01-10&limit=1&{filter}&cursor={cursor}")).json();
+                door_get(&client, &format!("/api/door/showtimes?date=2030-01-10&limit=1&{filter}&cursor={cursor}"))
+                    .json();
             assert_eq!(second["suggested"], expected, "{now} {filter}: and so does the next page");
         }
         if let Some(id) = known {
-            assert_eq!(door_get(&client, "/api/door/showtimes?date=2030-01-10&film=aurora").json()["suggested"], id, "{now}");
+            assert_eq!(
+                door_get(&client, "/api/door/showtimes?date=2030-01-10&film=aurora").json()["suggested"],
+                id,
+                "{now}"
+            );
         }
         let all_ended = door_get(&client, "/api/door/showtimes?date=2030-01-10&limit=500").json();
         if now == LATE {

@@ -21,7 +21,8 @@ pub const MAX_LIMIT: usize = 500;
 
 /// The page a query string asks for, at `now` in the cinema's zone `tz`.
 pub fn page_of(query: &str, now: DateTime<Utc>, tz: Tz) -> Result<ShowtimePage, ApiError> {
-    let mut page = ShowtimePage { now, film: None, starting: None, after: None, limit: DEFAULT_LIMIT, started_too: false };
+    let mut page =
+        ShowtimePage { now, film: None, starting: None, after: None, limit: DEFAULT_LIMIT, started_too: false };
     // An empty value is a parameter left out, as a form with a blank field sends it.
     for (name, value) in pairs(query).filter(|(_, value)| !value.is_empty()) {
         match name.as_str() {
@@ -95,7 +96,17 @@ mod tests {
     #[test]
     fn without_parameters_the_first_page_of_everything_at_the_default_limit() {
         let page = page_of("", now(), TZ).unwrap();
-        assert_eq!(page, ShowtimePage { now: now(), film: None, starting: None, after: None, limit: DEFAULT_LIMIT, started_too: false });
+        assert_eq!(
+            page,
+            ShowtimePage {
+                now: now(),
+                film: None,
+                starting: None,
+                after: None,
+                limit: DEFAULT_LIMIT,
+                started_too: false
+            }
+        );
         assert_eq!(page_of("other=1&film", now(), TZ).unwrap(), page, "unknown and valueless parameters are ignored");
         assert_eq!(page_of("film=&date=&limit=&cursor=", now(), TZ).unwrap(), page, "empty values are left out");
     }

@@ -27,8 +27,13 @@ pub struct DayQuery {
 impl DayQuery {
     /// The page a query string asks for, at `now` in the cinema's zone `tz`.
     pub fn read(query: &str, now: DateTime<Utc>, tz: Tz) -> Result<Self, ApiError> {
-        let mut asked =
-            DayQuery { day: Day::from_query(query, now, tz)?, film: None, studio: None, limit: DEFAULT_LIMIT, after: None };
+        let mut asked = DayQuery {
+            day: Day::from_query(query, now, tz)?,
+            film: None,
+            studio: None,
+            limit: DEFAULT_LIMIT,
+            after: None,
+        };
         // An empty value is a parameter left out, as a form with a blank field sends it.
         for (name, value) in pairs(query).filter(|(_, value)| !value.is_empty()) {
             match name.as_str() {
@@ -90,13 +95,20 @@ mod tests {
 
     #[test]
     fn the_day_filters_limit_and_cursor_are_read_and_bad_ones_refused() {
-        let q = DayQuery::read("date=2030-01-12&film=akira&studio=3&limit=7&cursor=1894345200_akira-20300112-1800", now(), TZ)
-            .unwrap();
+        let q = DayQuery::read(
+            "date=2030-01-12&film=akira&studio=3&limit=7&cursor=1894345200_akira-20300112-1800",
+            now(),
+            TZ,
+        )
+        .unwrap();
         assert_eq!(q.day, Day::of(NaiveDate::from_ymd_opt(2030, 1, 12).unwrap(), TZ));
         assert_eq!((q.film.as_deref(), q.studio, q.limit), (Some("akira"), Some(3), 7));
         assert_eq!(q.after.unwrap().id.as_str(), "akira-20300112-1800");
         let plain = DayQuery::read("film=&studio=&limit=&cursor=", now(), TZ).unwrap();
-        assert_eq!((plain.day, plain.film, plain.studio, plain.limit), (Day::containing(now(), TZ), None, None, DEFAULT_LIMIT));
+        assert_eq!(
+            (plain.day, plain.film, plain.studio, plain.limit),
+            (Day::containing(now(), TZ), None, None, DEFAULT_LIMIT)
+        );
         let code = |q: &str| DayQuery::read(q, now(), TZ).unwrap_err().code;
         for bad in ["studio=0", "studio=-1", "studio=two", "studio=1.5"] {
             assert_eq!(code(bad), ErrorCode::InvalidStudio, "{bad}");

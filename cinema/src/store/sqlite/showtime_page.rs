@@ -43,7 +43,11 @@ fn query(page: &ShowtimePage) -> (String, Vec<Value>) {
         values.extend([Value::Text(film.clone()), Value::Text(format!("{film}-")), Value::Text(format!("{film}."))]);
     }
     if let Some((from, to)) = page.starting {
-        sql.push_str(if page.film.is_some() { " AND +starts_at >= ? AND +starts_at < ?" } else { " AND starts_at >= ? AND starts_at < ?" });
+        sql.push_str(if page.film.is_some() {
+            " AND +starts_at >= ? AND +starts_at < ?"
+        } else {
+            " AND starts_at >= ? AND starts_at < ?"
+        });
         values.extend([Value::Integer(first_whole_second(from)), Value::Integer(first_whole_second(to))]);
     }
     if let Some(after) = &page.after {
