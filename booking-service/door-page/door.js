@@ -13,7 +13,7 @@
   const TOKEN_KEY = 'tiketa-door-token';
   const TICKET_PREFIX = /^TIKETA:/i;
   const SCAN_EVERY_MS = 150;
-  const PAGE = 500; // the most showtimes one reply holds (the service's maximum)
+  const PAGE = 300; // the most showtimes one door reply holds (the service's maximum)
 
   const $ = (id) => document.getElementById(id);
   const el = {

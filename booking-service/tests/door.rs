@@ -413,7 +413,7 @@ fn a_days_pages_walk_each_showtime_once_and_filter_by_film_and_studio(fixture: F
     // 10:30 in Jakarta: the morning's showtimes have started (and are archived by the roll).
     let server = door_server(&fixture, "2030-01-10T10:30:00+07:00");
     let client = Client::new(server.addr);
-    let whole = door_get(&client, "/api/door/showtimes?limit=500").json();
+    let whole = door_get(&client, "/api/door/showtimes?limit=300").json();
     assert_eq!(whole["next_cursor"], Value::Null, "one page holds the small day");
     let all = ids_of(&whole);
     assert!(all.len() > 3 && all.contains(&SHOW.to_string()), "{all:?}");
@@ -436,7 +436,7 @@ fn a_days_pages_walk_each_showtime_once_and_filter_by_film_and_studio(fixture: F
     assert!(!aurora.is_empty() && aurora.len() < all.len());
     assert_eq!(walk_day(&client, "film=aurora", 1), aurora);
     assert_eq!(walk_day(&client, "studio=1", 2), aurora);
-    assert_eq!(walk_day(&client, "studio=1&film=aurora", 500), aurora);
+    assert_eq!(walk_day(&client, "studio=1&film=aurora", 300), aurora);
     let borealis: Vec<String> = all.iter().filter(|id| id.starts_with("borealis-")).cloned().collect();
     assert_eq!(walk_day(&client, "studio=2", 1), borealis);
     for nothing in ["studio=2&film=aurora", "studio=9", "film=nobody"] {
@@ -449,7 +449,7 @@ fn a_days_pages_walk_each_showtime_once_and_filter_by_film_and_studio(fixture: F
         ("studio=0", "invalid_studio"),
         ("studio=one", "invalid_studio"),
         ("limit=0", "invalid_limit"),
-        ("limit=501", "invalid_limit"),
+        ("limit=301", "invalid_limit"),
         ("cursor=nonsense", "invalid_cursor"),
     ] {
         let message = refused(&door_get(&client, &format!("/api/door/showtimes?{bad}")), 400, code);
@@ -477,7 +477,7 @@ fn the_suggested_showtime_is_the_whole_days_whatever_the_page(fixture: Fixture) 
         let server = door_server(&fixture, now);
         let client = Client::new(server.addr);
         for filter in ["", "film=aurora", "studio=2"] {
-            let whole = door_get(&client, &format!("/api/door/showtimes?date=2030-01-10&limit=500&{filter}")).json();
+            let whole = door_get(&client, &format!("/api/door/showtimes?date=2030-01-10&limit=300&{filter}")).json();
             let expected = expected_suggestion(&whole);
             assert_ne!(expected, Value::Null);
             assert_eq!(whole["suggested"], expected, "{now} {filter}");
@@ -496,7 +496,7 @@ fn the_suggested_showtime_is_the_whole_days_whatever_the_page(fixture: Fixture) 
                 "{now}"
             );
         }
-        let all_ended = door_get(&client, "/api/door/showtimes?date=2030-01-10&limit=500").json();
+        let all_ended = door_get(&client, "/api/door/showtimes?date=2030-01-10&limit=300").json();
         if now == LATE {
             assert_eq!(all_ended["suggested"], all_ended["showtimes"].as_array().unwrap().last().unwrap()["id"]);
         }

@@ -60,11 +60,16 @@ fn date(value: &str, tz: Tz) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError>
     Ok((day.from, day.to))
 }
 
-pub(crate) fn limit(value: &str) -> Result<usize, ApiError> {
-    value.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+fn limit(value: &str) -> Result<usize, ApiError> {
+    limit_up_to(value, MAX_LIMIT)
+}
+
+/// A `limit` from 1 to `max`, refused with [`ErrorCode::InvalidLimit`] otherwise.
+pub(crate) fn limit_up_to(value: &str, max: usize) -> Result<usize, ApiError> {
+    value.parse::<usize>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
         ApiError::new(
             ErrorCode::InvalidLimit,
-            format!("limit must be a whole number from 1 to {MAX_LIMIT}; leave it out for {DEFAULT_LIMIT}"),
+            format!("limit must be a whole number from 1 to {max}; leave it out for {DEFAULT_LIMIT}"),
         )
     })
 }

@@ -1,7 +1,8 @@
 //! The query of `GET /api/door/showtimes`: `date` (see [`Day::from_query`]), `film=<slug>`,
 //! `studio=<n>`, `limit` and `cursor`, read and checked at the edge. `limit` and `cursor` are
-//! read as `GET /api/showtimes` reads them (the same defaults, bounds, codes and cursor), so a
-//! door day's pages resume exactly like the public list's.
+//! read as `GET /api/showtimes` reads them (the same default, codes and cursor), so a door
+//! day's pages resume exactly like the public list's; only the largest page is smaller
+//! ([`MAX_LIMIT`]), as a door showtime carries its labels and counts.
 
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
@@ -9,8 +10,12 @@ use cinema::Catalog;
 use cinema::store::{ShowtimePage, ShowtimePosition};
 
 use super::day::Day;
-use crate::api::showtimes_query::{DEFAULT_LIMIT, cursor, limit, pairs};
+use crate::api::showtimes_query::{DEFAULT_LIMIT, cursor, limit_up_to, pairs};
 use crate::api_error::{ApiError, ErrorCode};
+
+/// The most showtimes one door reply holds: a door showtime is about 460 bytes, so a page of
+/// this many stays near 140 KB, under the 200 KB any reply may weigh (500 would be 231 KB).
+pub const MAX_LIMIT: usize = 300;
 
 /// One page of a door day, as the query asks for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,7 +44,7 @@ impl DayQuery {
             match name.as_str() {
                 "film" => asked.film = Some(value),
                 "studio" => asked.studio = Some(studio(&value)?),
-                "limit" => asked.limit = limit(&value)?,
+                "limit" => asked.limit = limit_up_to(&value, MAX_LIMIT)?,
                 "cursor" => asked.after = Some(cursor(&value)?),
                 _ => {} // `date` is the day's; unknown parameters are ignored.
             }
@@ -113,8 +118,36 @@ mod tests {
         for bad in ["studio=0", "studio=-1", "studio=two", "studio=1.5"] {
             assert_eq!(code(bad), ErrorCode::InvalidStudio, "{bad}");
         }
-        assert_eq!(code("limit=501"), ErrorCode::InvalidLimit);
+        assert_eq!(DayQuery::read(&format!("limit={MAX_LIMIT}"), now(), TZ).unwrap().limit, MAX_LIMIT);
+        assert_eq!(code(&format!("limit={}", MAX_LIMIT + 1)), ErrorCode::InvalidLimit);
         assert_eq!(code("cursor=x"), ErrorCode::InvalidCursor);
         assert_eq!(code("date=tomorrow"), ErrorCode::InvalidDate);
+    }
+}
+
+/// The document holds to the code: the door's limit, its page size and its cursor.
+#[cfg(test)]
+mod documented {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::api::showtimes_query::cursor_of;
+
+    #[test]
+    fn the_door_days_pages_are_documented_with_their_limit_filters_and_cursor() {
+        let doc: Value = serde_json::from_str(crate::api::openapi::DOCUMENT).unwrap();
+        let get = &doc["paths"]["/api/door/showtimes"]["get"];
+        let param =
+            |name: &str| get["parameters"].as_array().unwrap().iter().find(|p| p["name"] == name).unwrap().clone();
+        assert_eq!(param("limit")["schema"]["default"], DEFAULT_LIMIT);
+        assert_eq!(param("limit")["schema"]["maximum"], MAX_LIMIT);
+        assert_eq!(param("studio")["schema"]["minimum"], 1);
+        assert!(param("film")["schema"].is_object());
+        assert_eq!(doc["components"]["schemas"]["DoorDay"]["properties"]["showtimes"]["maxItems"], MAX_LIMIT);
+        let description = get["description"].as_str().unwrap();
+        assert!(description.contains(&format!("at most {MAX_LIMIT} ({DEFAULT_LIMIT} unless")), "{description}");
+        let example = param("cursor")["schema"]["example"].as_str().unwrap().to_string();
+        let read = DayQuery::read(&format!("cursor={example}"), chrono::Utc::now(), chrono_tz::UTC).unwrap();
+        assert_eq!(cursor_of(&read.after.unwrap()), example);
     }
 }

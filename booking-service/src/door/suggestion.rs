@@ -17,7 +17,7 @@ use cinema::store::{ShowtimePage, ShowtimePosition, Store, StoreError};
 use cinema::{Catalog, Showtime};
 
 use super::views::suggested;
-use crate::api::showtimes_query::MAX_LIMIT;
+use super::day_query::MAX_LIMIT;
 
 /// The showtime the door most likely wants among those `selection` holds on its day (its
 /// `starting` span; its position and limit are ignored), at `now`.
