@@ -17,7 +17,6 @@ use cinema::store::{ShowtimePage, ShowtimePosition, Store, StoreError};
 use cinema::{Catalog, Showtime};
 
 use super::views::suggested;
-use super::day_query::MAX_LIMIT;
 
 /// The showtime the door most likely wants among those `selection` holds on its day (its
 /// `starting` span; its position and limit are ignored), at `now`.
@@ -63,8 +62,13 @@ fn longest_runtime(catalog: &Catalog, film: Option<&str>) -> TimeDelta {
     TimeDelta::minutes(minutes.unwrap_or(0).into())
 }
 
+/// Showtimes read at a time while looking for the suggestion: never a reply, so larger than a
+/// reply's page (about 1 MB held at once), as on SQLite each read of a whole day's span
+/// without a film scans the table (a few tens of ms at 165,000 showtimes).
+const WALK_PAGE: usize = 5_000;
+
 /// Calls `each` on every showtime of `base` starting in `span`, in start order, reading a
-/// page of [`MAX_LIMIT`] at a time.
+/// page of [`WALK_PAGE`] at a time.
 async fn walk(
     store: &dyn Store,
     base: &ShowtimePage,
@@ -74,7 +78,7 @@ async fn walk(
     if span.0 >= span.1 {
         return Ok(());
     }
-    let mut page = ShowtimePage { starting: Some(span), limit: MAX_LIMIT, after: None, ..base.clone() };
+    let mut page = ShowtimePage { starting: Some(span), limit: WALK_PAGE, after: None, ..base.clone() };
     loop {
         let got = store.live_showtimes_page(page.clone()).await?;
         let full = got.len() == page.limit;
