@@ -13,6 +13,7 @@
   const TOKEN_KEY = 'tiketa-door-token';
   const TICKET_PREFIX = /^TIKETA:/i;
   const SCAN_EVERY_MS = 150;
+  const PAGE = 300; // the most showtimes one door reply holds (the service's maximum)
 
   const $ = (id) => document.getElementById(id);
   const el = {
@@ -27,6 +28,9 @@
     dayToday: $('day-today'),
     dayLabel: $('day-label'),
     showtime: $('showtime'),
+    studioForm: $('studio-form'),
+    studio: $('studio'),
+    studioError: $('studio-error'),
     attendance: $('attendance'),
     noShowtimes: $('no-showtimes'),
     scanner: $('scanner'),
@@ -47,6 +51,7 @@
     date: null, // the listed day, YYYY-MM-DD; null until the service names today
     today: null,
     showtimes: [],
+    studio: null, // the studio this door lists, once the operator names one; null: every studio
     busy: false,
     scan: null, // { stream, detector, timer } while the camera is on
   };
@@ -102,6 +107,7 @@
   function signOut(message) {
     keepToken(null);
     state.showtimes = [];
+    state.studio = null;
     clearResult();
     showSignIn(message);
   }
@@ -134,28 +140,62 @@
       return;
     }
     showDoor();
-    el.code.focus();
+    focusFirst();
   });
 
   el.signOut.addEventListener('click', () => signOut(''));
 
+  /** The first thing to do: name the studio on a big day, else type a code. */
+  function focusFirst() {
+    if (!el.studioForm.hidden && !state.studio) el.studio.focus();
+    else el.code.focus();
+  }
+
   // ---- the day and its showtimes ---------------------------------------------------------
 
-  /** Loads a day's showtimes (null: the service's today), keeping the chosen one if listed. */
+  /**
+   * Loads a day's showtimes (null: the service's today), keeping the chosen one if listed.
+   * A day that fits one page (at most PAGE showtimes) is listed whole, as at a small cinema; a
+   * bigger one (a big catalog: thousands of showtimes a day) asks for the door's studio first,
+   * and then lists only that studio's (one film's, a handful a day).
+   */
   async function loadDay(date) {
-    const query = date ? `?date=${encodeURIComponent(date)}` : '';
-    const { status, json } = await call('GET', `/api/door/showtimes${query}`);
+    const params = new URLSearchParams({ limit: String(PAGE) });
+    if (date) params.set('date', date);
+    if (state.studio) params.set('studio', String(state.studio));
+    const { status, json } = await call('GET', `/api/door/showtimes?${params}`);
     if (status !== 200 || !json) throw new Error(json?.error?.message || `status ${status}`);
     const keep = el.showtime.value;
+    const big = json.next_cursor !== null && !state.studio;
     state.date = json.date;
     state.today = json.today;
-    state.showtimes = json.showtimes;
+    state.showtimes = big ? [] : json.showtimes;
+    el.studioForm.hidden = !big && !state.studio;
     const label = json.date === json.today ? `Today, ${json.date_label}` : json.date_label;
     // Announced when it changes (a live region), not at every refresh.
     if (el.dayLabel.textContent !== label) el.dayLabel.textContent = label;
     el.dayToday.hidden = json.date === json.today;
-    fillShowtimes(json.showtimes.some((s) => s.id === keep) ? keep : json.suggested);
+    fillShowtimes(state.showtimes.some((s) => s.id === keep) ? keep : json.suggested);
+    el.noShowtimes.hidden = !(state.showtimes.length === 0 && !big);
+    return { big };
   }
+
+  el.studioForm.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const text = el.studio.value.trim();
+    const n = Number(text);
+    if (text !== '' && !(Number.isInteger(n) && n >= 1)) {
+      el.studioError.textContent = 'Enter the studio\'s number, such as 3.';
+      el.studio.setAttribute('aria-invalid', 'true');
+      el.studio.focus();
+      return;
+    }
+    el.studioError.textContent = '';
+    el.studio.removeAttribute('aria-invalid');
+    state.studio = text === '' ? null : n;
+    await goToDay(state.date);
+    if (state.showtimes.length > 0) el.showtime.focus();
+  });
 
   function fillShowtimes(selected) {
     el.showtime.replaceChildren(...state.showtimes.map((s) => {
@@ -441,7 +481,7 @@
     try {
       await loadDay(null);
       showDoor();
-      el.code.focus();
+      focusFirst();
     } catch (e) {
       if (!(e instanceof Refused)) showSignIn(`The service could not be reached: ${e.message}. Reload to try again.`);
     }

@@ -21,6 +21,8 @@ on_both_stores!(
     refusals_have_their_codes_and_say_why,
     the_door_list_and_the_days_counts_match_the_bookings,
     a_started_showtime_is_listed_and_still_lets_latecomers_in,
+    a_days_pages_walk_each_showtime_once_and_filter_by_film_and_studio,
+    the_suggested_showtime_is_the_whole_days_whatever_the_page,
     nothing_answers_without_the_operator_token,
     no_door_reply_carries_cors_headers_for_the_public_origin,
 );
@@ -376,5 +378,127 @@ fn no_door_reply_carries_cors_headers_for_the_public_origin(fixture: Fixture) {
         assert!(matches!(reply.status, 200 | 401), "{}", reply.text());
         assert_eq!(reply.header("access-control-allow-origin"), None, "{}", reply.text());
         assert_eq!(reply.header("access-control-allow-credentials"), None);
+    }
+}
+
+/// The ids of a door reply's showtimes.
+fn ids_of(day: &Value) -> Vec<String> {
+    day["showtimes"].as_array().unwrap().iter().map(|s| s["id"].as_str().unwrap().to_string()).collect()
+}
+
+/// Every page of `query` at `limit` a page, following `next_cursor`: the ids read, in order.
+fn walk_day(client: &Client, query: &str, limit: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    let mut cursor = String::new();
+    for _ in 0..1000 {
+        let reply = door_get(client, &format!("/api/door/showtimes?{query}&limit={limit}&cursor={cursor}"));
+        assert_eq!(reply.status, 200, "{}", reply.text());
+        let day = reply.json();
+        assert_documented(&day, "DoorDay");
+        let page = ids_of(&day);
+        assert!(page.len() <= limit, "a page holds at most its limit");
+        ids.extend(page.iter().cloned());
+        match day["next_cursor"].as_str() {
+            Some(next) => {
+                assert_eq!(page.len(), limit, "only a full page names a next one");
+                cursor = next.to_string();
+            }
+            None => return ids,
+        }
+    }
+    panic!("the cursor does not advance");
+}
+
+fn a_days_pages_walk_each_showtime_once_and_filter_by_film_and_studio(fixture: Fixture) {
+    // 10:30 in Jakarta: the morning's showtimes have started (and are archived by the roll).
+    let server = door_server(&fixture, "2030-01-10T10:30:00+07:00");
+    let client = Client::new(server.addr);
+    let whole = door_get(&client, "/api/door/showtimes?limit=300").json();
+    assert_eq!(whole["next_cursor"], Value::Null, "one page holds the small day");
+    let all = ids_of(&whole);
+    assert!(all.len() > 3 && all.contains(&SHOW.to_string()), "{all:?}");
+    let starts: Vec<(&str, &str)> = whole["showtimes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| (s["starts_at"].as_str().unwrap(), s["id"].as_str().unwrap()))
+        .collect();
+    assert!(starts.windows(2).all(|w| w[0] < w[1]), "by start, then id: {starts:?}");
+    assert!(starts.windows(2).any(|w| w[0].0 == w[1].0), "the day has ties: the id breaks them");
+    for limit in [1, 2, 3, all.len()] {
+        assert_eq!(walk_day(&client, "date=2030-01-10", limit), all, "limit {limit}: each once, in order");
+    }
+    let default = door_get(&client, "/api/door/showtimes").json();
+    assert_eq!(ids_of(&default), all, "today, at the default limit");
+
+    // A film, or the studio that screens it; a studio and another's film, or an empty studio.
+    let aurora: Vec<String> = all.iter().filter(|id| id.starts_with("aurora-")).cloned().collect();
+    assert!(!aurora.is_empty() && aurora.len() < all.len());
+    assert_eq!(walk_day(&client, "film=aurora", 1), aurora);
+    assert_eq!(walk_day(&client, "studio=1", 2), aurora);
+    assert_eq!(walk_day(&client, "studio=1&film=aurora", 300), aurora);
+    let borealis: Vec<String> = all.iter().filter(|id| id.starts_with("borealis-")).cloned().collect();
+    assert_eq!(walk_day(&client, "studio=2", 1), borealis);
+    for nothing in ["studio=2&film=aurora", "studio=9", "film=nobody"] {
+        let day = door_get(&client, &format!("/api/door/showtimes?{nothing}")).json();
+        assert_eq!((day["showtimes"].clone(), day["suggested"].clone()), (json!([]), Value::Null), "{nothing}");
+    }
+
+    // Bad values are refused with their codes, saying how to write them.
+    for (bad, code) in [
+        ("studio=0", "invalid_studio"),
+        ("studio=one", "invalid_studio"),
+        ("limit=0", "invalid_limit"),
+        ("limit=301", "invalid_limit"),
+        ("cursor=nonsense", "invalid_cursor"),
+    ] {
+        let message = refused(&door_get(&client, &format!("/api/door/showtimes?{bad}")), 400, code);
+        assert!(message.contains("leave it out"), "{bad}: {message}");
+    }
+}
+
+/// The door's rule over a whole day's reply: of the showtimes not yet ended at `now`, the one
+/// whose start is nearest (then the earlier, then the smaller id); when all have ended, the last.
+fn expected_suggestion(day: &Value) -> Value {
+    let now: chrono::DateTime<chrono::Utc> = day["now"].as_str().unwrap().parse().unwrap();
+    let time = |s: &Value, field: &str| s[field].as_str().unwrap().parse::<chrono::DateTime<chrono::Utc>>().unwrap();
+    let list = day["showtimes"].as_array().unwrap();
+    let open = list.iter().filter(|s| now < time(s, "ends_at")).min_by_key(|s| {
+        ((time(s, "starts_at") - now).abs(), time(s, "starts_at"), s["id"].as_str().unwrap().to_string())
+    });
+    open.or_else(|| list.last()).map_or(Value::Null, |s| s["id"].clone())
+}
+
+fn the_suggested_showtime_is_the_whole_days_whatever_the_page(fixture: Fixture) {
+    const LATE: &str = "2030-01-10T23:59:00+07:00";
+    // Before the first, with latecomers at SHOW (10:00), and when all have ended (the last).
+    let moments = [("2030-01-10T00:00:00+07:00", None), ("2030-01-10T10:30:00+07:00", Some(SHOW)), (LATE, None)];
+    for (now, known) in moments {
+        let server = door_server(&fixture, now);
+        let client = Client::new(server.addr);
+        for filter in ["", "film=aurora", "studio=2"] {
+            let whole = door_get(&client, &format!("/api/door/showtimes?date=2030-01-10&limit=300&{filter}")).json();
+            let expected = expected_suggestion(&whole);
+            assert_ne!(expected, Value::Null);
+            assert_eq!(whole["suggested"], expected, "{now} {filter}");
+            let first = door_get(&client, &format!("/api/door/showtimes?date=2030-01-10&limit=1&{filter}")).json();
+            assert_eq!(first["suggested"], expected, "{now} {filter}: the first page of one names the whole day's");
+            let cursor = first["next_cursor"].as_str().unwrap();
+            let second =
+                door_get(&client, &format!("/api/door/showtimes?date=2030-01-10&limit=1&{filter}&cursor={cursor}"))
+                    .json();
+            assert_eq!(second["suggested"], expected, "{now} {filter}: and so does the next page");
+        }
+        if let Some(id) = known {
+            assert_eq!(
+                door_get(&client, "/api/door/showtimes?date=2030-01-10&film=aurora").json()["suggested"],
+                id,
+                "{now}"
+            );
+        }
+        let all_ended = door_get(&client, "/api/door/showtimes?date=2030-01-10&limit=300").json();
+        if now == LATE {
+            assert_eq!(all_ended["suggested"], all_ended["showtimes"].as_array().unwrap().last().unwrap()["id"]);
+        }
     }
 }

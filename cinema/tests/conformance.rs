@@ -57,6 +57,7 @@ conformance!(
     booking::a_reference_in_use_is_refused,
     booking::live_showtimes_taken_counts_active_seats,
     booking::pages_of_live_showtimes_walk_each_once_in_order_and_filter,
+    booking::pages_of_a_days_showtimes_list_started_and_archived_ones_too,
     holds::the_first_to_hold_a_seat_wins,
     holds::a_held_seat_is_booked_only_with_its_token,
     holds::the_holders_booking_takes_its_seats_and_ends_its_whole_hold,

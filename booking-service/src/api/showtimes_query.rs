@@ -21,7 +21,8 @@ pub const MAX_LIMIT: usize = 500;
 
 /// The page a query string asks for, at `now` in the cinema's zone `tz`.
 pub fn page_of(query: &str, now: DateTime<Utc>, tz: Tz) -> Result<ShowtimePage, ApiError> {
-    let mut page = ShowtimePage { now, film: None, starting: None, after: None, limit: DEFAULT_LIMIT };
+    let mut page =
+        ShowtimePage { now, film: None, starting: None, after: None, limit: DEFAULT_LIMIT, started_too: false };
     // An empty value is a parameter left out, as a form with a blank field sends it.
     for (name, value) in pairs(query).filter(|(_, value)| !value.is_empty()) {
         match name.as_str() {
@@ -41,7 +42,7 @@ pub fn cursor_of(position: &ShowtimePosition) -> String {
 }
 
 /// The query's `name=value` pairs, percent-decoded (`+` is a space).
-fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
+pub(crate) fn pairs(query: &str) -> impl Iterator<Item = (String, String)> + '_ {
     query.split('&').filter_map(|pair| pair.split_once('=')).map(|(name, value)| {
         let decode =
             |s: &str| percent_encoding::percent_decode_str(&s.replace('+', " ")).decode_utf8_lossy().into_owned();
@@ -60,15 +61,20 @@ fn date(value: &str, tz: Tz) -> Result<(DateTime<Utc>, DateTime<Utc>), ApiError>
 }
 
 fn limit(value: &str) -> Result<usize, ApiError> {
-    value.parse::<usize>().ok().filter(|n| (1..=MAX_LIMIT).contains(n)).ok_or_else(|| {
+    limit_up_to(value, MAX_LIMIT)
+}
+
+/// A `limit` from 1 to `max`, refused with [`ErrorCode::InvalidLimit`] otherwise.
+pub(crate) fn limit_up_to(value: &str, max: usize) -> Result<usize, ApiError> {
+    value.parse::<usize>().ok().filter(|n| (1..=max).contains(n)).ok_or_else(|| {
         ApiError::new(
             ErrorCode::InvalidLimit,
-            format!("limit must be a whole number from 1 to {MAX_LIMIT}; leave it out for {DEFAULT_LIMIT}"),
+            format!("limit must be a whole number from 1 to {max}; leave it out for {DEFAULT_LIMIT}"),
         )
     })
 }
 
-fn cursor(value: &str) -> Result<ShowtimePosition, ApiError> {
+pub(crate) fn cursor(value: &str) -> Result<ShowtimePosition, ApiError> {
     let parsed = value.split_once('_').and_then(|(secs, id)| {
         let starts_at = DateTime::from_timestamp(secs.parse().ok()?, 0)?;
         (ShowtimeId::is_well_formed(id) && !id.is_empty())
@@ -95,7 +101,17 @@ mod tests {
     #[test]
     fn without_parameters_the_first_page_of_everything_at_the_default_limit() {
         let page = page_of("", now(), TZ).unwrap();
-        assert_eq!(page, ShowtimePage { now: now(), film: None, starting: None, after: None, limit: DEFAULT_LIMIT });
+        assert_eq!(
+            page,
+            ShowtimePage {
+                now: now(),
+                film: None,
+                starting: None,
+                after: None,
+                limit: DEFAULT_LIMIT,
+                started_too: false
+            }
+        );
         assert_eq!(page_of("other=1&film", now(), TZ).unwrap(), page, "unknown and valueless parameters are ignored");
         assert_eq!(page_of("film=&date=&limit=&cursor=", now(), TZ).unwrap(), page, "empty values are left out");
     }

@@ -18,9 +18,11 @@
 
 pub mod check_in;
 pub mod day;
+pub mod day_query;
 pub mod door_list;
 pub mod page;
 pub mod showtimes;
+pub mod suggestion;
 pub mod ticket;
 pub mod views;
 

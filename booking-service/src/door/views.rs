@@ -163,13 +163,14 @@ pub fn clock_time(at: DateTime<Utc>, tz: Tz) -> String {
 
 /// The showtime a door most likely lets in now: of those not yet ended, the one whose start is
 /// nearest to `now` (the one about to start, or the one that just started, for latecomers);
-/// when all have ended, the last. `None` for a day without showtimes.
+/// when all have ended, the last. Showtimes starting together are told apart by id, as the
+/// day's pages order them. `None` for a day without showtimes.
 pub fn suggested(showtimes: &[Showtime], now: DateTime<Utc>) -> Option<&Showtime> {
     showtimes
         .iter()
         .filter(|s| now < s.ends_at)
-        .min_by_key(|s| ((s.starts_at - now).abs(), s.starts_at, s.studio))
-        .or_else(|| showtimes.iter().max_by_key(|s| (s.starts_at, s.studio)))
+        .min_by_key(|s| ((s.starts_at - now).abs(), s.starts_at, s.id.as_str()))
+        .or_else(|| showtimes.iter().max_by_key(|s| (s.starts_at, s.id.as_str())))
 }
 
 #[cfg(test)]

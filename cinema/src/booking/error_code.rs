@@ -104,6 +104,8 @@ error_codes! {
     /// `GET /api/showtimes`: `cursor` is not one the service gave (an earlier reply's
     /// `next_cursor`).
     InvalidCursor = "invalid_cursor", 400;
+    /// The door's day list: `studio` is not a studio's number (a whole number from 1).
+    InvalidStudio = "invalid_studio", 400;
     /// The browser origin is not allowed.
     CorsForbidden = "cors_forbidden", 403;
     /// A bug on the service's side.

@@ -12,8 +12,9 @@ use chrono::{DateTime, Utc};
 
 use crate::schedule::{Showtime, ShowtimeId};
 
-/// Which live showtimes to read: those neither archived nor started by `now`, optionally of
-/// one film and starting in one span, after a position, at most `limit`.
+/// Which live showtimes to read: those neither archived nor started by `now` (or, with
+/// [`ShowtimePage::started_too`], every one), optionally of one film and starting in one span,
+/// after a position, at most `limit`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ShowtimePage {
     pub now: DateTime<Utc>,
@@ -25,6 +26,9 @@ pub struct ShowtimePage {
     pub after: Option<ShowtimePosition>,
     /// At most this many.
     pub limit: usize,
+    /// Started and archived showtimes too, `now` aside: the door lets latecomers in, so its
+    /// day lists what already began. Pair it with `starting` (a day), or it reads them all.
+    pub started_too: bool,
 }
 
 /// A place in the order of showtimes (start time, then id): a page resumes after it.
@@ -50,8 +54,7 @@ impl ShowtimePage {
     /// Whether `showtime` belongs to this page's selection (the limit aside): what the stores'
     /// queries select, written once in Rust for their tests.
     pub fn selects(&self, showtime: &Showtime) -> bool {
-        !showtime.archived
-            && showtime.starts_at > self.now
+        (self.started_too || (!showtime.archived && showtime.starts_at > self.now))
             && self.film.as_deref().is_none_or(|f| showtime.film_slug == f)
             && self.starting.is_none_or(|(from, to)| showtime.starts_at >= from && showtime.starts_at < to)
             && self.after.as_ref().is_none_or(|p| p.precedes(showtime))

@@ -242,8 +242,13 @@ pub async fn live_showtimes_taken_counts_active_seats(env: &Env) {
 async fn walk_pages(store: &dyn Store, query: ShowtimePage) -> Vec<(Showtime, usize)> {
     let mut read = Vec::new();
     let mut page = query;
-    let live = store.live_showtimes(page.now).await.unwrap().len();
-    for _ in 0..=live {
+    let bound = if page.started_too {
+        let (from, to) = page.starting.expect("a walk of started showtimes too names its span");
+        store.showtimes_between(from, to).await.unwrap().len()
+    } else {
+        store.live_showtimes(page.now).await.unwrap().len()
+    };
+    for _ in 0..=bound {
         let got = store.live_showtimes_page(page.clone()).await.unwrap();
         assert!(got.len() <= page.limit, "a page holds at most its limit");
         let Some((last, _)) = got.last() else { return read };
@@ -263,7 +268,8 @@ pub async fn pages_of_live_showtimes_walk_each_once_in_order_and_filter(env: &En
     let mut all = store.live_showtimes_taken(now()).await.unwrap();
     all.sort_by(|(a, _), (b, _)| (a.starts_at, a.id.as_str()).cmp(&(b.starts_at, b.id.as_str())));
     assert!(all.windows(2).any(|w| w[0].0.starts_at == w[1].0.starts_at), "the plan has ties: the id breaks them");
-    let everything = ShowtimePage { now: now(), film: None, starting: None, after: None, limit: 1000 };
+    let everything =
+        ShowtimePage { now: now(), film: None, starting: None, after: None, limit: 1000, started_too: false };
     for limit in [1, 2, 5, all.len(), all.len() + 1] {
         let walked = walk_pages(store, ShowtimePage { limit, ..everything.clone() }).await;
         assert_eq!(walked, all, "limit {limit}: every live showtime once, by start then id, with its count");
@@ -283,4 +289,40 @@ pub async fn pages_of_live_showtimes_walk_each_once_in_order_and_filter(env: &En
     let expected: Vec<_> = all.iter().filter(|(s, _)| day.selects(s)).cloned().collect();
     assert!(!expected.is_empty() && expected.len() < all.len());
     assert_eq!(walk_pages(store, ShowtimePage { limit: 3, ..day }).await, expected, "a span's");
+}
+
+/// The door's day: with `started_too`, a span's showtimes walk once in order whether they are
+/// live, started or archived by a later roll, each with its count; a film's too.
+pub async fn pages_of_a_days_showtimes_list_started_and_archived_ones_too(env: &Env) {
+    let store = env.store();
+    placed(store.place(request(&show(), &["A1", "A2"]).booking).await.unwrap());
+    let later = at("2030-03-01T12:30:00+07:00");
+    store.roll(env.plan(later), later).await.unwrap();
+    let (from, to) = (now(), at("2030-03-02T00:00:00+07:00"));
+    let mut day = store.showtimes_between(from, to).await.unwrap();
+    day.sort_by(|a, b| (a.starts_at, a.id.as_str()).cmp(&(b.starts_at, b.id.as_str())));
+    assert!(day.iter().any(|s| s.archived) && day.iter().any(|s| !s.archived), "the roll archived the morning");
+    let query = ShowtimePage {
+        now: later,
+        film: None,
+        starting: Some((from, to)),
+        after: None,
+        limit: 1000,
+        started_too: true,
+    };
+    for limit in [1, 3, day.len(), day.len() + 1] {
+        let walked = walk_pages(store, ShowtimePage { limit, ..query.clone() }).await;
+        assert_eq!(walked.iter().map(|(s, _)| s.clone()).collect::<Vec<_>>(), day, "limit {limit}");
+        let taken: Vec<_> = walked.iter().filter(|(_, n)| *n > 0).map(|(s, n)| (s.id.clone(), *n)).collect();
+        assert_eq!(taken, [(show(), 2)], "the archived showtime keeps its count");
+        assert!(walked.iter().all(|(s, _)| query.selects(s)));
+    }
+    let film = ShowtimePage { film: Some("film-1".into()), limit: 2, ..query.clone() };
+    let expected: Vec<_> = day.iter().filter(|s| s.film_slug == "film-1").cloned().collect();
+    assert!(!expected.is_empty() && expected.len() < day.len());
+    let walked = walk_pages(store, film).await;
+    assert_eq!(walked.into_iter().map(|(s, _)| s).collect::<Vec<_>>(), expected, "one film's");
+    // Without `started_too`, the same span at `later` holds only what is still live.
+    let live = walk_pages(store, ShowtimePage { started_too: false, ..query }).await;
+    assert!(live.iter().all(|(s, _)| !s.archived && s.starts_at > later) && live.len() < day.len());
 }

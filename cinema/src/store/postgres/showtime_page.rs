@@ -16,7 +16,8 @@ pub(super) async fn live_showtimes_page(
     let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
     let (from, to) = page.starting.unzip();
     let (after_at, after_id) = page.after.as_ref().map(|p| (p.starts_at, p.id.as_str())).unzip();
-    // One statement for every combination: a filter left out is a NULL parameter. `id COLLATE
+    // One statement for every combination: a filter left out is a NULL parameter (or, for
+    // liveness, `started_too` true). `id COLLATE
     // "C"` orders ids byte by byte, as the position compares them, whatever the database's
     // collation.
     let stmt = client
@@ -24,7 +25,7 @@ pub(super) async fn live_showtimes_page(
             "SELECT {COLUMNS},
                     (SELECT count(*) FROM booking_seats b WHERE b.showtime_id = showtimes.id AND b.active)
              FROM showtimes
-             WHERE NOT archived AND starts_at > $1
+             WHERE ($8 OR (NOT archived AND starts_at > $1))
                AND ($2::text IS NULL OR film_slug = $2)
                AND ($3::timestamptz IS NULL OR (starts_at >= $3 AND starts_at < $4))
                AND ($5::timestamptz IS NULL OR starts_at > $5
@@ -33,7 +34,8 @@ pub(super) async fn live_showtimes_page(
              LIMIT $7"
         ))
         .await?;
-    let params: [&(dyn ToSql + Sync); 7] = [&page.now, &page.film, &from, &to, &after_at, &after_id, &limit];
+    let params: [&(dyn ToSql + Sync); 8] =
+        [&page.now, &page.film, &from, &to, &after_at, &after_id, &limit, &page.started_too];
     let rows = client.query(&stmt, &params).await?;
     rows.iter().map(|r| Ok((showtime_from_row(r, 0)?, usize::try_from(r.try_get::<_, i64>(8)?).unwrap_or(0)))).collect()
 }

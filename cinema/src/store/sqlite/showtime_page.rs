@@ -34,14 +34,20 @@ fn query(page: &ShowtimePage) -> (String, Vec<Value>) {
     // With a film, the unary `+` keeps SQLite's planner off the `(archived, starts_at)` index,
     // which would walk every live showtime, and on the primary key's range of the film's ids.
     let live = if page.film.is_some() { "+archived = 0 AND +starts_at > ?" } else { "archived = 0 AND starts_at > ?" };
+    // Started and archived ones too: no test of liveness, and `now` is not bound.
+    let (live, mut values) =
+        if page.started_too { ("1", vec![]) } else { (live, vec![Value::Integer(page.now.timestamp())]) };
     let mut sql = format!("SELECT {COLUMNS} FROM showtimes WHERE {live}");
-    let mut values = vec![Value::Integer(page.now.timestamp())];
     if let Some(film) = &page.film {
         sql.push_str(" AND film_slug = ? AND id >= ? AND id < ?");
         values.extend([Value::Text(film.clone()), Value::Text(format!("{film}-")), Value::Text(format!("{film}."))]);
     }
     if let Some((from, to)) = page.starting {
-        sql.push_str(" AND starts_at >= ? AND starts_at < ?");
+        sql.push_str(if page.film.is_some() {
+            " AND +starts_at >= ? AND +starts_at < ?"
+        } else {
+            " AND starts_at >= ? AND starts_at < ?"
+        });
         values.extend([Value::Integer(first_whole_second(from)), Value::Integer(first_whole_second(to))]);
     }
     if let Some(after) = &page.after {
@@ -76,7 +82,7 @@ mod tests {
         drop(SqliteStore::open(&path).unwrap());
         let conn = Connection::open(&path).unwrap();
         let now = "2030-01-10T00:00:00Z".parse().unwrap();
-        let all = ShowtimePage { now, film: None, starting: None, after: None, limit: 10 };
+        let all = ShowtimePage { now, film: None, starting: None, after: None, limit: 10, started_too: false };
         let film = ShowtimePage { film: Some("akira".into()), ..all.clone() };
         assert!(
             plan(&conn, &film).contains("USING INDEX sqlite_autoindex_showtimes_1 (id>? AND id<?)"),
