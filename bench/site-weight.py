@@ -24,32 +24,16 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import tomllib
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GEN = os.path.join(ROOT, "target", "release", "tiketa-gen")
-THEME = os.path.join(ROOT, "themes", "time-gallery")
+from measure import GEN, ROOT, gen, timed
+
 TWIN = os.path.join(ROOT, "bench", "hugo-twin")
-NOW = "2026-11-24T08:00:00+07:00"
 BOOKING_PAGE_TARGET = 12 * 1024
 FILE_LIMIT = 200 * 1024
 VARIANTS = (".gz", ".br")
-
-
-def timed_rss(argv, **kw):
-    """Runs argv; returns (seconds, peak RSS of the process in MiB, stdout)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(argv)} failed:\n{err.decode()}")
-    return elapsed, usage.ru_maxrss / 1024, out.decode()
 
 
 def files_of(site):
@@ -84,9 +68,7 @@ def weigh(site):
 
 def build_ours(content, work):
     out, db = os.path.join(work, "ours"), os.path.join(work, "ours.db")
-    seconds, rss, _ = timed_rss(
-        [GEN, "roll", "--content", content, "--theme", THEME, "--out", out, "--db", db, "--now", NOW]
-    )
+    seconds, rss, _ = gen("roll", content, out, db)
     return out, db, seconds, rss
 
 
@@ -148,14 +130,14 @@ def prepare_twin(content, ours, db, work):
 
 def build_twin(site):
     public = os.path.join(site, "public")
-    seconds, rss, _ = timed_rss(["hugo", "--source", site, "--destination", public, "--quiet"])
+    seconds, rss, _ = timed(["hugo", "--source", site, "--destination", public, "--quiet"])
     return public, seconds, rss
 
 
 def measure(films, work):
     content = os.path.join(ROOT, "content") if films == 21 else os.path.join(work, f"content-{films}")
     if films != 21:
-        timed_rss([GEN, "synth-content", "--films", str(films), "--into", content, "--content", os.path.join(ROOT, "content")])
+        timed([GEN, "synth-content", "--films", str(films), "--into", content, "--content", os.path.join(ROOT, "content")])
     ours, db, our_seconds, our_rss = build_ours(content, work)
     our_weight = weigh(ours)
     site = prepare_twin(content, ours, db, work)

@@ -24,29 +24,9 @@ import sys
 import tempfile
 import time
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-GEN = os.path.join(ROOT, "target", "release", "tiketa-gen")
-THEME = os.path.join(ROOT, "themes", "time-gallery")
-NOW = "2026-11-24T08:00:00+07:00"
+from measure import GEN, NOW, ROOT, THEME, gen, timed
+
 LATER = "2026-11-24T11:00:00+07:00"
-
-
-def timed(argv, **kw):
-    """Runs argv; returns (seconds, peak RSS in MiB, stdout)."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kw)
-    out = proc.stdout.read()
-    err = proc.stderr.read()
-    _, status, usage = os.wait4(proc.pid, 0)
-    elapsed = time.perf_counter() - start
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit(f"{' '.join(argv)} failed:\n{err.decode()}")
-    return elapsed, usage.ru_maxrss / 1024, out.decode()
-
-
-def gen(command, content, out, db, now=NOW):
-    return timed([GEN, command, "--content", content, "--theme", THEME, "--out", out, "--db", db, "--now", now])
 
 
 def measure(films, work):
