@@ -51,12 +51,17 @@ impl AccessLog {
     pub fn begin(&self, request: &Parts, peer: SocketAddr) -> Pending {
         let path = request.uri.path();
         let route = crate::api::template_of(path).unwrap_or(if self.serves_site { "site" } else { "unmatched" });
-        let path_and_query = request.uri.path_and_query().map_or(path, |p| p.as_str());
+        // The path is copied only for a log that writes it: with `access=off`, serving a file
+        // makes no allocation here.
+        let path = tracing::enabled!(target: "access", tracing::Level::INFO).then(|| {
+            let path_and_query = request.uri.path_and_query().map_or(path, |p| p.as_str());
+            redacted(path_and_query).into_owned()
+        });
         Pending {
-            log: self.clone(),
+            metrics: self.metrics.clone(),
             started: Instant::now(),
             method: method_label(&request.method),
-            path: redacted(path_and_query).into_owned(),
+            path,
             route,
             client: self.trusted_proxies.client(peer.ip(), &request.headers),
         }
@@ -65,10 +70,11 @@ impl AccessLog {
 
 /// A request being answered.
 pub struct Pending {
-    log: AccessLog,
+    metrics: Arc<Metrics>,
     started: Instant,
     method: &'static str,
-    path: String,
+    /// `None` when the access log is off.
+    path: Option<String>,
     route: &'static str,
     client: IpAddr,
 }
@@ -78,14 +84,15 @@ impl Pending {
     pub fn answered(self, reply: &Response) {
         let latency = self.started.elapsed();
         let status = reply.status().as_u16();
-        self.log.metrics.answered(self.method, self.route, status, latency);
+        self.metrics.answered(self.method, self.route, status, latency);
+        let Some(path) = self.path else { return };
         let bytes = reply.body().size_hint().exact().or_else(|| {
             reply.headers().get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok())
         });
         tracing::info!(
             target: "access",
             method = %self.method,
-            path = %self.path,
+            path = %path,
             route = %self.route,
             status,
             latency_ms = milliseconds(latency),

@@ -48,6 +48,9 @@ pub const ROUTES: &[(&str, &str)] = &[
     ("GET", "/metrics"),
 ];
 
+/// What every route's template begins with (a test holds [`ROUTES`] to it).
+const ROUTE_ROOTS: [&str; 2] = ["/api/", "/metrics"];
+
 /// The methods `path` answers, comma-separated, or `None` if no route has this path.
 pub fn allowed_methods(path: &str) -> Option<String> {
     let methods: Vec<&str> =
@@ -59,6 +62,10 @@ pub fn allowed_methods(path: &str) -> Option<String> {
 /// access log name a request by, so that ids, references and tokens never become labels. A
 /// literal segment wins over a `{name}` (`/api/bookings/recover` is not a reference).
 pub fn template_of(path: &str) -> Option<&'static str> {
+    // The site's pages and assets, most requests when it is served, are told apart at once.
+    if !ROUTE_ROOTS.iter().any(|root| path.starts_with(root)) {
+        return None;
+    }
     ROUTES
         .iter()
         .map(|(_, template)| *template)
@@ -67,11 +74,18 @@ pub fn template_of(path: &str) -> Option<&'static str> {
 }
 
 /// Whether `path` has the shape of `template`, segment by segment (a trailing `/` aside).
+/// It stops at the first segment that differs: every request of the site's files is asked
+/// against every route (the access log names its route), and `/assets/...` leaves at `api`.
 fn fits(template: &str, path: &str) -> bool {
-    let segments = path.trim_end_matches('/').split('/');
-    let parts = template.split('/');
-    parts.clone().count() == segments.clone().count()
-        && parts.zip(segments).all(|(p, s)| (p.starts_with('{') && !s.is_empty()) || p == s)
+    let mut segments = path.trim_end_matches('/').split('/');
+    let mut parts = template.split('/');
+    loop {
+        match (parts.next(), segments.next()) {
+            (None, None) => return true,
+            (Some(p), Some(s)) if (p.starts_with('{') && !s.is_empty()) || p == s => {}
+            _ => return false,
+        }
+    }
 }
 
 /// A JSON reply that no cache keeps: seat maps and bookings change from one second to the next.
@@ -109,6 +123,17 @@ mod tests {
         assert_eq!(allowed_methods("/api/showtimes/x/nope"), None);
         assert_eq!(allowed_methods("/api/showtimes//seats"), None);
         assert_eq!(allowed_methods("/api"), None);
+        assert_eq!(allowed_methods("/api/health/extra"), None, "a path longer than every route");
+    }
+
+    #[test]
+    fn every_route_begins_with_a_route_root() {
+        for (_, template) in ROUTES {
+            assert!(
+                ROUTE_ROOTS.iter().any(|root| template.starts_with(root)),
+                "{template}: add its root to ROUTE_ROOTS"
+            );
+        }
     }
 
     #[test]
