@@ -96,6 +96,7 @@ bench: binaries
 	bash bench/booking.sh
 	bash bench/events.sh
 	bash bench/seat-cache.sh
+	bash bench/reply-sizes.sh
 	bash bench/static.sh
 	cd tests/browser && npm ci --no-audit --no-fund --silent && node ../../bench/idle-page.mjs 60 && node ../../bench/idle-page.mjs 60 --no-stream
 
