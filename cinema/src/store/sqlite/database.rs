@@ -229,7 +229,9 @@ impl Store for SqliteDatabase {
         if let Some(seats) = self.cached_showtime_seats(&id) {
             return Box::pin(std::future::ready(Ok(Some(seats))));
         }
-        self.blocking(move |db| db.bookings()?.showtime_seats(&id))
+        // No turn at the blocking pool: the seat-map reader batches misses (`seat_misses.rs`).
+        let pending = self.inner.bookings().map(|b| b.seat_map(id));
+        Box::pin(async move { pending?.await })
     }
 
     fn cached_showtime_seats(&self, id: &ShowtimeId) -> Option<ShowtimeSeats> {
