@@ -96,7 +96,11 @@ impl SqliteBookingStore {
             .spawn(checkpoints)
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let (tx, rx) = sync_channel(WRITE_QUEUE);
-        let seats = Arc::new(SeatIndex::default());
+        // Sized for every showtime not yet started: a service's first pass fills it to about that.
+        let live: i64 = conn
+            .query_row("SELECT count(*) FROM showtimes WHERE archived = 0", [], |r| r.get(0))
+            .map_err(super::backend)?;
+        let seats = Arc::new(SeatIndex::with_capacity(usize::try_from(live).unwrap_or(0)));
         let origin = Origin::random();
         let watcher = Watcher::open(path, origin, seats.clone(), feed.clone(), read_gate.clone())?;
         let (stop_watching, stop) = sync_channel(1);
