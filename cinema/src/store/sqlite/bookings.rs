@@ -1,4 +1,5 @@
-//! The SQLite booking store: a writer thread for every booking write, a pool for reads.
+//! The SQLite booking store: a writer thread for every booking write, a pool for reads, and a
+//! reader thread for seat maps the seat index misses ([`super::seat_misses`]).
 //!
 //! See [`super::bookings_writer`] for why writes are funnelled through one thread, and
 //! [`super::bookings_wal`] for how the write-ahead log is kept small, and [`super::watcher`] for
