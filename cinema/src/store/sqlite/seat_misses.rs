@@ -17,7 +17,7 @@
 //!   [`SeatIndex::fill`]).
 //!
 //! Under load the reader never sleeps: a miss costs a queue push (and a wake only when the
-//! reader had gone to sleep) instead of a thread hand-off of its own. Readers of cached
+//! reader had nothing to do) instead of a thread hand-off of its own. Readers of cached
 //! showtimes never come here and never wait for a batch: the index is not locked while the
 //! database is read.
 //!
@@ -37,11 +37,6 @@ use crate::schedule::ShowtimeId;
 use crate::store::StoreError;
 use crate::store::seat_cache::SeatIndex;
 
-/// How many times an idle reader yields and looks again before it sleeps. Under load the next
-/// miss comes within microseconds; a sleeping reader has to be woken and then wait for a core,
-/// which on a busy 2-core machine cost more than the read (issue 13).
-const IDLE_LOOKS: u32 = 64;
-
 /// The reader thread's name, as `top -H` and a debugger show it.
 pub(crate) const READER_THREAD: &str = "tiketa-seat-reader";
 
@@ -55,7 +50,7 @@ pub(crate) struct SeatMisses {
 
 struct Shared {
     queue: Mutex<Queue>,
-    /// Signalled when a miss is queued while the reader sleeps, and on close.
+    /// Signalled when a miss is queued into an empty queue, and on close.
     work: Condvar,
     /// Called on the reader thread inside each batch's read transaction, after the reads and
     /// before the fill, with the showtimes read from the database: lets a test hold a batch
@@ -72,8 +67,6 @@ struct Queue {
     /// Each showtime missed since the reader last took the queue, with everyone waiting for it.
     waiting: HashMap<ShowtimeId, Waiters>,
     state: State,
-    /// Whether the reader waits on [`Shared::work`]: only then does a miss wake it.
-    sleeping: bool,
 }
 
 #[derive(Default, Clone, Copy, PartialEq, Eq, Debug)]
@@ -132,9 +125,9 @@ impl SeatMisses {
         if let Some(refused) = queue.state.refusal() {
             return Pending::ready(Err(refused));
         }
-        // Only a reader asleep needs waking; one that is reading or still looking for more
-        // takes this with the rest.
-        let wake = queue.sleeping;
+        // A reader with work queued is awake or about to look again: only a miss into an
+        // empty queue needs to wake it.
+        let wake = queue.waiting.is_empty();
         queue.waiting.entry(id).or_default().push(reply);
         drop(queue);
         if wake {
@@ -220,7 +213,6 @@ impl Reader {
     /// Everything queued, waiting for some if there is none; `None` once closed.
     fn next_batch(&self) -> Option<HashMap<ShowtimeId, Waiters>> {
         let mut queue = lock(&self.shared.queue);
-        let mut looks = 0;
         loop {
             if queue.state != State::Open {
                 return None;
@@ -228,16 +220,7 @@ impl Reader {
             if !queue.waiting.is_empty() {
                 return Some(std::mem::take(&mut queue.waiting));
             }
-            if looks < IDLE_LOOKS {
-                looks += 1;
-                drop(queue);
-                std::thread::yield_now();
-                queue = lock(&self.shared.queue);
-                continue;
-            }
-            queue.sleeping = true;
             queue = self.shared.work.wait(queue).unwrap_or_else(|p| p.into_inner());
-            queue.sleeping = false;
         }
     }
 
