@@ -183,6 +183,19 @@ struct Reader {
     watching: Arc<AtomicBool>,
 }
 
+/// The misses of the batch being read: answered with the stopped reader's error if the read
+/// panics, instead of with a closed channel's [`StoreError::Closed`] ("this instance is
+/// stopping"), which would not be true.
+struct InFlight(Vec<(ShowtimeId, Waiters)>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        for reply in self.0.drain(..).flat_map(|(_, waiters)| waiters) {
+            reply.send(Err(State::Stopped.refusal().expect("a stopped reader refuses")));
+        }
+    }
+}
+
 /// Held by the reader thread: when it ends, by close or by panic, everyone still queued is
 /// answered and later misses are refused.
 struct Stopped(Arc<Shared>);
@@ -226,17 +239,18 @@ impl Reader {
 
     fn answer(&self, batch: HashMap<ShowtimeId, Waiters>) {
         let trusted = self.watching.load(Ordering::Relaxed);
-        let mut to_read = Vec::with_capacity(batch.len());
+        let mut in_flight = InFlight(Vec::with_capacity(batch.len()));
         for (id, waiters) in batch {
             // Filled by an earlier batch since this miss was queued.
             match trusted.then(|| self.seats.get(id.as_str())).flatten() {
                 Some(seats) => send_each(waiters, Some(seats)),
-                None => to_read.push((id, waiters)),
+                None => in_flight.0.push((id, waiters)),
             }
         }
-        if to_read.is_empty() {
+        if in_flight.0.is_empty() {
             return;
         }
+        let to_read = &in_flight.0;
         // Before the read: a commit after this makes the fills below stale, and they are dropped.
         let generation = self.seats.generation();
         let read = self.reads.with(|conn| {
@@ -253,6 +267,7 @@ impl Reader {
             tx.commit()?;
             Ok(found)
         });
+        let to_read = std::mem::take(&mut in_flight.0);
         let found = match read {
             Ok(found) => found,
             Err(e) => {
@@ -473,9 +488,11 @@ mod tests {
         let queued = miss(&f.store, &f.ids[1]);
         until_queued(&f.store, 1);
         release.send(()).unwrap();
-        assert!(reading_miss.recv_timeout(NEVER).unwrap().is_err(), "the batch being read gets an error");
+        let stopped = |answer: &Result<Option<ShowtimeSeats>, StoreError>| matches!(answer, Err(StoreError::Backend(e)) if e.to_string().contains("restart"));
+        let reading = reading_miss.recv_timeout(NEVER).unwrap();
+        assert!(stopped(&reading), "the batch being read: {reading:?}");
         let queued = queued.recv_timeout(NEVER).unwrap();
-        assert!(matches!(&queued, Err(StoreError::Backend(e)) if e.to_string().contains("restart")), "{queued:?}");
+        assert!(stopped(&queued), "a queued miss: {queued:?}");
         let later = miss(&f.store, &f.ids[2]).recv_timeout(NEVER).unwrap();
         assert!(matches!(later, Err(StoreError::Backend(_))), "a later miss is refused, not left waiting");
         f.store.close();
