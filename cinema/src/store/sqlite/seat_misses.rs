@@ -11,8 +11,7 @@
 //! - reads each showtime once, however many callers missed it (a cold page asked for by many
 //!   visitors at once costs one read and one fill);
 //! - reads the whole batch on one pooled connection inside one read transaction: one turn at
-//!   the read gate, one snapshot, instead of an implicit transaction per query; each showtime's
-//!   callers are answered as soon as it is read, not after the whole batch;
+//!   the read gate, one snapshot, instead of an implicit transaction per query;
 //! - takes the index's generation before the read, as a single miss did, so a batch read
 //!   before a commit that it may not show is answered but not kept (see
 //!   [`SeatIndex::fill`]).
@@ -53,9 +52,9 @@ struct Shared {
     queue: Mutex<Queue>,
     /// Signalled when a miss is queued into an empty queue, and on close.
     work: Condvar,
-    /// Called on the reader thread inside a batch's read transaction after each showtime's read
-    /// and before its fill, with that showtime: lets a test hold a batch mid-read and see what
-    /// was read.
+    /// Called on the reader thread inside each batch's read transaction, after the reads and
+    /// before the fill, with the showtimes read from the database: lets a test hold a batch
+    /// mid-read and see what was read.
     #[cfg(test)]
     after_read: Mutex<Option<ReadHook>>,
 }
@@ -251,55 +250,49 @@ impl Reader {
         if in_flight.0.is_empty() {
             return;
         }
+        let to_read = &in_flight.0;
         // Before the read: a commit after this makes the fills below stale, and they are dropped.
         let generation = self.seats.generation();
         let read = self.reads.with(|conn| {
             // One transaction, so one snapshot for the batch rather than one per statement.
             let tx = conn.unchecked_transaction()?;
-            // Each showtime is answered as soon as it is read, not after the whole batch: its
-            // callers wait for their own read only. It leaves the guard only once read.
-            while let Some((id, _)) = in_flight.0.last() {
-                let seats = bookings_read::showtime_seats(&tx, id);
-                #[cfg(test)]
-                {
-                    let hook = lock(&self.shared.after_read).clone();
-                    if let Some(hook) = hook {
-                        hook(std::slice::from_ref(id));
-                    }
+            let found: Vec<_> = to_read.iter().map(|(id, _)| bookings_read::showtime_seats(&tx, id)).collect();
+            #[cfg(test)]
+            {
+                let hook = lock(&self.shared.after_read).clone();
+                if let Some(hook) = hook {
+                    hook(&to_read.iter().map(|(id, _)| id.clone()).collect::<Vec<_>>());
                 }
-                let (_, waiters) = in_flight.0.pop().expect("the showtime just read");
-                self.deliver(generation, trusted, waiters, seats);
             }
-            tx.commit()
+            tx.commit()?;
+            Ok(found)
         });
-        // The transaction did not start: nothing was read.
-        if let Err(e) = read {
-            let message = e.to_string();
-            for (_, waiters) in std::mem::take(&mut in_flight.0) {
-                send_error(waiters, &message);
-            }
-        }
-    }
-
-    /// Fills the index with a showtime read at `generation` (when the index is `trusted`) and
-    /// answers its callers.
-    fn deliver(
-        &self,
-        generation: u64,
-        trusted: bool,
-        waiters: Waiters,
-        seats: rusqlite::Result<Option<ShowtimeSeats>>,
-    ) {
-        match seats {
-            Ok(seats) => {
-                if let Some(seats) = &seats
-                    && trusted
-                {
-                    self.seats.fill(generation, seats);
+        let to_read = std::mem::take(&mut in_flight.0);
+        let found = match read {
+            Ok(found) => found,
+            Err(e) => {
+                let message = e.to_string();
+                for (_, waiters) in to_read {
+                    send_error(waiters, &message);
                 }
-                send_each(waiters, seats);
+                return;
             }
-            Err(e) => send_error(waiters, &e.to_string()),
+        };
+        for ((_, waiters), seats) in to_read.into_iter().zip(found) {
+            match seats {
+                Ok(seats) => {
+                    if let Some(seats) = &seats
+                        && trusted
+                    {
+                        self.seats.fill(generation, seats);
+                    }
+                    send_each(waiters, seats);
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    send_error(waiters, &message);
+                }
+            }
         }
     }
 }
@@ -360,9 +353,9 @@ mod tests {
         Fixture { _dir: dir, store, ids, now }
     }
 
-    /// Holds the reader inside its first batch's read transaction, after its first read and
-    /// before its fill, until `release` is sent; every showtime read is sent to `reading`, the
-    /// thread's name to `names`.
+    /// Holds the reader inside its first batch's read transaction (after the reads) until
+    /// `release` is sent; every batch's showtimes are sent to `batches`, the thread's name to
+    /// the first receiver.
     struct Held {
         reading: Receiver<Vec<ShowtimeId>>,
         release: SyncSender<()>,
@@ -415,9 +408,10 @@ mod tests {
         for answer in many.iter().chain(&other) {
             assert!(answer.recv_timeout(NEVER).unwrap().unwrap().is_some());
         }
-        let mut read: Vec<ShowtimeId> = held.reading.try_iter().flatten().collect();
-        read.sort();
-        assert_eq!(read, [f.ids[1].clone(), f.ids[2].clone()], "each showtime read once");
+        let mut second = held.reading.recv_timeout(NEVER).unwrap();
+        second.sort();
+        assert_eq!(second, [f.ids[1].clone(), f.ids[2].clone()], "one batch, each showtime read once");
+        assert!(held.reading.try_recv().is_err(), "and no other read");
         assert!(f.store.showtime_seats_in_memory(&f.ids[1]).is_some(), "filled once read");
     }
 
