@@ -25,12 +25,14 @@ echo "seat-map cache: $(nproc) cores, ${DURATION} s a pass, ${CONNECTIONS} conne
 # The loader lists the showtimes from the database (--db), not through GET /api/showtimes: a
 # catalog-sized listing would weigh on the service's memory, which is measured here for the
 # seat maps alone.
-declare -A rate rss
+declare -A rate rss rss_start
 for catalog in content "$WORK/content-big"; do
   name=$(basename "$catalog")
   target/release/tiketa-load prepare --content "$catalog" --db "$WORK/$name.db" --now "$NOW" | tail -1
   start "$name" target/release/tiketa-booking --db "$WORK/$name.db" --content "$catalog" \
     --listen 127.0.0.1:0 --now "$NOW" --post-limit 0 --max-connections-per-client 0
+  rss_start[$name]=$(awk '/VmRSS/ {printf "%.1f", $2 / 1024}' "/proc/$pid/status")
+  echo "service RSS at start, before any request ($name): ${rss_start[$name]} MiB"
   for pass in cold warm; do
     line=$(target/release/tiketa-load seats --addr "$addr" --db "$WORK/$name.db" --now "$NOW" \
       --label "seat-map GET, $name, $pass" --connections "$CONNECTIONS" --duration "$DURATION")
@@ -49,3 +51,5 @@ for pass in cold warm; do
 done
 awk -v big="${rss[content-big]}" -v small="${rss[content]}" \
   'BEGIN { printf "  RSS  %6.1f MiB beside %6.1f MiB (21 films); target < 64 MiB: %s\n", big, small, (big < 64 ? "met" : "not met") }'
+awk -v big="${rss_start[content-big]}" -v small="${rss_start[content]}" \
+  'BEGIN { printf "  RSS at start %6.1f MiB beside %6.1f MiB (21 films)\n", big, small }'

@@ -10,7 +10,7 @@ use walkdir::WalkDir;
 
 use crate::content_error::ContentError;
 use crate::content_file::{self, Limit};
-use crate::film::Film;
+use crate::film::{Film, Lore};
 use crate::poster_file;
 use crate::schedule::{check_fits, slots_of};
 use crate::seat_map::SeatMap;
@@ -38,6 +38,16 @@ impl Catalog {
     /// name. Nothing else in the folder is opened: stray files (backups, notes, drafts in other
     /// folders, editor files starting with `.`) are ignored, whatever their size or kind.
     pub fn load(root: &Path) -> Result<Self, ContentError> {
+        Self::load_keeping(root, Lore::Keep)
+    }
+
+    /// [`Catalog::load`] without the films' lore, for a process that never shows it (the
+    /// booking service: its pages are the generator's; its mail names films by title).
+    pub fn load_without_lore(root: &Path) -> Result<Self, ContentError> {
+        Self::load_keeping(root, Lore::Skip)
+    }
+
+    fn load_keeping(root: &Path, lore: Lore) -> Result<Self, ContentError> {
         if !root.is_dir() {
             return Err(ContentError::new(root, "is not a folder; pass the content folder with --content"));
         }
@@ -57,7 +67,7 @@ impl Catalog {
             // error naming it (from `Film::load`), never silently skipped or blocked on.
             if path.extension().is_some_and(|e| e == "md") && !hidden {
                 confine(root, path)?;
-                films.push(Film::load(path)?);
+                films.push(Film::load(path, lore)?);
             }
         }
         Self::from_parts(root, settings, seat_map, films)
@@ -206,6 +216,17 @@ pub(crate) mod tests {
         let studios: Vec<u32> = catalog.films.iter().map(|f| f.studio).collect();
         assert_eq!(studios, (1..=21).collect::<Vec<_>>());
         assert_eq!(catalog.seat_map.seat_count, 216);
+    }
+
+    #[test]
+    fn a_catalog_without_lore_is_the_catalog_with_empty_lore() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../content");
+        let mut full = Catalog::load(&root).unwrap();
+        let light = Catalog::load_without_lore(&root).unwrap();
+        assert!(full.films.iter().all(|f| !f.lore_markdown.is_empty()), "the real films have lore");
+        assert!(light.films.iter().all(|f| f.lore_markdown.is_empty()));
+        full.films.iter_mut().for_each(|f| f.lore_markdown.clear());
+        assert_eq!(light.films, full.films, "everything else as loaded");
     }
 
     /// A minimal content folder on disk with one film, `akira.md`.

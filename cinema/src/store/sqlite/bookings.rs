@@ -1,4 +1,5 @@
-//! The SQLite booking store: a writer thread for every booking write, a pool for reads.
+//! The SQLite booking store: a writer thread for every booking write, a pool for reads, and a
+//! reader thread for seat maps the seat index misses ([`super::seat_misses`]).
 //!
 //! See [`super::bookings_writer`] for why writes are funnelled through one thread, and
 //! [`super::bookings_wal`] for how the write-ahead log is kept small, and [`super::watcher`] for
@@ -25,6 +26,7 @@ use super::database_file::DatabaseFile;
 use super::open_connection;
 use super::pending::{Pending, Reply};
 use super::seat_changes::Origin;
+use super::seat_misses::SeatMisses;
 use super::watcher::Watcher;
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
 use crate::booking::record::{BookingRecord, CancelOutcome, NewBooking, PlaceOutcome, ShowtimeSeats};
@@ -50,14 +52,12 @@ pub struct SqliteBookingStore {
     /// False once the watcher thread has ended, however it ended: other processes' commits
     /// then go unseen, so seat maps are read from the database instead of the cache.
     watching: Arc<AtomicBool>,
-    reads: ReadPool,
+    reads: Arc<ReadPool>,
     seats: Arc<SeatIndex>,
+    /// Seat-map misses, read in batches by a thread of their own.
+    misses: SeatMisses,
     file: Arc<DatabaseFile>,
     status: Arc<WriteStatus>,
-    /// Called inside a seat-map miss's database read, on its read connection: lets a test
-    /// hold a miss mid-read and see that readers of cached showtimes go on.
-    #[cfg(test)]
-    during_miss: Mutex<Option<Arc<dyn Fn() + Send + Sync>>>,
 }
 
 impl SqliteBookingStore {
@@ -97,7 +97,11 @@ impl SqliteBookingStore {
             .spawn(checkpoints)
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
         let (tx, rx) = sync_channel(WRITE_QUEUE);
-        let seats = Arc::new(SeatIndex::default());
+        // Sized for every showtime not yet started: a service's first pass fills it to about that.
+        let live: i64 = conn
+            .query_row("SELECT count(*) FROM showtimes WHERE archived = 0", [], |r| r.get(0))
+            .map_err(super::backend)?;
+        let seats = Arc::new(SeatIndex::with_capacity(usize::try_from(live).unwrap_or(0)));
         let origin = Origin::random();
         let watcher = Watcher::open(path, origin, seats.clone(), feed.clone(), read_gate.clone())?;
         let (stop_watching, stop) = sync_channel(1);
@@ -127,6 +131,8 @@ impl SqliteBookingStore {
             .name("tiketa-booking-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(|e| StoreError::Backend(Box::new(e)))?;
+        let reads = Arc::new(ReadPool::new(path, read_gate));
+        let misses = SeatMisses::start(reads.clone(), seats.clone(), watching.clone())?;
         Ok(SqliteBookingStore {
             path: path.to_path_buf(),
             writes: Mutex::new(Some(tx)),
@@ -136,12 +142,11 @@ impl SqliteBookingStore {
             stop_watching: Mutex::new(Some(stop_watching)),
             watcher: Mutex::new(Some(watcher)),
             watching,
-            reads: ReadPool::new(path, read_gate),
+            reads,
             seats,
+            misses,
             file,
             status,
-            #[cfg(test)]
-            during_miss: Mutex::new(None),
         })
     }
 
@@ -150,8 +155,11 @@ impl SqliteBookingStore {
     }
 
     /// Stops taking writes, waits for the queued ones to commit and closes the writer's
-    /// connection. Reads still work after; later writes are refused.
+    /// connection, and stops the seat-map reader (queued misses are answered
+    /// [`StoreError::Closed`]). Other reads still work after; later writes and seat-map misses
+    /// are refused.
     pub fn close(&self) {
+        self.misses.close();
         drop(lock(&self.writes).take());
         // Taken out first, so a health check during the join sees "stopped" without waiting.
         let writer = lock(&self.writer).take();
@@ -294,29 +302,25 @@ impl SqliteBookingStore {
         self.reads.with(|c| bookings_read::booking_by_reference(c, reference))
     }
 
+    /// A showtime's seats, blocking until read on a miss. Not for async code: see
+    /// [`SqliteBookingStore::seat_map`].
     pub fn showtime_seats(&self, id: &ShowtimeId) -> Result<Option<ShowtimeSeats>, StoreError> {
-        if let Some(seats) = self.showtime_seats_in_memory(id) {
-            return Ok(Some(seats));
+        self.seat_map(id.clone()).wait()
+    }
+
+    /// A showtime's seats: from the index at once, else queued to the seat-map reader (see
+    /// [`super::seat_misses`]), which fills the index. Nothing of the index is locked while
+    /// the database is read: readers of cached showtimes go on meanwhile (issue 13).
+    pub fn seat_map(&self, id: ShowtimeId) -> Pending<Option<ShowtimeSeats>> {
+        match self.showtime_seats_in_memory(&id) {
+            Some(seats) => Pending::ready(Ok(Some(seats))),
+            None => self.misses.read(id),
         }
-        // Nothing of the index is locked while the database is read: readers of cached
-        // showtimes, and fills of other showtimes, go on meanwhile (issue 13).
-        let generation = self.seats.generation();
-        let seats = self.reads.with(|c| {
-            #[cfg(test)]
-            {
-                let hook = lock(&self.during_miss).clone();
-                if let Some(hook) = hook {
-                    hook();
-                }
-            }
-            bookings_read::showtime_seats(c, id)
-        })?;
-        if let Some(seats) = &seats
-            && self.watching.load(Ordering::Relaxed)
-        {
-            self.seats.fill(generation, seats);
-        }
-        Ok(seats)
+    }
+
+    #[cfg(test)]
+    pub(super) fn misses(&self) -> &SeatMisses {
+        &self.misses
     }
 
     /// From the cache, while the watcher keeps it right.
@@ -365,7 +369,7 @@ mod tests {
 
     use chrono::DateTime;
 
-    use super::{SqliteBookingStore, Watching, lock};
+    use super::{SqliteBookingStore, Watching};
     use crate::catalog::tests::catalog_of;
     use crate::schedule::{ShowtimeId, plan_horizon};
     use crate::store::sqlite::SqliteStore;
@@ -392,7 +396,7 @@ mod tests {
         let (reading, in_read) = sync_channel(1);
         let (go, wait) = sync_channel::<()>(1);
         let wait = std::sync::Mutex::new(Some(wait));
-        *lock(&store.during_miss) = Some(Arc::new(move || {
+        store.misses.set_after_read(Arc::new(move |_: &[ShowtimeId]| {
             if let Some(wait) = wait.lock().unwrap().take() {
                 reading.send(()).unwrap();
                 wait.recv().unwrap();

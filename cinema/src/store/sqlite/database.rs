@@ -3,7 +3,8 @@
 //! It joins the schedule side (one connection: `roll` and schedule reads) and the booking side
 //! ([`SqliteBookingStore`]: the writer thread, the read pool, the seat index). Blocking SQLite
 //! calls run on tokio's blocking threads, at most [`READ_CONCURRENCY`] at once, so an async
-//! handler simply awaits them. Opened to create (what `roll` does), the booking side starts on
+//! handler simply awaits them; seat-map misses, the busiest read, go to the booking side's
+//! seat-map reader instead (see `seat_misses.rs`). Opened to create (what `roll` does), the booking side starts on
 //! first use, so the generator never runs a booking writer it does not need.
 
 use crate::booking::hold::{HoldOutcome, NewHold, ReleaseHold};
@@ -229,7 +230,9 @@ impl Store for SqliteDatabase {
         if let Some(seats) = self.cached_showtime_seats(&id) {
             return Box::pin(std::future::ready(Ok(Some(seats))));
         }
-        self.blocking(move |db| db.bookings()?.showtime_seats(&id))
+        // No turn at the blocking pool: the seat-map reader batches misses (`seat_misses.rs`).
+        let pending = self.inner.bookings().map(|b| b.seat_map(id));
+        Box::pin(async move { pending?.await })
     }
 
     fn cached_showtime_seats(&self, id: &ShowtimeId) -> Option<ShowtimeSeats> {

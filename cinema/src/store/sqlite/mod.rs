@@ -21,6 +21,7 @@ mod outbox;
 mod pending;
 mod schedule;
 mod seat_changes;
+mod seat_misses;
 mod showtime_page;
 mod watcher;
 
