@@ -7,6 +7,7 @@
 //! The folder is published in one step (see `output`).
 
 use std::path::{Path, PathBuf};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
@@ -21,7 +22,7 @@ use walkdir::WalkDir;
 
 use crate::error::BuildError;
 use crate::output::{OutputDir, WriteSummary};
-use crate::render::{Renderer, ThemePaths};
+use crate::render::{FilmSchedule, Renderer, ThemePaths};
 
 /// Where a build reads and writes, and the moment it builds for.
 #[derive(Debug, Clone)]
@@ -156,18 +157,37 @@ pub fn write_site(
         staging.put(&path, renderer.input_key(&job), || renderer.render(&job).map(|page| page.bytes))?;
         Ok::<(), BuildError>(())
     })?;
-    // A film's showtimes are read when its files are rendered, and dropped once they are
-    // written: a few dozen per rendering thread, whatever the catalog.
-    (0..catalog.films.len()).into_par_iter().try_for_each(|i| {
-        let film = renderer.film_schedule(i, film_showtimes(store, &catalog.films[i].slug, opts.now)?);
-        for job in renderer.film_jobs(&film) {
-            let path = renderer.film_path(&film, &job);
-            staging.put(&path, Some(renderer.film_input_key(&film, &job)), || renderer.render_film(&film, &job))?;
-        }
-        Ok::<(), BuildError>(())
+    // A film's showtimes are read just before its files are rendered, and dropped once they
+    // are written: at most FILMS_READ_AHEAD films' worth wait, whatever the catalog. One thread
+    // reads while the rendering threads render, so no core waits on the store.
+    std::thread::scope(|scope| {
+        let (films, read) = mpsc::sync_channel::<Result<FilmSchedule, BuildError>>(FILMS_READ_AHEAD);
+        let renderer = &renderer;
+        scope.spawn(move || {
+            for (i, film) in catalog.films.iter().enumerate() {
+                let schedule = film_showtimes(store, &film.slug, opts.now).map(|s| renderer.film_schedule(i, s));
+                let failed = schedule.is_err();
+                // A send fails when the renderers stopped (one failed): nothing more to read.
+                if films.send(schedule).is_err() || failed {
+                    return;
+                }
+            }
+        });
+        read.into_iter().par_bridge().try_for_each(|film| {
+            let film = film?;
+            for job in renderer.film_jobs(&film) {
+                let path = renderer.film_path(&film, &job);
+                staging.put(&path, Some(renderer.film_input_key(&film, &job)), || renderer.render_film(&film, &job))?;
+            }
+            Ok::<(), BuildError>(())
+        })
     })?;
     Ok((staging.publish()?, orphaned))
 }
+
+/// How many films' showtimes are read ahead of the rendering threads: enough that a thread
+/// never waits for the store, few enough to cost nothing (a film's horizon is a few dozen).
+const FILMS_READ_AHEAD: usize = 64;
 
 /// Film `slug`'s live showtimes, in start order, from the store.
 fn film_showtimes(store: &Blocking, slug: &str, now: DateTime<Utc>) -> Result<Vec<Showtime>, BuildError> {
