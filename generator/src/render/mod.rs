@@ -1,11 +1,12 @@
 //! Rendering: the catalog, the live showtimes and a theme in; the bytes of every file out.
 //!
-//! A [`Site`] is made once per build (Markdown rendered, views formatted, templates loaded);
-//! each kind of file, one per file in `kinds/` and listed in `kinds::KINDS`, says how many
-//! files it has, where each goes, what it is made from and how it is rendered, reading the
-//! build through the `Site` alone. Any file then renders independently of the others, which
-//! is what lets the build render in parallel and stream files to disk without holding the site
-//! in memory.
+//! A [`Site`] is made once per build (templates loaded, every film's key hashed); each kind of
+//! file, one per file in `kinds/` and listed in `kinds::KINDS` (site-wide files, posters,
+//! assets) or `kinds::FILM_KINDS` (a film's own page, schedule, booking pages and calendar
+//! files), says how many files it has, where each goes, what it is made from and how it is
+//! rendered, reading the build through the `Site` (and a film's [`FilmSchedule`]) alone. Any
+//! file then renders independently of the others, which is what lets the build render in
+//! parallel and stream files to disk without holding the site, or its schedule, in memory.
 
 pub mod assets;
 pub mod csp;
@@ -27,7 +28,8 @@ use cinema::{Catalog, Showtime, SiteSettings};
 use minijinja::Value;
 use rayon::prelude::*;
 
-use self::kinds::{KINDS, PageKind};
+use self::kinds::{FILM_KINDS, FilmKind, KINDS, PageKind};
+pub use self::site::FilmSchedule;
 use self::site::Site;
 use crate::error::BuildError;
 use crate::output::manifest::Digest;
@@ -57,6 +59,19 @@ impl fmt::Debug for PageJob {
     }
 }
 
+/// One of a film's own files: the `item`th file of a film kind.
+#[derive(Clone, Copy)]
+pub struct FilmJob {
+    kind: &'static dyn FilmKind,
+    item: usize,
+}
+
+impl fmt::Debug for FilmJob {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} #{}", self.kind.pattern().pattern, self.item)
+    }
+}
+
 /// A rendered file: its path under the output root and its bytes.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
@@ -71,18 +86,13 @@ pub struct Renderer<'a> {
 }
 
 impl<'a> Renderer<'a> {
-    /// Prepares everything pages share. `showtimes` are the live ones, in start order.
-    pub fn new(
-        catalog: &'a Catalog,
-        theme: &ThemePaths,
-        theme_hash: blake3::Hash,
-        showtimes: &'a [Showtime],
-    ) -> Result<Self, BuildError> {
-        Ok(Renderer { site: Site::new(catalog, theme, theme_hash, showtimes)? })
+    /// Prepares everything pages share.
+    pub fn new(catalog: &'a Catalog, theme: &ThemePaths, theme_hash: blake3::Hash) -> Result<Self, BuildError> {
+        Ok(Renderer { site: Site::new(catalog, theme, theme_hash)? })
     }
 
-    /// Every file of the site, for many threads to render, never collected into a list (at
-    /// 10,000 films there are 330,000). Pages of archived showtimes are simply not among them.
+    /// Every file of the site but the films' own ([`Renderer::film_jobs`]), for many threads
+    /// to render, never collected into a list.
     pub fn jobs(&self) -> impl ParallelIterator<Item = PageJob> + '_ {
         KINDS
             .par_iter()
@@ -105,6 +115,33 @@ impl<'a> Renderer<'a> {
     /// Renders one file.
     pub fn render(&self, job: &PageJob) -> Result<Page, BuildError> {
         Ok(Page { path: self.path(job), bytes: job.kind.render(&self.site, job.item)? })
+    }
+
+    /// Film `i` (from 0, in catalog order) with its live `showtimes`, in start order: what its
+    /// own files are made from. Pages of archived showtimes are simply not among them.
+    pub fn film_schedule(&self, i: usize, showtimes: Vec<Showtime>) -> FilmSchedule {
+        self.site.film_schedule(i, showtimes)
+    }
+
+    /// Every one of `film`'s own files: its page, its schedule, and its showtimes' booking
+    /// pages and calendar files.
+    pub fn film_jobs<'f>(&self, film: &'f FilmSchedule) -> impl Iterator<Item = FilmJob> + 'f {
+        FILM_KINDS.iter().flat_map(move |&kind| (0..kind.count(film)).map(move |item| FilmJob { kind, item }))
+    }
+
+    /// Where one of a film's files goes, under the output root.
+    pub fn film_path(&self, film: &FilmSchedule, job: &FilmJob) -> String {
+        site_paths::file_of(&job.kind.url(film, job.item))
+    }
+
+    /// A hash of everything one of a film's files is made from (see [`Renderer::input_key`]).
+    pub fn film_input_key(&self, film: &FilmSchedule, job: &FilmJob) -> Digest {
+        job.kind.input_key(&self.site, film, job.item)
+    }
+
+    /// Renders one of a film's files.
+    pub fn render_film(&self, film: &FilmSchedule, job: &FilmJob) -> Result<Vec<u8>, BuildError> {
+        job.kind.render(&self.site, film, job.item)
     }
 }
 

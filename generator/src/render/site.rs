@@ -1,7 +1,10 @@
 //! What a page kind may read of a build: a [`Site`].
 //!
-//! Made once per build (Markdown rendered, views formatted, templates loaded, every film's key
-//! hashed), then only read, by many rendering threads at once. Its fields are private to this
+//! Made once per build (templates loaded, every film's key hashed), then only read, by many
+//! rendering threads at once. It holds nothing per showtime and, per film, only a 32-byte key:
+//! a film's view and its live showtimes are made for the pages that show them ([`FilmSchedule`],
+//! [`Site::film_view`]) and dropped with them, so the build's memory does not grow with the
+//! catalog. Its fields are private to this
 //! file, so a kind in `kinds/` sees the build through the methods below only: how the facts
 //! are cached (per-film showtime indexes, the seat grid drawn once) can change without
 //! touching a kind, and a kind cannot quietly depend on more than it declares in its input key.
@@ -16,20 +19,24 @@ use super::assets::{Asset, Assets};
 use super::views::{FilmView, ShowtimeView};
 use super::{SiteGlobal, ThemePaths, csp, html_formatter, poster_url, template_loader};
 use crate::error::BuildError;
+use cinema::site_paths::film_url;
 
-/// One build's catalog, live showtimes and theme, ready to render any page from.
+/// One film with its live showtimes, in start order: what a film's own files (its page, its
+/// schedule, its showtimes' booking pages and calendar files) are made from. Read from the
+/// store for the film when its files are rendered, and dropped once they are written.
+pub struct FilmSchedule {
+    /// The film's number in the catalog.
+    pub index: usize,
+    pub view: FilmView,
+    pub showtimes: Vec<Showtime>,
+}
+
+/// One build's catalog and theme, ready to render any page from.
 pub struct Site<'a> {
     /// Borrowed for the build: films, settings and the content folder, never copied.
     catalog: &'a Catalog,
     env: Environment<'static>,
     templates_dir: PathBuf,
-    films: Vec<FilmView>,
-    film_by_slug: HashMap<String, usize>,
-    /// Borrowed, and formatted into views only for the page that needs them: at 10,000 films
-    /// the views of every showtime at once would cost more memory than the rest of the build.
-    showtimes: &'a [Showtime],
-    /// Indexes into `showtimes`, per film, so a film page does not scan the whole schedule.
-    showtimes_by_film: Vec<Vec<usize>>,
     tz: chrono_tz::Tz,
     seat_map: Value,
     /// `seat-grid.html` rendered once: the room is the same for every showtime, and drawing
@@ -43,13 +50,8 @@ pub struct Site<'a> {
 }
 
 impl<'a> Site<'a> {
-    /// Prepares everything pages share. `showtimes` are the live ones, in start order.
-    pub fn new(
-        catalog: &'a Catalog,
-        theme: &ThemePaths,
-        theme_hash: blake3::Hash,
-        showtimes: &'a [Showtime],
-    ) -> Result<Self, BuildError> {
+    /// Prepares everything pages share.
+    pub fn new(catalog: &'a Catalog, theme: &ThemePaths, theme_hash: blake3::Hash) -> Result<Self, BuildError> {
         if !theme.templates.is_dir() {
             return Err(BuildError::Other(format!(
                 "{}: no templates folder; pass the theme folder with --theme (it holds templates/ and assets/)",
@@ -58,15 +60,7 @@ impl<'a> Site<'a> {
         }
         let assets = Assets::load(&theme.assets)?;
         let settings = &catalog.settings;
-        let films: Vec<FilmView> = catalog.films.iter().map(|f| FilmView::new(catalog, f, poster_url(f))).collect();
-        let film_by_slug: HashMap<String, usize> = films.iter().enumerate().map(|(i, f)| (f.slug.clone(), i)).collect();
         let tz = settings.time_zone;
-        let mut showtimes_by_film = vec![Vec::new(); films.len()];
-        for (i, s) in showtimes.iter().enumerate() {
-            if let Some(&f) = film_by_slug.get(&s.film_slug) {
-                showtimes_by_film[f].push(i);
-            }
-        }
 
         let mut env = Environment::new();
         env.set_loader(template_loader(theme.templates.clone()));
@@ -86,12 +80,15 @@ impl<'a> Site<'a> {
         });
 
         let shared = shared_key(theme_hash, settings, &catalog.seat_map);
-        let film_keys = films
+        // Each film's view is made, hashed and dropped: only the keys stay.
+        let film_keys = catalog
+            .films
             .iter()
-            .map(|f| {
+            .map(|film| {
+                let f = film_view(catalog, film);
                 let mut h = blake3::Hasher::new();
                 h.update(shared.as_bytes());
-                h.update(&serde_json::to_vec(f).expect("a film view serialises"));
+                h.update(&serde_json::to_vec(&f).expect("a film view serialises"));
                 h.update(f.lore_html.as_bytes());
                 h.finalize()
             })
@@ -109,10 +106,6 @@ impl<'a> Site<'a> {
             env,
             templates_dir: theme.templates.clone(),
             catalog,
-            films,
-            film_by_slug,
-            showtimes,
-            showtimes_by_film,
             tz,
             seat_map,
             assets: assets.by_name.into_values().collect(),
@@ -124,17 +117,36 @@ impl<'a> Site<'a> {
         &self.catalog.settings
     }
 
-    /// Every film as templates see it, in catalog order: a film's number is its place here.
-    pub fn films(&self) -> &[FilmView] {
-        &self.films
+    /// How many films the catalog has: a film's number (from 0) is its place in the catalog.
+    pub fn film_count(&self) -> usize {
+        self.catalog.films.len()
     }
 
-    /// Film `i` as a template value (`lore_html` marked safe), made for the page that asks and
-    /// dropped with it: a minijinja map of every field is several times a view's size, so
-    /// keeping all of them would cost tens of megabytes at 10,000 films. Pages that list films
-    /// (the index's, 24 at a time) ask for each film they show.
-    pub fn film_value(&self, i: usize) -> Value {
-        let f = &self.films[i];
+    /// Film `i` as templates see it, made for the page that asks (its lore's Markdown rendered
+    /// again each time): keeping every film's view would grow the build's memory with the
+    /// catalog, and pages that list films (the index's 24, the film list's 500) ask for theirs.
+    pub fn film_view(&self, i: usize) -> FilmView {
+        film_view(self.catalog, &self.catalog.films[i])
+    }
+
+    /// Film `i`'s page URL (`/films/<slug>/`), without making its view.
+    pub fn film_url(&self, i: usize) -> String {
+        film_url(&self.catalog.films[i].slug)
+    }
+
+    /// Film `i`'s poster URL, without making its view.
+    pub fn poster_url(&self, i: usize) -> String {
+        poster_url(&self.catalog.films[i])
+    }
+
+    /// Film `i` with its live showtimes (in start order): what its own files are made from.
+    pub fn film_schedule(&self, i: usize, showtimes: Vec<Showtime>) -> FilmSchedule {
+        FilmSchedule { index: i, view: self.film_view(i), showtimes }
+    }
+
+    /// A film's view as a template value (`lore_html` marked safe), made for the page that
+    /// asks and dropped with it: a minijinja map of every field is several times a view's size.
+    pub fn film_value(&self, f: &FilmView) -> Value {
         context! { lore_html => Value::from_safe_string(f.lore_html.clone()), ..Value::from_serialize(f) }
     }
 
@@ -152,21 +164,6 @@ impl<'a> Site<'a> {
     /// the theme, the settings, the seat map): what a kind's input key starts from.
     pub fn film_key(&self, i: usize) -> blake3::Hash {
         self.film_keys[i]
-    }
-
-    /// The number of the film `showtime` is of, or `None` when that film is gone.
-    pub fn film_of(&self, showtime: &Showtime) -> Option<usize> {
-        self.film_by_slug.get(&showtime.film_slug).copied()
-    }
-
-    /// The live showtimes, in start order (a showtime's number is its place here).
-    pub fn showtimes(&self) -> &'a [Showtime] {
-        self.showtimes
-    }
-
-    /// Film `i`'s live showtimes, in start order.
-    pub fn showtimes_of(&self, i: usize) -> impl Iterator<Item = &'a Showtime> + '_ {
-        self.showtimes_by_film[i].iter().map(|&s| &self.showtimes[s])
     }
 
     /// A showtime as templates see it, in the cinema's zone.
@@ -205,6 +202,11 @@ impl<'a> Site<'a> {
         }
         Ok(html.into_bytes())
     }
+}
+
+/// Film `film` as templates see it.
+fn film_view(catalog: &Catalog, film: &Film) -> FilmView {
+    FilmView::new(catalog, film, poster_url(film))
 }
 
 /// A hash of what every page shares: the generator (version and binary), the theme's files (hashed once

@@ -162,8 +162,20 @@ struct Retiring {
 /// showtime that takes no bookings holds nothing.
 fn retire_unplanned(tx: &Connection, plan: &[Showtime], now: DateTime<Utc>) -> rusqlite::Result<Retiring> {
     let planned: HashSet<&str> = plan.iter().map(|s| s.id.as_str()).collect();
-    let unplanned: Vec<Showtime> =
-        live_showtimes(tx, now)?.into_iter().filter(|s| !planned.contains(s.id.as_str())).collect();
+    // Only the unplanned rows are kept (usually none): the live ones, all read at once, would
+    // hold a second copy of the horizon (tens of megabytes at 10,000 films) beside the plan.
+    let mut unplanned: Vec<Showtime> = Vec::new();
+    let mut live = tx.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM showtimes WHERE archived = 0 AND starts_at > ?1 ORDER BY starts_at, studio"
+    ))?;
+    let mut rows = live.query([now.timestamp()])?;
+    while let Some(row) = rows.next()? {
+        let id: String = row.get(0)?;
+        if !planned.contains(id.as_str()) {
+            unplanned.push(showtime_from_row(row)?);
+        }
+    }
+    drop(rows);
     let mut retiring = Retiring { retired: Vec::new(), kept: Vec::new() };
     for showtime in unplanned {
         let id = showtime.id.as_str();

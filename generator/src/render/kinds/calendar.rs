@@ -14,49 +14,40 @@ use cinema::site_paths::{self, UrlPattern};
 use cinema::{Showtime, SiteSettings};
 
 use super::super::views::FilmView;
-use super::{PageKind, Site, hash_showtime, key};
+use super::{FilmKind, FilmSchedule, Site, hash_showtime, key};
 use crate::error::BuildError;
 use crate::output::manifest::Digest;
 
-/// Item `i` is live showtime `i`.
+/// Item `i` is the film's live showtime `i`.
 pub struct ShowtimeCalendar;
 
-impl PageKind for ShowtimeCalendar {
+impl FilmKind for ShowtimeCalendar {
     fn pattern(&self) -> &'static UrlPattern {
         &site_paths::BOOK_CALENDAR
     }
 
-    fn count(&self, site: &Site) -> usize {
-        site.showtimes().len()
+    fn count(&self, film: &FilmSchedule) -> usize {
+        film.showtimes.len()
     }
 
-    fn url(&self, site: &Site, i: usize) -> String {
-        site_paths::book_calendar_url(site.showtimes()[i].id.as_str())
+    fn url(&self, film: &FilmSchedule, i: usize) -> String {
+        site_paths::book_calendar_url(film.showtimes[i].id.as_str())
     }
 
     /// The showtime's film (its title; the settings' name and base URL come with the film's
-    /// key), the showtime and its studio. `None` when the film is gone (rendering then fails
-    /// saying so, as the booking page does).
-    fn input_key(&self, site: &Site, i: usize) -> Option<Digest> {
-        let showtime = &site.showtimes()[i];
-        let f = site.film_of(showtime)?;
-        Some(key(b"calendar", |h| {
-            h.update(site.film_key(f).as_bytes());
+    /// key), the showtime and its studio.
+    fn input_key(&self, site: &Site, film: &FilmSchedule, i: usize) -> Digest {
+        let showtime = &film.showtimes[i];
+        key(b"calendar", |h| {
+            h.update(site.film_key(film.index).as_bytes());
             hash_showtime(h, showtime);
             h.update(&showtime.studio.to_le_bytes());
-        }))
+        })
     }
 
-    fn render(&self, site: &Site, i: usize) -> Result<Vec<u8>, BuildError> {
-        let showtime = &site.showtimes()[i];
-        let f = site.film_of(showtime).ok_or_else(|| {
-            BuildError::Other(format!(
-                "showtime {} is of film {:?}, which is no longer in content/films; restore the film or let its showtimes pass",
-                showtime.id, showtime.film_slug
-            ))
-        })?;
+    fn render(&self, site: &Site, film: &FilmSchedule, i: usize) -> Result<Vec<u8>, BuildError> {
         let settings = site.settings();
-        Ok(calendar::ics(&settings.name, &[event(settings, &site.films()[f], showtime)]).into_bytes())
+        Ok(calendar::ics(&settings.name, &[event(settings, &film.view, &film.showtimes[i])]).into_bytes())
     }
 }
 

@@ -45,7 +45,7 @@ impl PageKind for IndexPage {
     }
 
     fn count(&self, site: &Site) -> usize {
-        page_count(site.films().len(), FILMS_PER_PAGE) - 1
+        page_count(site.film_count(), FILMS_PER_PAGE) - 1
     }
 
     fn url(&self, _site: &Site, item: usize) -> String {
@@ -59,11 +59,12 @@ impl PageKind for IndexPage {
 
 /// Page `number` (from 1) of the index.
 fn render_page(site: &Site, number: usize) -> Result<Vec<u8>, BuildError> {
-    let films = site.films().len();
+    let films = site.film_count();
     let pagination = Pagination::new(number, page_count(films, FILMS_PER_PAGE), site_paths::index_page_url);
     let url = site_paths::index_page_url(number);
     // Only this page's films' values: a page never reads what it does not show.
-    let shown: Vec<Value> = items_of(number, films, FILMS_PER_PAGE).map(|i| site.film_value(i)).collect();
+    let shown: Vec<Value> =
+        items_of(number, films, FILMS_PER_PAGE).map(|i| site.film_value(&site.film_view(i))).collect();
     let ctx = context! {
         films => shown,
         film_count => films,

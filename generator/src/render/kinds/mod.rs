@@ -29,7 +29,7 @@ pub mod sitemap;
 use cinema::Showtime;
 use cinema::site_paths::UrlPattern;
 
-use super::site::Site;
+use super::site::{FilmSchedule, Site};
 use crate::error::BuildError;
 use crate::output::manifest::Digest;
 
@@ -57,7 +57,29 @@ pub trait PageKind: Sync {
     fn render(&self, site: &Site, item: usize) -> Result<Vec<u8>, BuildError>;
 }
 
-/// Every kind of file the generator writes.
+/// One kind of a film's own files, made from the film and its live showtimes
+/// ([`FilmSchedule`]): its files are numbered `0..count` for each film (the film's page is its
+/// only one; booking page `i` is the film's `i`th showtime's). A build reads a film's
+/// showtimes once, renders every film kind's files of it, and drops them.
+pub trait FilmKind: Sync {
+    /// The shape of this kind's URLs and their cache class, from [`cinema::site_paths`].
+    fn pattern(&self) -> &'static UrlPattern;
+
+    /// How many files of this kind `film` has.
+    fn count(&self, film: &FilmSchedule) -> usize;
+
+    /// File `item`'s URL; its path under the output root follows from it.
+    fn url(&self, film: &FilmSchedule, item: usize) -> String;
+
+    /// A hash of everything file `item` is made from: equal keys must mean equal bytes.
+    fn input_key(&self, site: &Site, film: &FilmSchedule, item: usize) -> Digest;
+
+    /// File `item`'s bytes.
+    fn render(&self, site: &Site, film: &FilmSchedule, item: usize) -> Result<Vec<u8>, BuildError>;
+}
+
+/// Every kind of file the generator writes that is not one film's own: site-wide files, the
+/// index's and the film list's pages (a few films each), posters, assets.
 pub static KINDS: &[&dyn PageKind] = &[
     &index::Index,
     &index::IndexPage,
@@ -68,13 +90,13 @@ pub static KINDS: &[&dyn PageKind] = &[
     &robots::Robots,
     &schedule_json::ScheduleJson,
     &schedule_json::FilmsJson,
-    &schedule_json::FilmScheduleJson,
-    &film::FilmPage,
     &poster::Poster,
-    &book::Book,
-    &calendar::ShowtimeCalendar,
     &asset::Asset,
 ];
+
+/// Every kind of a film's own files.
+pub static FILM_KINDS: &[&dyn FilmKind] =
+    &[&film::FilmPage, &schedule_json::FilmScheduleJson, &book::Book, &calendar::ShowtimeCalendar];
 
 /// An input key: `tag` (the kind's, so two kinds never share a key) and what `feed` adds.
 fn key(tag: &[u8], feed: impl FnOnce(&mut blake3::Hasher)) -> Digest {
@@ -114,7 +136,7 @@ mod tests {
         let catalog = Catalog::load(&repo().join("content")).unwrap();
         let showtimes = plan_horizon(&catalog, "2026-11-24T01:00:00Z".parse().unwrap());
         let theme = ThemePaths::new(&repo().join("themes/time-gallery"));
-        let site = Site::new(&catalog, &theme, blake3::hash(b"theme"), &showtimes).unwrap();
+        let site = Site::new(&catalog, &theme, blake3::hash(b"theme")).unwrap();
         let expected = |pattern: &str| match pattern {
             "/posters/{slug}.{ext}" | "/robots.txt" => CacheClass::Short,
             "/assets/{path}.{hash}.{ext}" => CacheClass::Immutable,
@@ -132,8 +154,26 @@ mod tests {
                 assert_eq!(site_paths::cache_class(Path::new(&file)), expected(pattern.pattern), "{file}");
             }
         }
+        for i in 0..site.film_count() {
+            let mine = showtimes.iter().filter(|s| s.film_slug == catalog.films[i].slug).cloned().collect();
+            let film = site.film_schedule(i, mine);
+            for kind in FILM_KINDS {
+                let pattern = kind.pattern();
+                assert!(
+                    kind.count(&film) > 0,
+                    "{}: every film of the real site has files of every kind",
+                    pattern.pattern
+                );
+                for item in 0..kind.count(&film) {
+                    let file = site_paths::file_of(&kind.url(&film, item));
+                    assert_eq!(site_paths::kind_of(Path::new(&file)), Some(pattern), "{file}");
+                    assert_eq!(site_paths::cache_class(Path::new(&file)), expected(pattern.pattern), "{file}");
+                }
+            }
+        }
         for pattern in site_paths::PATTERNS {
-            let declaring = KINDS.iter().filter(|k| k.pattern() == pattern).count();
+            let declaring = KINDS.iter().filter(|k| k.pattern() == pattern).count()
+                + FILM_KINDS.iter().filter(|k| k.pattern() == pattern).count();
             assert_eq!(declaring, 1, "{}: one kind writes each kind of file", pattern.pattern);
         }
     }

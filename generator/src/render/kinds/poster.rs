@@ -16,11 +16,11 @@ impl PageKind for Poster {
     }
 
     fn count(&self, site: &Site) -> usize {
-        site.films().len()
+        site.film_count()
     }
 
     fn url(&self, site: &Site, i: usize) -> String {
-        site.films()[i].poster_url.clone()
+        site.poster_url(i)
     }
 
     /// A drawn poster is made from the film's view; a film's own image has no key (it is read

@@ -17,7 +17,7 @@ use cinema::site_paths::{self, UrlPattern};
 
 use super::super::feeds;
 use super::super::pagination::{items_of, page_count};
-use super::{PageKind, Site, hash_showtime, key};
+use super::{FilmKind, FilmSchedule, PageKind, Site, hash_showtime, key};
 use crate::error::BuildError;
 use crate::output::manifest::Digest;
 
@@ -30,11 +30,11 @@ pub struct ScheduleJson;
 /// Item `i` is page `i + 1` of the film list.
 pub struct FilmsJson;
 
-/// Item `i` is film `i`'s schedule.
+/// A film's schedule.
 pub struct FilmScheduleJson;
 
 fn film_pages(site: &Site) -> usize {
-    page_count(site.films().len(), FILMS_PER_JSON_PAGE)
+    page_count(site.film_count(), FILMS_PER_JSON_PAGE)
 }
 
 impl PageKind for ScheduleJson {
@@ -51,7 +51,7 @@ impl PageKind for ScheduleJson {
     }
 
     fn render(&self, site: &Site, _item: usize) -> Result<Vec<u8>, BuildError> {
-        Ok(feeds::schedule_index(site.settings(), site.films().len(), film_pages(site)))
+        Ok(feeds::schedule_index(site.settings(), site.film_count(), film_pages(site)))
     }
 }
 
@@ -69,35 +69,37 @@ impl PageKind for FilmsJson {
     }
 
     fn render(&self, site: &Site, item: usize) -> Result<Vec<u8>, BuildError> {
-        let films = &site.films()[items_of(item + 1, site.films().len(), FILMS_PER_JSON_PAGE)];
-        Ok(feeds::films_json(item + 1, film_pages(site), films))
+        // Only this page's films' views.
+        let films: Vec<_> =
+            items_of(item + 1, site.film_count(), FILMS_PER_JSON_PAGE).map(|i| site.film_view(i)).collect();
+        Ok(feeds::films_json(item + 1, film_pages(site), &films))
     }
 }
 
-impl PageKind for FilmScheduleJson {
+impl FilmKind for FilmScheduleJson {
     fn pattern(&self) -> &'static UrlPattern {
         &site_paths::FILM_SCHEDULE_JSON
     }
 
-    fn count(&self, site: &Site) -> usize {
-        site.films().len()
+    fn count(&self, _film: &FilmSchedule) -> usize {
+        1
     }
 
-    fn url(&self, site: &Site, i: usize) -> String {
-        site_paths::film_schedule_json_url(&site.films()[i].slug)
+    fn url(&self, film: &FilmSchedule, _item: usize) -> String {
+        site_paths::film_schedule_json_url(&film.view.slug)
     }
 
     /// The film's view and every one of its live showtimes.
-    fn input_key(&self, site: &Site, i: usize) -> Option<Digest> {
-        Some(key(b"film-schedule-json", |h| {
-            h.update(site.film_key(i).as_bytes());
-            for s in site.showtimes_of(i) {
+    fn input_key(&self, site: &Site, film: &FilmSchedule, _item: usize) -> Digest {
+        key(b"film-schedule-json", |h| {
+            h.update(site.film_key(film.index).as_bytes());
+            for s in &film.showtimes {
                 hash_showtime(h, s);
             }
-        }))
+        })
     }
 
-    fn render(&self, site: &Site, i: usize) -> Result<Vec<u8>, BuildError> {
-        Ok(feeds::film_schedule_json(site.settings(), &site.films()[i], site.showtimes_of(i)))
+    fn render(&self, site: &Site, film: &FilmSchedule, _item: usize) -> Result<Vec<u8>, BuildError> {
+        Ok(feeds::film_schedule_json(site.settings(), &film.view, film.showtimes.iter()))
     }
 }

@@ -23,17 +23,17 @@ pub struct SitemapPart;
 
 /// How many pages the sitemap lists: the index's pages, then one per film.
 fn urls(site: &Site) -> usize {
-    index_pages(site) + site.films().len()
+    index_pages(site) + site.film_count()
 }
 
 fn index_pages(site: &Site) -> usize {
-    page_count(site.films().len(), FILMS_PER_PAGE)
+    page_count(site.film_count(), FILMS_PER_PAGE)
 }
 
 /// The sitemap's `n`th page's URL (from 0).
 fn url_of(site: &Site, n: usize) -> String {
     let index_pages = index_pages(site);
-    if n < index_pages { site_paths::index_page_url(n + 1) } else { site.films()[n - index_pages].url.clone() }
+    if n < index_pages { site_paths::index_page_url(n + 1) } else { site.film_url(n - index_pages) }
 }
 
 impl PageKind for Sitemap {
