@@ -20,6 +20,7 @@ use cinema::outbox::{
     SenderId,
 };
 use cinema::schedule::{Showtime, ShowtimeId};
+use cinema::store::ShowtimePage;
 use cinema::store::changes::Received;
 use cinema::store::postgres::{PostgresDatabase, SCHEMA_VERSION};
 use cinema::store::{CommitObserver, Commits, DatabaseUrl, OpenMode, RollReport, Store, StoreError, Unavailable};
@@ -949,7 +950,9 @@ fn bookings_with_and_without_hold_tokens_submitted_at_once_are_each_decided_righ
 }
 
 /// What each migration added, undone, newest first: `UNDO[0]` takes version 4 back to 3.
-const UNDO: [&str; 3] = [
+const UNDO: [&str; 4] = [
+    // 5: a film's showtimes by start.
+    "DROP INDEX showtimes_film;",
     // 4: the operator's side.
     "ALTER TABLE bookings DROP COLUMN checked_in_at, DROP COLUMN cancelled_by;
      DROP INDEX bookings_showtime, idempotency_keys_created, outbox_sent;",
@@ -1518,6 +1521,42 @@ fn a_version_3_database_records_its_cancellations_as_the_bookers_and_checks_tick
         assert!(matches!(by_operator, CancelOutcome::Cancelled(r) if r.cancelled_by == Some(CancelledBy::Operator)));
         let read = store.booking_by_reference(kept.reference).await.unwrap().unwrap();
         assert_eq!((read.cancelled_by, read.checked_in_at), (Some(CancelledBy::Operator), Some(now())));
+    });
+}
+
+/// A database made before the film index (schema version 4) gains it in place, and a film's
+/// page of showtimes reads the same rows as before.
+#[test]
+fn a_version_4_database_gains_the_film_index_in_place() {
+    let Some(setup) = setup() else { return };
+    setup.runtime.block_on(async {
+        {
+            let store = setup.store().await;
+            store.roll(plan(3), now()).await.unwrap();
+            store.close().await.unwrap();
+        }
+        let store = reopened_from_version(&setup, 4).await;
+        let admin = setup.admin().await;
+        let index: Vec<String> = admin
+            .query("SELECT indexdef FROM pg_indexes WHERE indexname = 'showtimes_film'", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+        assert_eq!(index.len(), 1, "the film index after the upgrade");
+        assert!(index[0].contains("(film_slug, starts_at)"), "{}", index[0]);
+        let film = showtime(0).film_slug;
+        let page = ShowtimePage {
+            now: now(),
+            film: Some(film.clone()),
+            starting: None,
+            after: None,
+            limit: 100,
+            started_too: false,
+        };
+        let read = store.live_showtimes_page(page).await.unwrap();
+        assert!(!read.is_empty() && read.iter().all(|(s, _)| s.film_slug == film), "{read:?}");
     });
 }
 

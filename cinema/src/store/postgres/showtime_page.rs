@@ -16,17 +16,20 @@ pub(super) async fn live_showtimes_page(
     let limit = i64::try_from(page.limit).unwrap_or(i64::MAX);
     let (from, to) = page.starting.unzip();
     let (after_at, after_id) = page.after.as_ref().map(|p| (p.starts_at, p.id.as_str())).unzip();
-    // One statement for every combination: a filter left out is a NULL parameter (or, for
-    // liveness, `started_too` true). `id COLLATE
-    // "C"` orders ids byte by byte, as the position compares them, whatever the database's
-    // collation.
+    // Two statements for every combination: a filter left out is a NULL parameter (or, for
+    // liveness, `started_too` true), but a film's page has a statement of its own, whose plan
+    // (custom or generic) walks the film's rows in the `showtimes_film` index rather than
+    // every live showtime: `$2 IS NULL OR film_slug = $2` would keep a generic plan off it.
+    // `id COLLATE "C"` orders ids byte by byte, as the position compares them, whatever the
+    // database's collation.
+    let film = if page.film.is_some() { "film_slug = $2" } else { "$2::text IS NULL" };
     let stmt = client
         .prepare_cached(&format!(
             "SELECT {COLUMNS},
                     (SELECT count(*) FROM booking_seats b WHERE b.showtime_id = showtimes.id AND b.active)
              FROM showtimes
              WHERE ($8 OR (NOT archived AND starts_at > $1))
-               AND ($2::text IS NULL OR film_slug = $2)
+               AND {film}
                AND ($3::timestamptz IS NULL OR (starts_at >= $3 AND starts_at < $4))
                AND ($5::timestamptz IS NULL OR starts_at > $5
                     OR (starts_at = $5 AND id COLLATE \"C\" > $6::text COLLATE \"C\"))
