@@ -21,24 +21,21 @@ pub fn to_script_json(value: &Value) -> String {
     out
 }
 
+/// The whole `Movie`, for the film's own page: its [`movie_reference`] and every detail.
 fn movie(settings: &SiteSettings, film: &FilmView) -> Value {
-    json!({
-        "@type": "Movie",
-        "name": film.title,
-        "url": format!("{}{}", settings.base_url, film.url),
-        "image": format!("{}{}", settings.base_url, film.poster_url),
-        "datePublished": film.release_date,
-        "duration": format!("PT{}M", film.runtime_min),
-        "genre": film.genres,
-        "director": film.directors.iter().map(|d| json!({"@type": "Person", "name": d})).collect::<Vec<_>>(),
-        "description": film.tagline,
-        "trailer": {
-            "@type": "VideoObject",
-            "name": format!("{} trailer", film.title),
-            "embedUrl": format!("https://www.youtube-nocookie.com/embed/{}", film.trailer_youtube_id),
-            "thumbnailUrl": format!("{}{}", settings.base_url, film.poster_url),
-        },
-    })
+    let mut movie = movie_reference(settings, film);
+    movie["datePublished"] = json!(film.release_date);
+    movie["duration"] = json!(format!("PT{}M", film.runtime_min));
+    movie["genre"] = json!(film.genres);
+    movie["director"] = film.directors.iter().map(|d| json!({"@type": "Person", "name": d})).collect();
+    movie["description"] = json!(film.tagline);
+    movie["trailer"] = json!({
+        "@type": "VideoObject",
+        "name": format!("{} trailer", film.title),
+        "embedUrl": format!("https://www.youtube-nocookie.com/embed/{}", film.trailer_youtube_id),
+        "thumbnailUrl": format!("{}{}", settings.base_url, film.poster_url),
+    });
+    movie
 }
 
 pub fn film_page(settings: &SiteSettings, film: &FilmView) -> String {
