@@ -38,10 +38,27 @@ pub(crate) fn showtime_from_row(row: &Row<'_>) -> rusqlite::Result<Showtime> {
 
 /// The live showtimes on a connection (shared with the booking store's readers).
 pub(crate) fn live_showtimes(conn: &Connection, now: DateTime<Utc>) -> rusqlite::Result<Vec<Showtime>> {
+    live_showtimes_that(conn, now, |_| true)
+}
+
+/// [`live_showtimes`] whose id `wanted` accepts: the others are skipped by their id alone,
+/// never made into a [`Showtime`], so a caller that wants few holds only those.
+fn live_showtimes_that(
+    conn: &Connection,
+    now: DateTime<Utc>,
+    wanted: impl Fn(&str) -> bool,
+) -> rusqlite::Result<Vec<Showtime>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM showtimes WHERE archived = 0 AND starts_at > ?1 ORDER BY starts_at, studio"
     ))?;
-    stmt.query_map([now.timestamp()], showtime_from_row)?.collect()
+    let mut rows = stmt.query([now.timestamp()])?;
+    let mut found = Vec::new();
+    while let Some(row) = rows.next()? {
+        if wanted(row.get_ref(0)?.as_str()?) {
+            found.push(showtime_from_row(row)?);
+        }
+    }
+    Ok(found)
 }
 
 /// One showtime on a connection.
@@ -164,18 +181,7 @@ fn retire_unplanned(tx: &Connection, plan: &[Showtime], now: DateTime<Utc>) -> r
     let planned: HashSet<&str> = plan.iter().map(|s| s.id.as_str()).collect();
     // Only the unplanned rows are kept (usually none): the live ones, all read at once, would
     // hold a second copy of the horizon (tens of megabytes at 10,000 films) beside the plan.
-    let mut unplanned: Vec<Showtime> = Vec::new();
-    let mut live = tx.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM showtimes WHERE archived = 0 AND starts_at > ?1 ORDER BY starts_at, studio"
-    ))?;
-    let mut rows = live.query([now.timestamp()])?;
-    while let Some(row) = rows.next()? {
-        let id: String = row.get(0)?;
-        if !planned.contains(id.as_str()) {
-            unplanned.push(showtime_from_row(row)?);
-        }
-    }
-    drop(rows);
+    let unplanned = live_showtimes_that(tx, now, |id| !planned.contains(id))?;
     let mut retiring = Retiring { retired: Vec::new(), kept: Vec::new() };
     for showtime in unplanned {
         let id = showtime.id.as_str();
